@@ -1,0 +1,46 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { defineConfig, type Plugin } from "vite";
+
+/** Every `widgets/<tag>/<tag>.ts` is an entry of its own (`dist/<tag>.js`), plus `dist/widgets.js`. */
+export function widgetTags(): string[] {
+  return readdirSync(resolve(import.meta.dirname, "widgets"), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(resolve(import.meta.dirname, "widgets", entry.name, `${entry.name}.ts`)))
+    .map((entry) => entry.name);
+}
+
+/** The demo page is plain HTML that loads `/widgets.js` as any user's page would. */
+function demoPage(): Plugin {
+  return {
+    name: "edge-widgets-demo",
+    generateBundle() {
+      this.emitFile({ type: "asset", fileName: "index.html", source: readFileSync(resolve(import.meta.dirname, "demo/index.html")) });
+    },
+  };
+}
+
+export default defineConfig({
+  plugins: [demoPage()],
+  publicDir: false,
+  build: {
+    target: "es2022",
+    outDir: "dist",
+    emptyOutDir: true,
+    copyPublicDir: false,
+    reportCompressedSize: false,
+    lib: {
+      entry: Object.fromEntries([
+        ["widgets", resolve(import.meta.dirname, "widgets/widgets.ts")],
+        ...widgetTags().map((tag) => [tag, resolve(import.meta.dirname, "widgets", tag, `${tag}.ts`)]),
+      ]),
+      formats: ["es"],
+    },
+    rolldownOptions: {
+      output: {
+        minify: true,
+        entryFileNames: "[name].js",
+        chunkFileNames: "chunks/[name]-[hash].js",
+      },
+    },
+  },
+});

@@ -1,0 +1,74 @@
+import { z } from "zod";
+import type { Env } from "../env.ts";
+import { checkRate } from "../rate-limiter/rate-limiter.ts";
+import { clientIp } from "../socket/upgrade.ts";
+import { FrameError, SocketRoom } from "../socket/socket-room.ts";
+
+const ClientMessage = z.discriminatedUnion("type", [z.object({ type: z.literal("click") }).strict()]);
+type ClientMessage = z.infer<typeof ClientMessage>;
+
+interface Viewer {
+  ip: string;
+}
+
+/** Broadcasts are sent at most this often; clicks in between are summed into the next one. */
+const BROADCAST_EVERY_MS = 25;
+
+/**
+ * One shared counter. Its value lives in the object's storage, so it survives restarts; every
+ * viewer holds a hibernatable WebSocket and sees each change.
+ */
+export class Counter extends SocketRoom<Env, Viewer, ClientMessage> {
+  protected readonly maxFrameBytes = 256;
+  protected readonly messages = ClientMessage;
+
+  private count: number;
+  private lastBroadcast = 0;
+  private broadcastTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.count = ctx.storage.kv.get<number>("count") ?? 0;
+  }
+
+  getCount(): number {
+    return this.count;
+  }
+
+  protected attach(request: Request): Viewer {
+    return { ip: clientIp(request) };
+  }
+
+  protected onOpen(ws: WebSocket): void {
+    this.send(ws, { type: "ready", count: this.count });
+  }
+
+  protected async onMessage(_ws: WebSocket, _message: ClientMessage, viewer: Viewer): Promise<void> {
+    const decision = await checkRate(this.env, viewer.ip, "click");
+    if (!decision.ok) {
+      throw new FrameError("rate_limited", "Too many clicks; wait a moment.", { retryAfterMs: decision.retryAfterMs });
+    }
+    this.count += 1;
+    // Storage writes are confirmed before any later message leaves the object, so no viewer
+    // ever sees a count that a crash could take back.
+    this.ctx.storage.kv.put("count", this.count);
+    this.scheduleBroadcast();
+  }
+
+  /** Leading-edge throttle: a lone click is sent at once, a burst at most every 25 ms. */
+  private scheduleBroadcast(): void {
+    if (this.broadcastTimer) return;
+    const wait = this.lastBroadcast + BROADCAST_EVERY_MS - Date.now();
+    if (wait <= 0) {
+      this.flush();
+    } else {
+      this.broadcastTimer = setTimeout(() => this.flush(), wait);
+    }
+  }
+
+  private flush(): void {
+    this.broadcastTimer = undefined;
+    this.lastBroadcast = Date.now();
+    this.broadcast({ type: "count", count: this.count });
+  }
+}

@@ -1,0 +1,85 @@
+import type { z } from "zod";
+import { HttpError, badRequest } from "./errors.ts";
+
+/** Names of counters, rooms and streams in URLs: 1–64 of `A-Z a-z 0-9 . _ -`. */
+export const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+export function parseName(value: string | undefined, what: string): string {
+  const name = value === undefined ? "" : safeDecode(value);
+  if (!NAME_PATTERN.test(name)) {
+    throw badRequest(`The ${what} name must be 1–64 characters of A-Z a-z 0-9 . _ -.`, "invalid_name");
+  }
+  return name;
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/** Reads a JSON body of at most `maxBytes` and checks it against `schema`. */
+export async function readJson<T>(request: Request, schema: z.ZodType<T>, maxBytes: number): Promise<T> {
+  const type = request.headers.get("content-type") ?? "";
+  if (!type.toLowerCase().startsWith("application/json")) {
+    throw new HttpError(415, "unsupported_media_type", "Send the body as application/json.");
+  }
+  const text = await readText(request, maxBytes);
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    throw badRequest("The body is not valid JSON.", "invalid_json");
+  }
+  return parseWith(schema, data);
+}
+
+/** Reads a request body as text, refusing it with 413 as soon as it passes `maxBytes`. */
+export async function readText(request: Request, maxBytes: number): Promise<string> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw badRequest("The body is not valid UTF-8.", "invalid_utf8");
+  }
+}
+
+const tooLarge = (maxBytes: number) =>
+  new HttpError(413, "payload_too_large", `The body is larger than ${maxBytes} bytes.`);
+
+/** Checks `data` against `schema`; the first problem becomes a 400 a person can act on. */
+export function parseWith<T>(schema: z.ZodType<T>, data: unknown): T {
+  const result = schema.safeParse(data);
+  if (result.success) return result.data;
+  throw badRequest(describeIssue(result.error), "invalid_request");
+}
+
+export function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return "The request is not valid.";
+  const where = issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
+  return `${where}${issue.message}`;
+}

@@ -1,0 +1,32 @@
+import type { Env } from "./env.ts";
+import { connectCounter, getCounter } from "./counter/routes.ts";
+import { errorResponse, notFound } from "./http/errors.ts";
+import { preflight, withCors } from "./http/origins.ts";
+import { Router } from "./router.ts";
+import { serveWidgetFile } from "./widget-files.ts";
+
+export { Counter } from "./counter/counter.ts";
+export { RateLimiter } from "./rate-limiter/rate-limiter.ts";
+
+const routes = new Router()
+  .on("/api/health", { GET: () => Response.json({ ok: true }) })
+  .on("/api/counters/:name", { GET: getCounter })
+  .on("/api/counters/:name/ws", { GET: connectCounter })
+  .on("/widgets.js", { GET: serveWidgetFile })
+  .on("/widgets/*", { GET: serveWidgetFile })
+  .on("/chunks/*", { GET: serveWidgetFile });
+
+export default {
+  async fetch(request, env, ctx): Promise<Response> {
+    try {
+      if (request.method === "OPTIONS") return preflight(env, request);
+      const response = await routes.handle(request, env, ctx);
+      if (response) return withCors(env, request, response);
+      const path = new URL(request.url).pathname;
+      if (path.startsWith("/api/") || path.startsWith("/v1/")) throw notFound(`Nothing at ${path}.`);
+      return env.ASSETS.fetch(request);
+    } catch (error) {
+      return withCors(env, request, errorResponse(error));
+    }
+  },
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,48 @@
+import { z } from "zod";
+import type { Env } from "../env.ts";
+
+/** A token bucket: `burst` actions at once, refilled at `perSecond`. */
+export interface RatePolicy {
+  burst: number;
+  perSecond: number;
+}
+
+/**
+ * Default per-IP limits of each action. An owner (or a benchmark) overrides any of them with
+ * the `RATE_LIMITS` var, e.g. `{"click":{"burst":100,"perSecond":50}}`.
+ */
+export const DEFAULT_LIMITS = {
+  click: { burst: 30, perSecond: 10 },
+} satisfies Record<string, RatePolicy>;
+
+export type RateAction = keyof typeof DEFAULT_LIMITS;
+
+const Overrides = z.record(
+  z.string(),
+  z.object({ burst: z.number().int().positive(), perSecond: z.number().positive() }),
+);
+
+const cache = new Map<string, Record<string, RatePolicy>>();
+
+export function ratePolicy(env: Env, action: RateAction): RatePolicy {
+  const raw = env.RATE_LIMITS ?? "";
+  let limits = cache.get(raw);
+  if (!limits) {
+    limits = { ...DEFAULT_LIMITS };
+    if (raw.trim()) {
+      const parsed = Overrides.safeParse(safeJson(raw));
+      if (parsed.success) Object.assign(limits, parsed.data);
+      else console.error("RATE_LIMITS is not valid; using the defaults", parsed.error.issues[0]);
+    }
+    cache.set(raw, limits);
+  }
+  return limits[action] ?? DEFAULT_LIMITS[action];
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,32 @@
+import type { Env } from "../env.ts";
+import { HttpError } from "../http/errors.ts";
+import { isOriginAllowed } from "../http/origins.ts";
+import { CloseCode } from "./close-codes.ts";
+
+/**
+ * Checks a request on a WebSocket path before it reaches a Durable Object. A plain HTTP
+ * request is a 426. A browser from a disallowed origin gets a socket that closes at once with
+ * 1008 and a reason, since browsers hide the status of a refused handshake from the page.
+ */
+export function checkUpgrade(env: Env, request: Request): Response | undefined {
+  if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+    throw new HttpError(426, "upgrade_required", "This path speaks WebSocket only.", { Upgrade: "websocket" });
+  }
+  const origin = request.headers.get("Origin");
+  if (!isOriginAllowed(env, origin)) {
+    return closedSocket(CloseCode.policy, `origin ${origin} not allowed`);
+  }
+  return undefined;
+}
+
+export function closedSocket(code: number, reason: string): Response {
+  const { 0: client, 1: server } = new WebSocketPair();
+  server.accept();
+  server.close(code, reason.slice(0, 120));
+  return new Response(null, { status: 101, webSocket: client });
+}
+
+/** The client's IP as Cloudflare reports it; one shared key when run without a proxy. */
+export function clientIp(request: Request): string {
+  return request.headers.get("CF-Connecting-IP") ?? request.headers.get("X-Real-IP") ?? "unknown";
+}

@@ -1,0 +1,41 @@
+/** Shared by the workerd test files: open a socket through the Worker and read its frames. */
+import { exports } from "cloudflare:workers";
+
+export const BASE = "https://widgets.test";
+
+export interface TestSocket {
+  ws: WebSocket;
+  /** Resolves with the next JSON frame that satisfies `match`. */
+  next<T = Record<string, unknown>>(match?: (frame: Record<string, unknown>) => boolean): Promise<T>;
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+export async function openSocket(path: string, headers: Record<string, string> = {}): Promise<TestSocket> {
+  const response = await exports.default.fetch(`${BASE}${path}`, { headers: { Upgrade: "websocket", ...headers } });
+  const ws = response.webSocket;
+  if (!ws) throw new Error(`no WebSocket: ${response.status} ${await response.text()}`);
+  const frames: Record<string, unknown>[] = [];
+  const waiters: { match: (frame: Record<string, unknown>) => boolean; done: (frame: Record<string, unknown>) => void }[] = [];
+  const closed = new Promise<{ code: number; reason: string }>((done) =>
+    ws.addEventListener("close", (event: CloseEvent) => done({ code: event.code, reason: event.reason })),
+  );
+  ws.addEventListener("message", (event: MessageEvent) => {
+    if (typeof event.data !== "string" || event.data === "pong") return;
+    const frame = JSON.parse(event.data) as Record<string, unknown>;
+    const waiter = waiters.findIndex((w) => w.match(frame));
+    if (waiter >= 0) waiters.splice(waiter, 1)[0]!.done(frame);
+    else frames.push(frame);
+  });
+  ws.accept();
+  return {
+    ws,
+    closed,
+    next<T>(match: (frame: Record<string, unknown>) => boolean = () => true): Promise<T> {
+      const index = frames.findIndex(match);
+      if (index >= 0) return Promise.resolve(frames.splice(index, 1)[0] as T);
+      return new Promise<T>((done) => waiters.push({ match, done: done as (frame: Record<string, unknown>) => void }));
+    },
+  };
+}
+
+export const ofType = (type: string) => (frame: Record<string, unknown>) => frame.type === type;

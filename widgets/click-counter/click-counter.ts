@@ -1,0 +1,158 @@
+import { html, type CSSResultGroup, type PropertyValues } from "lit";
+import { property, state } from "lit/decorators.js";
+import { EdgeElement, define } from "../internal/edge-element.ts";
+import { NAME_PATTERN, socketUrl } from "../internal/endpoint.ts";
+import { emit } from "../internal/events.ts";
+import { theme } from "../internal/theme.ts";
+import type { ReconnectingSocket, ServerFrame } from "../internal/reconnecting-socket.ts";
+import { styles } from "./click-counter.styles.ts";
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "click-counter": ClickCounter;
+  }
+  interface GlobalEventHandlersEventMap {
+    /** The shared count changed (a click from anyone, or the first value on connect). */
+    "edge-count": CustomEvent<{ name: string; count: number }>;
+    /** A click was refused; `retryAfterMs` says when clicking works again. */
+    "edge-refused": CustomEvent<{ code: string; message: string; retryAfterMs?: number }>;
+  }
+}
+
+/**
+ * A shared counter: every viewer of the same `name` sees every click live, and the count
+ * survives restarts of the backend.
+ *
+ * @tag click-counter
+ * @slot - The button's label (default "+1").
+ * @csspart count - The current count (an `<output>` announced politely).
+ * @csspart button - The button that adds one.
+ * @csspart status - Why a click was refused or the counter is unavailable.
+ * @cssprop --click-counter-button-background - Button background (default: accent colour).
+ * @cssprop --click-counter-button-color - Button text colour.
+ * @cssprop --click-counter-count-size - Font size of the count.
+ * @cssprop --click-counter-padding - Padding around count and button.
+ * @fires edge-count - The count changed.
+ * @fires edge-refused - A click was refused (rate limit).
+ * @fires edge-connection - The connection state changed.
+ */
+export class ClickCounter extends EdgeElement {
+  static override styles: CSSResultGroup = [theme, styles];
+
+  /** The counter's name: 1–64 of `A-Z a-z 0-9 . _ -`. */
+  @property({ reflect: true }) name = "";
+
+  @state() private count: number | undefined;
+  @state() private problem = "";
+  @state() private coolingDown = false;
+
+  private socket: ReconnectingSocket | undefined;
+  private cooldownTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly format = new Intl.NumberFormat();
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // A first connection opens in willUpdate; this is a move back into the page.
+    if (this.hasUpdated) this.open();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.close();
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (!this.hasUpdated || changed.has("name") || changed.has("endpoint")) this.open();
+  }
+
+  /** Adds one to the shared count, as the button does. */
+  increment(): void {
+    if (!this.socket || this.coolingDown) return;
+    if (!this.socket.send({ type: "click" })) this.problem = "Offline: too many clicks waiting to be sent.";
+  }
+
+  private open(): void {
+    this.close();
+    this.count = undefined;
+    this.problem = "";
+    if (!NAME_PATTERN.test(this.name)) {
+      this.problem = "This counter needs a name of 1–64 letters, digits, dots, dashes or underscores.";
+      this.setConnection("closed");
+      return;
+    }
+    let url: URL;
+    try {
+      url = socketUrl(this.endpointUrl, `/api/counters/${this.name}/ws`);
+    } catch (error) {
+      this.problem = `Bad endpoint: ${(error as Error).message}`;
+      this.setConnection("closed");
+      return;
+    }
+    this.socket = this.createSocket({
+      url: () => url,
+      onFrame: (frame) => this.onFrame(frame),
+      onState: (state, close) => {
+        if (state === "closed" && close) this.problem = `Counter unavailable: ${close.reason || `closed (${close.code})`}`;
+      },
+    });
+    this.socket.start();
+  }
+
+  private close(): void {
+    this.socket?.stop();
+    this.socket = undefined;
+    clearTimeout(this.cooldownTimer);
+    this.coolingDown = false;
+  }
+
+  private onFrame(frame: ServerFrame): void {
+    switch (frame.type) {
+      case "ready":
+      case "count":
+        if (typeof frame.count === "number" && frame.count !== this.count) {
+          this.count = frame.count;
+          emit(this, "edge-count", { name: this.name, count: frame.count });
+        }
+        if (frame.type === "ready") this.problem = "";
+        break;
+      case "error": {
+        const retryAfterMs = typeof frame.retryAfterMs === "number" ? frame.retryAfterMs : undefined;
+        const message = String(frame.message ?? "That click was refused.");
+        emit(this, "edge-refused", { code: String(frame.code), message, retryAfterMs });
+        if (retryAfterMs !== undefined) this.coolDown(retryAfterMs);
+        else this.problem = message;
+        break;
+      }
+    }
+  }
+
+  private coolDown(ms: number): void {
+    this.coolingDown = true;
+    this.problem = `Too many clicks. Try again in ${Math.max(1, Math.ceil(ms / 1000))} s.`;
+    clearTimeout(this.cooldownTimer);
+    this.cooldownTimer = setTimeout(() => {
+      this.coolingDown = false;
+      this.problem = "";
+    }, ms);
+  }
+
+  protected override render() {
+    const count = this.count === undefined ? "–" : this.format.format(this.count);
+    return html`
+      <div class="counter">
+        <output part="count" aria-live="polite" aria-atomic="true" aria-busy=${this.count === undefined}>${count}</output>
+        <button
+          part="button"
+          type="button"
+          ?disabled=${this.coolingDown || this.socket === undefined}
+          @click=${() => this.increment()}
+        >
+          <slot>+1</slot>
+        </button>
+      </div>
+      <span part="status" role="status">${this.problem}</span>
+    `;
+  }
+}
+
+define("click-counter", ClickCounter);

@@ -1,0 +1,27 @@
+/**
+ * Global setup: real backends under wrangler dev for the browser and end-to-end suites, each
+ * with its own throwaway state. `endpoint` has generous limits; `strictEndpoint` refuses
+ * after a few clicks, so refusals can be seen without slowing every other test.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { startBackend, type Backend } from "../scripts/backend.ts";
+
+export const GENEROUS_LIMITS = JSON.stringify({ click: { burst: 100_000, perSecond: 100_000 } });
+export const STRICT_LIMITS = JSON.stringify({ click: { burst: 3, perSecond: 0.2 } });
+
+export default async function setup(project: TestProject) {
+  const state = mkdtempSync(join(tmpdir(), "edge-widgets-test-"));
+  const backends: Backend[] = await Promise.all([
+    startBackend({ persistTo: join(state, "main"), vars: { RATE_LIMITS: GENEROUS_LIMITS } }),
+    startBackend({ persistTo: join(state, "strict"), vars: { RATE_LIMITS: STRICT_LIMITS } }),
+  ]);
+  project.provide("endpoint", backends[0]!.url);
+  project.provide("strictEndpoint", backends[1]!.url);
+  return async () => {
+    await Promise.all(backends.map((backend) => backend.stop()));
+    rmSync(state, { recursive: true, force: true });
+  };
+}

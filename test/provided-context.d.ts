@@ -1,0 +1,11 @@
+// What test/backends.ts hands every suite through `inject`.
+import "vitest";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** A backend under wrangler dev with generous rate limits. */
+    endpoint: string;
+    /** A backend that refuses after a few clicks. */
+    strictEndpoint: string;
+  }
+}

@@ -32,12 +32,12 @@ describe("the Worker", () => {
     expect(await refused.json()).toMatchObject({ error: { code: "origin_not_allowed" } });
   });
 
-  it("serves the widget bundles with CORS under / and /widgets/", async () => {
+  it("serves the widget bundles to any origin under / and /widgets/", async () => {
     for (const path of ["/widgets.js", "/widgets/click-counter.js"]) {
-      const response = await get(path, { headers: { Origin: "https://allowed.example" } });
+      const response = await get(path, { headers: { Origin: "https://evil.example" } });
       expect(response.status, path).toBe(200);
       expect(response.headers.get("Content-Type"), path).toMatch(/javascript/);
-      expect(response.headers.get("Access-Control-Allow-Origin"), path).toBe("https://allowed.example");
+      expect(response.headers.get("Access-Control-Allow-Origin"), path).toBe("*");
     }
   });
 

@@ -16,12 +16,15 @@ const routes = new Router()
   .on("/widgets/*", { GET: serveWidgetFile })
   .on("/chunks/*", { GET: serveWidgetFile });
 
+/** Widget files carry their own `*` CORS header; everything else follows ALLOWED_ORIGINS. */
+const isWidgetFile = (path: string) => path === "/widgets.js" || path.startsWith("/widgets/") || path.startsWith("/chunks/");
+
 export default {
   async fetch(request, env, ctx): Promise<Response> {
     try {
       if (request.method === "OPTIONS") return preflight(env, request);
       const response = await routes.handle(request, env, ctx);
-      if (response) return withCors(env, request, response);
+      if (response) return isWidgetFile(new URL(request.url).pathname) ? response : withCors(env, request, response);
       const path = new URL(request.url).pathname;
       if (path.startsWith("/api/") || path.startsWith("/v1/")) throw notFound(`Nothing at ${path}.`);
       return env.ASSETS.fetch(request);

@@ -1,0 +1,89 @@
+/**
+ * <click-counter> backend under load, with 50 viewers connected to one counter:
+ * - accepted clicks per second from 10 clickers that each keep 20 clicks in flight;
+ * - click-to-broadcast latency: one click at a time, timed until every viewer has the new count.
+ * Rate limits are raised so the limiter admits everything (it is still consulted per click).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startBackend } from "../scripts/backend.ts";
+import { openSocket, quantile, type Figure } from "./figures.ts";
+
+const VIEWERS = 50;
+const CLICKERS = 10;
+const IN_FLIGHT = 20;
+const LOAD_SECONDS = 5;
+const LATENCY_SAMPLES = 300;
+
+export default async function counter(): Promise<Figure[]> {
+  const state = mkdtempSync(join(tmpdir(), "bench-counter-"));
+  const backend = await startBackend({
+    persistTo: state,
+    vars: { RATE_LIMITS: JSON.stringify({ click: { burst: 1e9, perSecond: 1e9 } }) },
+  });
+  try {
+    const url = `${backend.url.replace("http", "ws")}/api/counters/bench/ws`;
+    const viewers = await Promise.all(Array.from({ length: VIEWERS }, () => openSocket(url)));
+    const latest = new Array<number>(VIEWERS).fill(0);
+    const waiters = new Set<() => void>();
+    viewers.forEach((ws, i) =>
+      ws.addEventListener("message", (event) => {
+        const frame = JSON.parse(String(event.data)) as { count?: number };
+        if (typeof frame.count === "number") latest[i] = frame.count;
+        for (const check of waiters) check();
+      }),
+    );
+    const allSee = (count: number) =>
+      new Promise<void>((done) => {
+        const check = () => {
+          if (latest.every((c) => c >= count)) {
+            waiters.delete(check);
+            done();
+          }
+        };
+        waiters.add(check);
+        check();
+      });
+    await allSee(0);
+
+    // Latency: one click, wait for all 50 viewers.
+    const clicker = await openSocket(url);
+    const latencies: number[] = [];
+    for (let i = 0; i < LATENCY_SAMPLES; i++) {
+      const target = Math.max(...latest) + 1;
+      const started = performance.now();
+      clicker.send('{"type":"click"}');
+      await allSee(target);
+      latencies.push(performance.now() - started);
+    }
+
+    // Throughput: clickers keep IN_FLIGHT clicks outstanding; each broadcast acknowledges progress.
+    const before = Math.max(...latest);
+    const clickers = await Promise.all(Array.from({ length: CLICKERS }, () => openSocket(url)));
+    const started = performance.now();
+    const deadline = started + LOAD_SECONDS * 1000;
+    let sent = 0;
+    await Promise.all(
+      clickers.map(async (ws) => {
+        while (performance.now() < deadline) {
+          for (let i = 0; i < IN_FLIGHT; i++) ws.send('{"type":"click"}');
+          sent += IN_FLIGHT;
+          await allSee(before + sent - IN_FLIGHT * CLICKERS);
+        }
+      }),
+    );
+    await allSee(before + sent);
+    const seconds = (performance.now() - started) / 1000;
+    const accepted = (await (await fetch(`${backend.url}/api/counters/bench`)).json()) as { count: number };
+    for (const ws of [...viewers, clicker, ...clickers]) ws.close();
+    return [
+      { name: "clicks accepted per second", value: Math.round((accepted.count - before) / seconds), unit: "clicks/s", note: `${CLICKERS} clickers, ${VIEWERS} viewers` },
+      { name: "click-to-broadcast p50", value: quantile(latencies, 0.5), unit: "ms", note: `until all ${VIEWERS} viewers see it` },
+      { name: "click-to-broadcast p99", value: quantile(latencies, 0.99), unit: "ms", note: `${LATENCY_SAMPLES} samples` },
+    ];
+  } finally {
+    await backend.stop();
+    rmSync(state, { recursive: true, force: true });
+  }
+}

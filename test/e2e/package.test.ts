@@ -1,0 +1,45 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { offlineEnv, root } from "../../scripts/backend.ts";
+import { widgetTags } from "../../vite.config.ts";
+
+const npm = (args: string[]) =>
+  execFileSync("npm", args, { cwd: root, env: { ...offlineEnv(), npm_config_loglevel: "error" }, encoding: "utf8" });
+
+describe("shipping", () => {
+  it("packs dist/widgets.js and dist/<tag>.js for CDNs, and nothing of the backend", () => {
+    const [pack] = JSON.parse(npm(["pack", "--dry-run", "--json", "--ignore-scripts"])) as { files: { path: string }[] }[];
+    const files = pack!.files.map((f) => f.path);
+    expect(files).toContain("dist/widgets.js");
+    for (const tag of widgetTags()) expect(files).toContain(`dist/${tag}.js`);
+    expect(files.some((f) => f.startsWith("edge/") || f.startsWith("dist/index.html"))).toBe(false);
+    const manifest = JSON.parse(readFileSync(resolve(root, "package.json"), "utf8"));
+    expect(manifest.jsdelivr).toBe("dist/widgets.js");
+    expect(manifest.unpkg).toBe("dist/widgets.js");
+    expect(manifest.exports["."]).toBe("./dist/widgets.js");
+  });
+
+  it("bundles the Worker for deployment without an account or network", () => {
+    const out = mkdtempSync(join(tmpdir(), "deploy-dry-run-"));
+    try {
+      execFileSync(process.execPath, [resolve(root, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", out], {
+        cwd: root,
+        env: offlineEnv(),
+        stdio: "pipe",
+      });
+      const bundle = readdirSync(out).find((file) => file.endsWith(".js"));
+      expect(bundle).toBeDefined();
+      const code = readFileSync(join(out, bundle!), "utf8");
+      const exported = /export\s*\{([^}]*)\}/.exec(code)?.[1] ?? "";
+      // Every Durable Object class that wrangler.toml binds must be exported by the bundle.
+      const classes = [...readFileSync(resolve(root, "wrangler.toml"), "utf8").matchAll(/class_name\s*=\s*"(\w+)"/g)].map((m) => m[1]!);
+      expect(classes.length).toBeGreaterThan(0);
+      for (const name of classes) expect(exported).toMatch(new RegExp(`\\b${name}\\b`));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});

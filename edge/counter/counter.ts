@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Env } from "../env.ts";
-import { checkRate } from "../rate-limiter/rate-limiter.ts";
+import { BatchedRateCheck } from "../rate-limiter/rate-limiter.ts";
 import { clientIp } from "../socket/upgrade.ts";
 import { FrameError, SocketRoom } from "../socket/socket-room.ts";
 
@@ -12,7 +12,7 @@ interface Viewer {
 }
 
 /** Broadcasts are sent at most this often; clicks in between are summed into the next one. */
-const BROADCAST_EVERY_MS = 25;
+const BROADCAST_EVERY_MS = 16;
 
 /**
  * One shared counter. Its value lives in the object's storage, so it survives restarts; every
@@ -23,6 +23,7 @@ export class Counter extends SocketRoom<Env, Viewer, ClientMessage> {
   protected readonly messages = ClientMessage;
 
   private count: number;
+  private readonly clicks = new BatchedRateCheck(this.env, "click");
   private lastBroadcast = 0;
   private broadcastTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -44,7 +45,7 @@ export class Counter extends SocketRoom<Env, Viewer, ClientMessage> {
   }
 
   protected async onMessage(_ws: WebSocket, _message: ClientMessage, viewer: Viewer): Promise<void> {
-    const decision = await checkRate(this.env, viewer.ip, "click");
+    const decision = await this.clicks.check(viewer.ip);
     if (!decision.ok) {
       throw new FrameError("rate_limited", "Too many clicks; wait a moment.", { retryAfterMs: decision.retryAfterMs });
     }
@@ -55,7 +56,7 @@ export class Counter extends SocketRoom<Env, Viewer, ClientMessage> {
     this.scheduleBroadcast();
   }
 
-  /** Leading-edge throttle: a lone click is sent at once, a burst at most every 25 ms. */
+  /** Leading-edge throttle: a lone click is sent at once, a burst at most once a frame (16 ms). */
   private scheduleBroadcast(): void {
     if (this.broadcastTimer) return;
     const wait = this.lastBroadcast + BROADCAST_EVERY_MS - Date.now();

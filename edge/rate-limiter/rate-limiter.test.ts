@@ -14,6 +14,14 @@ describe("RateLimiter", () => {
     expect(refused.retryAfterMs).toBeLessThanOrEqual(500);
   });
 
+  it("grants part of a batch when fewer tokens are left than asked for", async () => {
+    const limiter = env.RATE_LIMITER.getByName("198.51.100.5");
+    const grant = await limiter.take("test", policy, 5);
+    expect(grant.granted).toBe(3);
+    expect(grant.retryAfterMs).toBeGreaterThan(0);
+    expect((await limiter.take("test", policy, 1)).granted).toBe(0);
+  });
+
   it("keeps separate buckets per action", async () => {
     const limiter = env.RATE_LIMITER.getByName("198.51.100.2");
     for (let i = 0; i < 3; i++) await limiter.consume("a", policy);

@@ -2,6 +2,11 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
 import { ratePolicy, type RateAction, type RatePolicy } from "./policies.ts";
 
+export interface RateGrant {
+  granted: number;
+  retryAfterMs: number;
+}
+
 export interface RateDecision {
   ok: boolean;
   /** Milliseconds until the action would be allowed again; 0 when allowed. */
@@ -22,26 +27,92 @@ interface Bucket {
 export class RateLimiter extends DurableObject<Env> {
   private buckets = new Map<string, Bucket>();
 
+  /** Takes `cost` tokens at once, or none. */
   consume(action: string, policy: RatePolicy, cost = 1): RateDecision {
-    const now = Date.now();
-    const stored = this.buckets.get(action) ?? this.ctx.storage.kv.get<Bucket>(action);
-    const elapsed = stored ? Math.max(0, now - stored.at) / 1000 : 0;
-    const tokens = stored ? Math.min(policy.burst, stored.tokens + elapsed * policy.perSecond) : policy.burst;
+    const { tokens, now } = this.refill(action, policy);
     if (tokens >= cost) {
       this.save(action, { tokens: tokens - cost, at: now });
       return { ok: true, retryAfterMs: 0, remaining: Math.floor(tokens - cost) };
     }
     this.save(action, { tokens, at: now });
-    return { ok: false, retryAfterMs: Math.ceil(((cost - tokens) / policy.perSecond) * 1000), remaining: 0 };
+    return { ok: false, retryAfterMs: waitFor(cost - tokens, policy), remaining: 0 };
+  }
+
+  /** Grants as many of `wanted` single actions as there are tokens, in one call. */
+  take(action: string, policy: RatePolicy, wanted: number): RateGrant {
+    const { tokens, now } = this.refill(action, policy);
+    const granted = Math.min(wanted, Math.floor(tokens));
+    this.save(action, { tokens: tokens - granted, at: now });
+    return { granted, retryAfterMs: granted < wanted ? waitFor(1 - (tokens - granted), policy) : 0 };
+  }
+
+  private refill(action: string, policy: RatePolicy): { tokens: number; now: number } {
+    const now = Date.now();
+    const stored = this.buckets.get(action) ?? this.ctx.storage.kv.get<Bucket>(action);
+    if (!stored) return { tokens: policy.burst, now };
+    const elapsed = Math.max(0, now - stored.at) / 1000;
+    return { tokens: Math.min(policy.burst, stored.tokens + elapsed * policy.perSecond), now };
   }
 
   private save(action: string, bucket: Bucket): void {
     this.buckets.set(action, bucket);
-    this.ctx.storage.kv.put(action, bucket);
+    // The answer need not wait for the write: a lost write only forgives a few tokens, and
+    // holding every reply for a commit would cap the limiter (and every caller) at the disk's pace.
+    void this.ctx.storage.put(action, bucket, { allowUnconfirmed: true });
   }
 }
+
+const waitFor = (missing: number, policy: RatePolicy) => Math.max(1, Math.ceil((missing / policy.perSecond) * 1000));
 
 /** Asks the caller's limiter whether `action` may happen now. */
 export function checkRate(env: Env, ip: string, action: RateAction, cost = 1): Promise<RateDecision> {
   return env.RATE_LIMITER.getByName(ip).consume(action, ratePolicy(env, action), cost);
+}
+
+/**
+ * Checks one action per call like `checkRate`, but while a limiter call for an IP is under
+ * way, further checks for that IP wait and go together in the next call. A lone action costs
+ * one round trip as before; a burst costs one round trip per batch instead of one each.
+ */
+export class BatchedRateCheck {
+  private queues = new Map<string, ((decision: RateDecision | Error) => void)[]>();
+
+  constructor(
+    private readonly env: Env,
+    private readonly action: RateAction,
+  ) {}
+
+  check(ip: string): Promise<RateDecision> {
+    return new Promise((done, fail) => {
+      const settle = (decision: RateDecision | Error) => (decision instanceof Error ? fail(decision) : done(decision));
+      const queue = this.queues.get(ip);
+      if (queue) {
+        queue.push(settle);
+        return;
+      }
+      this.queues.set(ip, [settle]);
+      void this.drain(ip);
+    });
+  }
+
+  private async drain(ip: string): Promise<void> {
+    const queue = this.queues.get(ip)!;
+    const limiter = this.env.RATE_LIMITER.getByName(ip);
+    const policy = ratePolicy(this.env, this.action);
+    while (queue.length > 0) {
+      const batch = queue.splice(0);
+      let grant: RateGrant | Error;
+      try {
+        grant = await limiter.take(this.action, policy, batch.length);
+      } catch (error) {
+        grant = error instanceof Error ? error : new Error(String(error));
+      }
+      batch.forEach((settle, i) => {
+        if (grant instanceof Error) settle(grant);
+        else if (i < grant.granted) settle({ ok: true, retryAfterMs: 0, remaining: grant.granted - i - 1 });
+        else settle({ ok: false, retryAfterMs: grant.retryAfterMs, remaining: 0 });
+      });
+    }
+    this.queues.delete(ip);
+  }
 }

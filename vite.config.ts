@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { defineConfig, type Plugin } from "vite";
@@ -19,8 +20,22 @@ function demoPage(): Plugin {
   };
 }
 
+/** dist/custom-elements.json, generated from the widgets' JSDoc for editors and docs tools. */
+function elementsManifest(): Plugin {
+  return {
+    name: "edge-widgets-manifest",
+    apply: "build",
+    closeBundle() {
+      execFileSync(process.execPath, [resolve(import.meta.dirname, "node_modules/@custom-elements-manifest/analyzer/cem.js"), "analyze", "--quiet"], {
+        cwd: import.meta.dirname,
+        stdio: "inherit",
+      });
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [demoPage()],
+  plugins: [demoPage(), elementsManifest()],
   publicDir: false,
   build: {
     target: "es2022",

@@ -15,11 +15,24 @@ describe("shipping", () => {
     const files = pack!.files.map((f) => f.path);
     expect(files).toContain("dist/widgets.js");
     for (const tag of widgetTags()) expect(files).toContain(`dist/${tag}.js`);
+    expect(files).toContain("dist/custom-elements.json");
     expect(files.some((f) => f.startsWith("edge/") || f.startsWith("dist/index.html"))).toBe(false);
     const manifest = JSON.parse(readFileSync(resolve(root, "package.json"), "utf8"));
     expect(manifest.jsdelivr).toBe("dist/widgets.js");
     expect(manifest.unpkg).toBe("dist/widgets.js");
     expect(manifest.exports["."]).toBe("./dist/widgets.js");
+  });
+
+  it("describes every widget in the generated custom elements manifest", () => {
+    const manifest = JSON.parse(readFileSync(resolve(root, "dist/custom-elements.json"), "utf8")) as {
+      modules: { declarations?: { tagName?: string; attributes?: { name: string }[]; cssParts?: unknown[] }[] }[];
+    };
+    const elements = manifest.modules.flatMap((m) => m.declarations ?? []).filter((d) => d.tagName);
+    expect(elements.map((e) => e.tagName).sort()).toEqual(widgetTags().sort());
+    for (const element of elements) {
+      expect(element.attributes?.map((a) => a.name), element.tagName).toContain("endpoint");
+      expect(element.cssParts?.length, element.tagName).toBeGreaterThan(0);
+    }
   });
 
   it("bundles the Worker for deployment without an account or network", () => {

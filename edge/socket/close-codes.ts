@@ -8,7 +8,16 @@ export const CloseCode = {
   policy: 1008,
   tooBig: 1009,
   internal: 1011,
+  tryAgainLater: 1013,
   badRequest: 4400,
   unauthorized: 4401,
   forbidden: 4403,
 } as const;
+
+/** The close code that tells a client the same as an HTTP refusal of the handshake would. */
+export function closeCodeFor(status: number): number {
+  if (status === 401) return CloseCode.unauthorized;
+  if (status === 403) return CloseCode.forbidden;
+  if (status === 429 || status >= 500) return CloseCode.tryAgainLater;
+  return CloseCode.badRequest;
+}

@@ -1,7 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import type { z } from "zod";
+import { HttpError } from "../http/errors.ts";
 import { describeIssue } from "../http/validate.ts";
-import { CloseCode } from "./close-codes.ts";
+import { CloseCode, closeCodeFor } from "./close-codes.ts";
+import { closedSocket } from "./upgrade.ts";
 
 /** Heartbeat frames, answered by the runtime itself so that a hibernated object stays asleep. */
 export const PING = "ping";
@@ -59,7 +61,15 @@ export abstract class SocketRoom<E, Attachment, Message> extends DurableObject<E
         { status: 426 },
       );
     }
-    const attachment = await this.attach(request);
+    let attachment: Attachment;
+    try {
+      attachment = await this.attach(request);
+    } catch (error) {
+      // A refused handshake looks like a network error to a browser, which would retry it
+      // forever; a socket closed with a final code says why and stops the retries.
+      if (error instanceof HttpError) return closedSocket(closeCodeFor(error.status), error.message);
+      throw error;
+    }
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server, this.tags(attachment));
     server.serializeAttachment(attachment);

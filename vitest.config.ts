@@ -26,12 +26,14 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: "edge", include: ["edge/**/*.test.ts"] },
+        // The first test of a file also pays for starting workerd.
+        test: { name: "edge", include: ["edge/**/*.test.ts"], testTimeout: 30_000 },
       },
       {
         test: {
           name: "widgets",
           include: ["widgets/**/*.test.ts"],
+          testTimeout: 20_000,
           browser: {
             enabled: true,
             headless: true,

@@ -15,7 +15,7 @@ import type { ReadResult, Reply, StreamInfo } from "./stream-log.ts";
  */
 /** One message is one SQLite row, and a row holds at most 2 MB. */
 const MAX_BODY_BYTES = 1536 * 1024;
-const READ_CHUNK_BYTES = 1024 * 1024;
+const READ_CHUNK_BYTES = 4 * 1024 * 1024;
 const DEFAULT_LONG_POLL_MS = 20_000;
 const PATH_PREFIX = "/v1/stream/";
 

@@ -1,5 +1,8 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { mintStreamToken } from "./tokens.ts";
+import { HttpError } from "../http/errors.ts";
+import { authorize } from "./auth.ts";
+import { DEV_STREAMS_SECRET, mintStreamToken } from "./tokens.ts";
 import { ADMIN, bearer, call, createStream, token, unique } from "./stream-support.ts";
 
 const post = (name: string, headers: Record<string, string>) =>
@@ -109,5 +112,24 @@ describe("stream auth (the default, STREAMS_AUTH=required)", () => {
     await createStream(name, { body: "both" });
     const read = await call(name, { query: "?offset=-1", headers: bearer(await token({ scope: "write", stream: name })) });
     expect(await read.text()).toBe("both");
+  });
+});
+
+describe("the dev secret", () => {
+  const deployed = { ...env, STREAMS_JWT_SECRET: undefined };
+  const withToken = async (host: string) => {
+    const url = new URL(`${host}/v1/stream/news`);
+    const request = new Request(url, { method: "POST", headers: bearer(await mintStreamToken(DEV_STREAMS_SECRET, { scope: "write" })) });
+    return authorize(deployed, request, url, "news", "write");
+  };
+
+  it("is accepted for requests to a local host when STREAMS_JWT_SECRET is unset", async () => {
+    await expect(withToken("http://127.0.0.1:8787")).resolves.toBe(true);
+  });
+
+  it("is refused on any other host when STREAMS_JWT_SECRET is unset, as after a deploy without it", async () => {
+    const refusal = await withToken("https://widgets.example.workers.dev").catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(HttpError);
+    expect(refusal).toMatchObject({ status: 401, code: "invalid_token" });
   });
 });

@@ -71,9 +71,22 @@ function reply(result: Reply | Refusal, extra: Record<string, string> = {}): Res
 async function readBody(request: Request): Promise<Uint8Array> {
   const declared = Number(request.headers.get("Content-Length") ?? "0");
   if (declared > MAX_BODY_BYTES) throw tooLarge();
-  const bytes = new Uint8Array(await request.arrayBuffer());
-  if (bytes.byteLength > MAX_BODY_BYTES) throw tooLarge();
-  return bytes;
+  if (!request.body) return new Uint8Array(0);
+  // A chunked body has no length up front: stop reading as soon as it passes the limit.
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return concat(chunks);
 }
 
 const tooLarge = () => new HttpError(413, "payload_too_large", `A request body may hold at most ${MAX_BODY_BYTES} bytes.`);

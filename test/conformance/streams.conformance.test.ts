@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runConformanceTests, type ConformanceTestOptions } from "@durable-streams/server-conformance-tests";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBackend, type Backend } from "../../scripts/backend.ts";
 
 const LONG_POLL_MS = 500;
@@ -30,3 +30,12 @@ afterAll(async () => {
 });
 
 runConformanceTests(options);
+
+describe("with STREAMS_AUTH=off", () => {
+  it("lets anyone create, write and read a stream without a token", async () => {
+    const url = `${options.baseUrl}/v1/stream/auth-off-${Date.now()}`;
+    expect((await fetch(url, { method: "PUT", headers: { "Content-Type": "text/plain" } })).status).toBe(201);
+    expect((await fetch(url, { method: "POST", headers: { "Content-Type": "text/plain" }, body: "open" })).status).toBe(204);
+    expect(await (await fetch(`${url}?offset=-1`)).text()).toBe("open");
+  });
+});

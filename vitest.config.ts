@@ -22,6 +22,9 @@ export default defineConfig({
                 ALLOWED_ORIGINS: "https://allowed.example, http://localhost:5173",
                 RATE_LIMITS: JSON.stringify({ click: { burst: 5, perSecond: 1 } }),
                 ADMIN_TOKEN: "test-admin-token",
+                STREAMS_JWT_SECRET: "test-streams-secret",
+                STREAMS_HOT_BYTES: "400",
+                STREAMS_LONG_POLL_MS: "1000",
               },
             },
           }),
@@ -45,6 +48,15 @@ export default defineConfig({
       },
       {
         test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], environment: "node", testTimeout: 60_000, hookTimeout: 90_000 },
+      },
+      {
+        test: {
+          name: "conformance",
+          include: ["test/conformance/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 30_000,
+          hookTimeout: 90_000,
+        },
       },
     ],
   },

@@ -1,5 +1,6 @@
 import type { Counter } from "./counter/counter.ts";
 import type { RateLimiter } from "./rate-limiter/rate-limiter.ts";
+import type { StreamLog } from "./streams/stream-log.ts";
 
 /** Bindings and settings from wrangler.toml (vars) and `wrangler secret put` (secrets). */
 export interface Env {
@@ -12,4 +13,16 @@ export interface Env {
   ADMIN_TOKEN?: string;
   /** JSON overrides of the per-IP rate limits, see `edge/rate-limiter/policies.ts`. */
   RATE_LIMITS?: string;
+  /** One `StreamLog` per Durable Streams stream: the single writer of its log. */
+  STREAMS: DurableObjectNamespace<StreamLog>;
+  /** Cold, immutable segments of stream logs. */
+  STREAM_SEGMENTS: R2Bucket;
+  /** HS256 secret of stream tokens; unset, only local requests use the public dev secret. */
+  STREAMS_JWT_SECRET?: string;
+  /** `required` (default) or `off`: off lets anyone read and write every stream. */
+  STREAMS_AUTH?: string;
+  /** How long a long-poll (and an idle SSE keep-alive) waits, in ms; default 20000. */
+  STREAMS_LONG_POLL_MS?: string;
+  /** Hot-log bytes per stream before the oldest rotate into R2; default 8 MiB. */
+  STREAMS_HOT_BYTES?: string;
 }

@@ -4,9 +4,11 @@ import { errorResponse, notFound } from "./http/errors.ts";
 import { preflight, withCors } from "./http/origins.ts";
 import { Router } from "./router.ts";
 import { serveWidgetFile } from "./widget-files.ts";
+import { STREAM_METHODS } from "./streams/routes.ts";
 
 export { Counter } from "./counter/counter.ts";
 export { RateLimiter } from "./rate-limiter/rate-limiter.ts";
+export { StreamLog } from "./streams/stream-log.ts";
 
 const routes = new Router()
   .on("/api/health", { GET: () => Response.json({ ok: true }) })
@@ -14,7 +16,8 @@ const routes = new Router()
   .on("/api/counters/:name/ws", { GET: connectCounter })
   .on("/widgets.js", { GET: serveWidgetFile })
   .on("/widgets/*", { GET: serveWidgetFile })
-  .on("/chunks/*", { GET: serveWidgetFile });
+  .on("/chunks/*", { GET: serveWidgetFile })
+  .on("/v1/stream/:name", STREAM_METHODS);
 
 /** Widget files carry their own `*` CORS header; everything else follows ALLOWED_ORIGINS. */
 const isWidgetFile = (path: string) => path === "/widgets.js" || path.startsWith("/widgets/") || path.startsWith("/chunks/");

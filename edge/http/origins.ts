@@ -39,6 +39,7 @@ const EXPOSED = [
   "Producer-Seq",
   "Producer-Expected-Seq",
   "Producer-Received-Seq",
+  "Stream-SSE-Data-Encoding",
 ];
 
 const ALLOWED_HEADERS = [
@@ -53,6 +54,9 @@ const ALLOWED_HEADERS = [
   "Producer-Id",
   "Producer-Epoch",
   "Producer-Seq",
+  "Stream-Forked-From",
+  "Stream-Fork-Offset",
+  "Stream-Fork-Sub-Offset",
 ];
 
 export function corsHeaders(env: Env, request: Request): Record<string, string> {

@@ -1,0 +1,210 @@
+/**
+ * The Durable Streams server side by side with the Node reference server
+ * (`@durable-streams/server`), same machine, same client, one run:
+ * - appends per second: 16 writers, each with one 100-byte JSON append in flight at a time;
+ * - catch-up read MB/s: a 24 MiB stream read from the start, following Stream-Next-Offset
+ *   (ours crosses from R2 segments into the SQLite hot log on the way);
+ * - POST → SSE latency: one append at a time, timed until an SSE reader has it.
+ * Ours runs under wrangler dev (workerd, SQLite and local R2 on disk) with stream auth off, as
+ * the peer has none; the peer keeps everything in memory. Ratios are ours / peer.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { freePort, offlineEnv, root, startBackend } from "../scripts/backend.ts";
+import { quantile, type Figure } from "./figures.ts";
+
+const WRITERS = 16;
+const APPEND_SECONDS = 5;
+const READ_MIB = 24;
+const LATENCY_SAMPLES = 300;
+
+interface Server {
+  name: string;
+  url: string;
+  stop(): Promise<void>;
+}
+
+interface Result {
+  /** The same 16-way client against a route that does no work: the runtime's ceiling. */
+  emptyPerSecond: number;
+  appendsPerSecond: number;
+  readMBps: number;
+  p50: number;
+  p99: number;
+}
+
+async function startPeer(): Promise<Server> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [resolve(root, "bench/reference-streams-server.ts"), String(port)], {
+    cwd: root,
+    env: offlineEnv(),
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const url = await new Promise<string>((done, fail) => {
+    child.stdout!.on("data", (chunk: Buffer) => {
+      const match = /READY (\S+)/.exec(chunk.toString());
+      if (match) done(match[1]!);
+    });
+    child.once("exit", (code) => fail(new Error(`reference server exited (${code})`)));
+  });
+  return {
+    name: "reference",
+    url,
+    stop: () =>
+      new Promise<void>((done) => {
+        child.once("exit", () => done());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+const body100 = (n: number) => {
+  const head = JSON.stringify({ n, pad: "" });
+  return JSON.stringify({ n, pad: "x".repeat(100 - head.length) });
+};
+
+async function create(url: string, type: string): Promise<void> {
+  const response = await fetch(url, { method: "PUT", headers: { "Content-Type": type } });
+  if (response.status !== 201) throw new Error(`create ${url}: ${response.status}`);
+}
+
+async function emptyRate(url: string): Promise<number> {
+  let done = 0;
+  const deadline = performance.now() + APPEND_SECONDS * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: WRITERS }, async () => {
+      while (performance.now() < deadline) {
+        await (await fetch(url, { method: "HEAD" })).arrayBuffer();
+        done += 1;
+      }
+    }),
+  );
+  return done / ((performance.now() - started) / 1000);
+}
+
+async function appendRate(base: string): Promise<number> {
+  const url = `${base}/v1/stream/bench-appends`;
+  await create(url, "application/json");
+  let done = 0;
+  const deadline = performance.now() + APPEND_SECONDS * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: WRITERS }, async (_, writer) => {
+      while (performance.now() < deadline) {
+        const response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: body100(writer) });
+        if (response.status !== 204) throw new Error(`append: ${response.status}`);
+        await response.arrayBuffer();
+        done += 1;
+      }
+    }),
+  );
+  return done / ((performance.now() - started) / 1000);
+}
+
+async function readRate(base: string): Promise<number> {
+  const url = `${base}/v1/stream/bench-catch-up`;
+  await create(url, "application/octet-stream");
+  const chunk = new Uint8Array(1024 * 1024).map((_, i) => i % 251);
+  for (let i = 0; i < READ_MIB; i++) {
+    const response = await fetch(url, { method: "POST", headers: { "Content-Type": "application/octet-stream" }, body: chunk });
+    if (response.status !== 204) throw new Error(`fill: ${response.status}`);
+  }
+  const rates: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    let offset = "-1";
+    let bytes = 0;
+    const started = performance.now();
+    for (;;) {
+      const response = await fetch(`${url}?offset=${offset}`);
+      bytes += (await response.arrayBuffer()).byteLength;
+      offset = response.headers.get("Stream-Next-Offset")!;
+      if (response.headers.get("Stream-Up-To-Date") === "true") break;
+    }
+    if (bytes !== READ_MIB * 1024 * 1024) throw new Error(`read ${bytes} bytes`);
+    rates.push(bytes / 1e6 / ((performance.now() - started) / 1000));
+  }
+  return quantile(rates, 0.5);
+}
+
+async function latency(base: string): Promise<number[]> {
+  const url = `${base}/v1/stream/bench-latency`;
+  await create(url, "application/json");
+  const controller = new AbortController();
+  const response = await fetch(`${url}?offset=-1&live=sse`, { signal: controller.signal });
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  let seen = -1;
+  let waiter: (() => void) | undefined;
+  void (async () => {
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        buffer += decoder.decode(value, { stream: true });
+        for (const match of buffer.matchAll(/"n":(\d+)/g)) seen = Math.max(seen, Number(match[1]));
+        buffer = buffer.slice(buffer.lastIndexOf("\n"));
+        waiter?.();
+      }
+    } catch {
+      // Aborted at the end.
+    }
+  })();
+  const samples: number[] = [];
+  for (let n = 0; n < LATENCY_SAMPLES + 20; n++) {
+    const started = performance.now();
+    const arrived = new Promise<void>((done) => {
+      waiter = () => {
+        if (seen >= n) done();
+      };
+    });
+    const post = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: body100(n) });
+    await post.arrayBuffer();
+    waiter?.();
+    await arrived;
+    if (n >= 20) samples.push(performance.now() - started); // The first few warm up.
+  }
+  controller.abort();
+  return samples;
+}
+
+async function measure(server: Server, empty: string): Promise<Result> {
+  const emptyPerSecond = await emptyRate(empty);
+  const appendsPerSecond = await appendRate(server.url);
+  const readMBps = await readRate(server.url);
+  const samples = await latency(server.url);
+  return { emptyPerSecond, appendsPerSecond, readMBps, p50: quantile(samples, 0.5), p99: quantile(samples, 0.99) };
+}
+
+export default async function streams(): Promise<Figure[]> {
+  const state = mkdtempSync(join(tmpdir(), "bench-streams-"));
+  const ours = await startBackend({ persistTo: state, vars: { STREAMS_AUTH: "off" } });
+  const peer = await startPeer();
+  try {
+    const mine = await measure({ name: "edge-widgets", url: ours.url, stop: ours.stop }, `${ours.url}/api/health`);
+    const theirs = await measure(peer, `${peer.url}/v1/stream/no-such-stream`);
+    const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+    return [
+      { name: "empty requests/s (ours)", value: Math.round(mine.emptyPerSecond), unit: "req/s", note: "HEAD /api/health: the wrangler dev ceiling" },
+      { name: "empty requests/s (reference)", value: Math.round(theirs.emptyPerSecond), unit: "req/s", note: "HEAD of a missing stream" },
+      { name: "appends/s (ours)", value: Math.round(mine.appendsPerSecond), unit: "appends/s", note: `${WRITERS} writers, 100-byte JSON` },
+      { name: "appends/s (reference)", value: Math.round(theirs.appendsPerSecond), unit: "appends/s", note: "@durable-streams/server, in memory" },
+      { name: "appends/s ratio", value: ratio(mine.appendsPerSecond, theirs.appendsPerSecond), unit: "× peer", note: "higher is better" },
+      { name: "catch-up read (ours)", value: mine.readMBps, unit: "MB/s", note: `${READ_MIB} MiB from offset -1, R2 + SQLite` },
+      { name: "catch-up read (reference)", value: theirs.readMBps, unit: "MB/s", note: "one response, in memory" },
+      { name: "catch-up read ratio", value: ratio(mine.readMBps, theirs.readMBps), unit: "× peer", note: "higher is better" },
+      { name: "POST→SSE p50 (ours)", value: mine.p50, unit: "ms", note: `${LATENCY_SAMPLES} samples` },
+      { name: "POST→SSE p50 (reference)", value: theirs.p50, unit: "ms" },
+      { name: "POST→SSE p50 ratio", value: ratio(mine.p50, theirs.p50), unit: "× peer", note: "lower is better" },
+      { name: "POST→SSE p99 (ours)", value: mine.p99, unit: "ms" },
+      { name: "POST→SSE p99 (reference)", value: theirs.p99, unit: "ms" },
+      { name: "POST→SSE p99 ratio", value: ratio(mine.p99, theirs.p99), unit: "× peer", note: "lower is better" },
+    ];
+  } finally {
+    await Promise.all([ours.stop(), peer.stop()]);
+    rmSync(state, { recursive: true, force: true });
+  }
+}

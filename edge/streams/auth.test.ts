@@ -1,0 +1,135 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { HttpError } from "../http/errors.ts";
+import { authorize } from "./auth.ts";
+import { DEV_STREAMS_SECRET, mintStreamToken } from "./tokens.ts";
+import { ADMIN, bearer, call, createStream, token, unique } from "./stream-support.ts";
+
+const post = (name: string, headers: Record<string, string>) =>
+  call(name, { method: "POST", headers: { "Content-Type": "text/plain", ...headers }, body: "hello" });
+
+describe("stream auth (the default, STREAMS_AUTH=required)", () => {
+  it("refuses a write without a token with 401 and a Bearer challenge", async () => {
+    const name = unique("no-token");
+    await createStream(name);
+    const response = await post(name, {});
+    expect(response.status).toBe(401);
+    expect(response.headers.get("WWW-Authenticate")).toMatch(/^Bearer/);
+    expect(await response.json()).toMatchObject({ error: { code: "unauthorized" } });
+  });
+
+  it("refuses creating a stream without a token", async () => {
+    const response = await call(unique("anon-create"), { method: "PUT", headers: { "Content-Type": "text/plain" } });
+    expect(response.status).toBe(401);
+  });
+
+  it("refuses a token signed with another secret", async () => {
+    const name = unique("wrong-secret");
+    await createStream(name);
+    const forged = await mintStreamToken("not-the-server-secret", { scope: "write" });
+    const response = await post(name, bearer(forged));
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error: { code: "invalid_token" } });
+  });
+
+  it("refuses a malformed token", async () => {
+    const name = unique("garbage");
+    await createStream(name);
+    expect((await post(name, bearer("not.a.jwt"))).status).toBe(401);
+    expect((await post(name, { Authorization: "Basic abc" })).status).toBe(401);
+  });
+
+  it("refuses an expired token with token_expired", async () => {
+    const name = unique("expired");
+    await createStream(name);
+    const old = await token({ scope: "write" }, Math.floor(Date.now() / 1000) - 60);
+    const response = await post(name, bearer(old));
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error: { code: "token_expired" } });
+  });
+
+  it("refuses a read token for writing with 403", async () => {
+    const name = unique("read-scope");
+    await createStream(name);
+    const response = await post(name, bearer(await token({ scope: "read" })));
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ error: { code: "insufficient_scope" } });
+  });
+
+  it("refuses a write token limited to another stream with 403", async () => {
+    const name = unique("mine");
+    await createStream(name);
+    const response = await post(name, bearer(await token({ scope: "write", stream: "someone-else" })));
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ error: { code: "wrong_stream" } });
+  });
+
+  it("accepts a write token for this stream, and one for any stream", async () => {
+    const name = unique("writable");
+    await createStream(name);
+    expect((await post(name, bearer(await token({ scope: "write", stream: name })))).status).toBe(204);
+    expect((await post(name, bearer(await token({ scope: "write" })))).status).toBe(204);
+  });
+
+  it("accepts ADMIN_TOKEN as the bearer for writes and deletes", async () => {
+    const name = unique("admin");
+    await createStream(name);
+    expect((await post(name, ADMIN)).status).toBe(204);
+    expect((await call(name, { method: "DELETE", headers: ADMIN })).status).toBe(204);
+  });
+
+  it("keeps a private stream from readers without a read token", async () => {
+    const name = unique("private");
+    await createStream(name, { body: "secret" });
+    expect((await call(name, { query: "?offset=-1" })).status).toBe(401);
+    expect((await call(name, { method: "HEAD" })).status).toBe(401);
+    expect((await call(name, { query: "?offset=-1&live=sse" })).status).toBe(401);
+    const read = await call(name, { query: "?offset=-1", headers: bearer(await token({ scope: "read", stream: name })) });
+    expect(read.status).toBe(200);
+    expect(await read.text()).toBe("secret");
+  });
+
+  it("refuses a read token for another stream, and an expired read token, even on public streams", async () => {
+    const name = unique("public-bad-token");
+    await createStream(name, { body: "open", public: true });
+    const other = await call(name, { query: "?offset=-1", headers: bearer(await token({ scope: "read", stream: "other" })) });
+    expect(other.status).toBe(403);
+    const expired = await call(name, { query: "?offset=-1", headers: bearer(await token({ scope: "read" }, Math.floor(Date.now() / 1000) - 5)) });
+    expect(expired.status).toBe(401);
+  });
+
+  it("lets anyone read a stream created with ?public=true, but not write to it", async () => {
+    const name = unique("public");
+    await createStream(name, { body: "news", public: true });
+    const read = await call(name, { query: "?offset=-1" });
+    expect(read.status).toBe(200);
+    expect(await read.text()).toBe("news");
+    expect((await post(name, {})).status).toBe(401);
+  });
+
+  it("lets a write token read too", async () => {
+    const name = unique("write-reads");
+    await createStream(name, { body: "both" });
+    const read = await call(name, { query: "?offset=-1", headers: bearer(await token({ scope: "write", stream: name })) });
+    expect(await read.text()).toBe("both");
+  });
+});
+
+describe("the dev secret", () => {
+  const deployed = { ...env, STREAMS_JWT_SECRET: undefined };
+  const withToken = async (host: string) => {
+    const url = new URL(`${host}/v1/stream/news`);
+    const request = new Request(url, { method: "POST", headers: bearer(await mintStreamToken(DEV_STREAMS_SECRET, { scope: "write" })) });
+    return authorize(deployed, request, url, "news", "write");
+  };
+
+  it("is accepted for requests to a local host when STREAMS_JWT_SECRET is unset", async () => {
+    await expect(withToken("http://127.0.0.1:8787")).resolves.toBe(true);
+  });
+
+  it("is refused on any other host when STREAMS_JWT_SECRET is unset, as after a deploy without it", async () => {
+    const refusal = await withToken("https://widgets.example.workers.dev").catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(HttpError);
+    expect(refusal).toMatchObject({ status: 401, code: "invalid_token" });
+  });
+});

@@ -1,0 +1,52 @@
+import type { Env } from "../env.ts";
+import { HttpError } from "../http/errors.ts";
+import { DEV_STREAMS_SECRET, checkStreamToken, type Scope } from "./tokens.ts";
+
+const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+export const authOff = (env: Env) => env.STREAMS_AUTH?.trim().toLowerCase() === "off";
+
+/** The signing secret; the public dev secret only for requests to a local host. */
+function secretFor(env: Env, url: URL): string | undefined {
+  if (env.STREAMS_JWT_SECRET) return env.STREAMS_JWT_SECRET;
+  return LOCAL_HOSTS.has(url.hostname) ? DEV_STREAMS_SECRET : undefined;
+}
+
+function bearer(request: Request): string | undefined {
+  const header = request.headers.get("Authorization");
+  if (!header) return undefined;
+  const match = /^Bearer\s+(.+)$/i.exec(header.trim());
+  if (!match) throw refused(401, "invalid_token", "Send the token as Authorization: Bearer <token>.");
+  return match[1]!.trim();
+}
+
+const refused = (status: number, code: string, message: string) =>
+  new HttpError(status, code, message, status === 401 ? { "WWW-Authenticate": `Bearer realm="streams", error="${code}"` } : {});
+
+function isAdmin(env: Env, token: string): boolean {
+  const admin = env.ADMIN_TOKEN;
+  if (!admin || admin.length !== token.length) return false;
+  let diff = 0;
+  for (let i = 0; i < admin.length; i++) diff |= admin.charCodeAt(i) ^ token.charCodeAt(i);
+  return diff === 0;
+}
+
+/**
+ * Decides what a request may do on `stream`. Writes throw 401/403 unless allowed. Reads
+ * return whether a valid token came along: `false` lets the stream object serve only public
+ * streams. A token that is present but bad is refused either way.
+ */
+export async function authorize(env: Env, request: Request, url: URL, stream: string, need: Scope): Promise<boolean> {
+  if (authOff(env)) return true;
+  const token = bearer(request);
+  if (token === undefined) {
+    if (need === "read") return false;
+    throw refused(401, "unauthorized", "Writing to a stream needs a write token (Authorization: Bearer).");
+  }
+  if (isAdmin(env, token)) return true;
+  const secret = secretFor(env, url);
+  if (!secret) throw refused(401, "invalid_token", "This server has no STREAMS_JWT_SECRET, so it accepts no stream tokens.");
+  const check = await checkStreamToken(secret, token, stream, need);
+  if (!check.ok) throw refused(check.status, check.code, check.message);
+  return true;
+}

@@ -1,0 +1,165 @@
+import { env } from "cloudflare:workers";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { ADMIN, append, call, createStream, isData, readSse, unique } from "./stream-support.ts";
+
+const HOT_BYTES = Number(env.STREAMS_HOT_BYTES);
+const stub = (name: string) => env.STREAMS.getByName(name);
+const settled = (name: string) => runInDurableObject(stub(name), (log) => log.settled());
+
+describe("StreamLog storage: hot SQLite log and cold R2 segments", () => {
+  it("moves older messages into R2 segments and reads across the boundary without gaps", async () => {
+    const name = unique("rotate");
+    await createStream(name, { public: true });
+    const lines: string[] = [];
+    const offsets: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const line = `line ${String(i).padStart(3, "0")} ${"x".repeat(60)}\n`;
+      lines.push(line);
+      offsets.push(await append(name, line));
+      await settled(name);
+    }
+    const { segments, hotBytes } = await settled(name);
+    expect(segments).toBeGreaterThan(1);
+    expect(hotBytes).toBeLessThanOrEqual(HOT_BYTES);
+    const stored = await env.STREAM_SEGMENTS.list();
+    expect(stored.objects.length).toBeGreaterThanOrEqual(segments);
+
+    const all = await call(name, { query: "?offset=-1" });
+    expect(await all.text()).toBe(lines.join(""));
+    // From an offset inside the cold part, and from one in the hot part.
+    const fromCold = await call(name, { query: `?offset=${offsets[4]}` });
+    expect(await fromCold.text()).toBe(lines.slice(5).join(""));
+    const fromHot = await call(name, { query: `?offset=${offsets[37]}` });
+    expect(await fromHot.text()).toBe(lines.slice(38).join(""));
+  });
+
+  it("keeps reading across segments after the object is evicted", async () => {
+    const name = unique("rotate-evict");
+    await createStream(name, { public: true });
+    const lines = Array.from({ length: 30 }, (_, i) => `${i}:${"y".repeat(70)};`);
+    for (const line of lines) await append(name, line);
+    await settled(name);
+    await evictDurableObject(stub(name));
+    expect(await (await call(name, { query: "?offset=-1" })).text()).toBe(lines.join(""));
+  });
+
+  it("deletes a stream's segments with the stream, and a re-created stream starts empty", async () => {
+    const name = unique("rotate-delete");
+    await createStream(name, { public: true });
+    for (let i = 0; i < 20; i++) await append(name, `${i}${"z".repeat(90)}`);
+    await settled(name);
+    expect((await call(name, { method: "DELETE", headers: ADMIN })).status).toBe(204);
+    await createStream(name, { public: true });
+    expect(await (await call(name, { query: "?offset=-1" })).text()).toBe("");
+  });
+});
+
+describe("StreamLog expiry", () => {
+  it("removes a stream when its Expires-At alarm fires, ending its live readers", async () => {
+    const name = unique("expires");
+    const at = new Date(Date.now() + 1500).toISOString();
+    await createStream(name, { body: "short-lived", public: true, headers: { "Stream-Expires-At": at } });
+    for (let i = 0; i < 12; i++) await append(name, `${i}${"e".repeat(80)}`);
+    await settled(name);
+    const sse = readSse(await call(name, { query: "?offset=-1&live=sse" }));
+    expect((await sse.next(isData))?.data).toBe("short-lived");
+    // The alarm fires on its own; the reader's response ends when the stream is gone.
+    await sse.ended();
+    expect((await call(name, { method: "HEAD" })).status).toBe(404);
+    const left = await runInDurableObject(stub(name), (_log, state) => ({
+      meta: state.storage.kv.get("meta"),
+      rows: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM messages").one().n,
+    }));
+    expect(left).toEqual({ meta: undefined, rows: 0 });
+    expect(await runDurableObjectAlarm(stub(name))).toBe(false);
+  });
+
+  it("schedules an alarm for a stream with a TTL and none for one without", async () => {
+    const withTtl = unique("ttl");
+    await createStream(withTtl, { headers: { "Stream-TTL": "3600" } });
+    const without = unique("no-ttl");
+    await createStream(without);
+    expect(await runInDurableObject(stub(withTtl), (_l, state) => state.storage.getAlarm())).toBeGreaterThan(Date.now());
+    expect(await runInDurableObject(stub(without), (_l, state) => state.storage.getAlarm())).toBeNull();
+    // The alarm re-arms itself while the stream is still fresh.
+    expect(await runDurableObjectAlarm(stub(withTtl))).toBe(true);
+    expect((await call(withTtl, { method: "HEAD", headers: ADMIN })).status).toBe(200);
+    expect(await runInDurableObject(stub(withTtl), (_l, state) => state.storage.getAlarm())).toBeGreaterThan(Date.now());
+  });
+});
+
+describe("live readers and hibernation", () => {
+  it("waits on a hibernatable bridge socket, and keeps an SSE reader going across an eviction", async () => {
+    const name = unique("evict-sse");
+    await createStream(name, { public: true, type: "application/json" });
+    const sse = readSse(await call(name, { query: "?offset=-1&live=sse" }));
+    await sse.next((e) => e.type === "control");
+    expect(await runInDurableObject(stub(name), (_l, state) => state.getWebSockets().length)).toBe(1);
+
+    await append(name, JSON.stringify({ n: 1 }), "application/json");
+    expect(JSON.parse((await sse.next(isData))!.data)).toEqual([{ n: 1 }]);
+
+    // Evicted with its sockets hibernated: the next append wakes a fresh instance.
+    await evictDurableObject(stub(name));
+    await append(name, JSON.stringify({ n: 2 }), "application/json");
+    expect(JSON.parse((await sse.next(isData))!.data)).toEqual([{ n: 2 }]);
+
+    // Evicted with its sockets closed: the Worker resubscribes and reads what it missed.
+    await evictDurableObject(stub(name), { webSockets: "close" });
+    await append(name, JSON.stringify({ n: 3 }), "application/json");
+    await append(name, JSON.stringify({ n: 4 }), "application/json");
+    expect(JSON.parse((await sse.next(isData))!.data)).toEqual([{ n: 3 }]);
+    expect(JSON.parse((await sse.next(isData))!.data)).toEqual([{ n: 4 }]);
+    await sse.cancel();
+  });
+
+  it("answers a waiting long-poll with the next append", async () => {
+    const name = unique("long-poll");
+    const created = await createStream(name, { public: true });
+    const tail = created.headers.get("Stream-Next-Offset")!;
+    const waiting = call(name, { query: `?offset=${tail}&live=long-poll` });
+    await append(name, "wake up");
+    const response = await waiting;
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe("wake up");
+  });
+
+  it("ends an SSE reader with a closed control event when the stream is closed", async () => {
+    const name = unique("close-sse");
+    await createStream(name, { public: true });
+    const sse = readSse(await call(name, { query: "?offset=-1&live=sse" }));
+    await sse.next((e) => e.type === "control");
+    await call(name, { method: "POST", headers: { "Stream-Closed": "true", ...ADMIN } });
+    const closed = await sse.next((e) => e.type === "control" && e.data.includes("streamClosed"));
+    expect(JSON.parse(closed!.data)).toMatchObject({ streamClosed: true });
+    await sse.ended();
+  });
+});
+
+describe("StreamLog.appendJson (used by other parts of the Worker)", () => {
+  it("creates a public JSON stream on first use and appends one value per call", async () => {
+    const name = unique("rpc");
+    const first = await stub(name).appendJson({ title: "one" });
+    const second = await stub(name).appendJson([1, 2]);
+    expect(second.offset > first.offset).toBe(true);
+    const read = await call(name, { query: "?offset=-1" });
+    expect(read.status).toBe(200);
+    expect(await read.json()).toEqual([{ title: "one" }, [1, 2]]);
+  });
+});
+
+describe("the stream API's input checks", () => {
+  it("answers a bad stream name with 400 invalid_name", async () => {
+    const response = await call("bad%20name!", { query: "?offset=-1" });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: "invalid_name" } });
+  });
+
+  it("refuses an append larger than one message may be with 413", async () => {
+    const name = unique("big");
+    await createStream(name);
+    const response = await call(name, { method: "POST", headers: { "Content-Type": "text/plain", ...ADMIN }, body: "x".repeat(2 * 1024 * 1024) });
+    expect(response.status).toBe(413);
+  });
+});

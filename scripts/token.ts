@@ -1,0 +1,17 @@
+/**
+ * `npm run token -- <read|write> [stream] [--expires 1h]`: prints a stream token for local use,
+ * signed with STREAMS_JWT_SECRET from the environment or else the public dev secret (which
+ * only a local backend accepts). Without a stream the token is good for every stream.
+ */
+import { parseArgs } from "node:util";
+import { DEV_STREAMS_SECRET, mintStreamToken } from "../edge/streams/tokens.ts";
+
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { expires: { type: "string", default: "1h" } } });
+const [scope, stream] = positionals;
+if ((scope !== "read" && scope !== "write") || positionals.length > 2 || (stream !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(stream))) {
+  console.error("usage: npm run token -- <read|write> [stream] [--expires 1h]");
+  process.exit(2);
+}
+const secret = process.env.STREAMS_JWT_SECRET || DEV_STREAMS_SECRET;
+if (!process.env.STREAMS_JWT_SECRET) console.error("(signed with the local dev secret: good for a backend on 127.0.0.1 or localhost only)");
+console.log(await mintStreamToken(secret, { scope, ...(stream !== undefined && { stream }) }, values.expires));

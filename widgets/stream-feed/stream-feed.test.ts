@@ -1,0 +1,216 @@
+import { afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { DEV_STREAMS_SECRET, mintStreamToken } from "../../edge/streams/tokens.ts";
+import "./stream-feed.ts";
+import type { StreamFeed } from "./stream-feed.ts";
+
+// The test backend runs on 127.0.0.1 without STREAMS_JWT_SECRET, so it takes dev-secret tokens.
+const endpoint = inject("endpoint");
+const unique = (label: string) => `${label}-${crypto.randomUUID().slice(0, 8)}`;
+let writeToken = "";
+let readToken = "";
+
+beforeAll(async () => {
+  writeToken = await mintStreamToken(DEV_STREAMS_SECRET, { scope: "write" });
+  readToken = await mintStreamToken(DEV_STREAMS_SECRET, { scope: "read" });
+});
+
+async function createStream(name: string, options: { public?: boolean; items?: unknown[] } = {}): Promise<void> {
+  const response = await fetch(`${endpoint}/v1/stream/${name}${options.public === false ? "" : "?public=true"}`, {
+    method: "PUT",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${writeToken}` },
+    body: JSON.stringify(options.items ?? []),
+  });
+  expect(response.status).toBe(201);
+}
+
+async function append(name: string, value: unknown, headers: Record<string, string> = {}): Promise<void> {
+  const response = await fetch(`${endpoint}/v1/stream/${name}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${writeToken}`, ...headers },
+    body: JSON.stringify([value]),
+  });
+  expect(response.status).toBe(204);
+}
+
+function mount(attributes: Record<string, string>, inner = ""): StreamFeed {
+  const element = document.createElement("stream-feed");
+  element.innerHTML = inner;
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+  document.body.append(element);
+  return element;
+}
+
+const items = (element: StreamFeed) => [...element.shadowRoot!.querySelectorAll<HTMLElement>('[part="item"]')];
+const texts = (element: StreamFeed) => items(element).map((item) => item.textContent!.replace(/\s+/g, " ").trim());
+const status = (element: StreamFeed) => element.shadowRoot!.querySelector('[part="status"]')!.textContent!.trim();
+
+/** Resolves once `check` holds after a render; re-checks after every update and event. */
+async function until(element: StreamFeed, check: () => boolean): Promise<void> {
+  for (;;) {
+    await element.updateComplete;
+    if (check()) return;
+    await new Promise<void>((done) => {
+      const handler = () => {
+        element.removeEventListener("edge-items", handler);
+        element.removeEventListener("edge-connection", handler);
+        element.removeEventListener("edge-stream-closed", handler);
+        done();
+      };
+      element.addEventListener("edge-items", handler);
+      element.addEventListener("edge-connection", handler);
+      element.addEventListener("edge-stream-closed", handler);
+    });
+  }
+}
+
+afterEach(() => {
+  document.body.replaceChildren();
+  sessionStorage.clear();
+});
+
+describe("<stream-feed>", () => {
+  it("shows the items already in the stream newest first, then live appends at the top", async () => {
+    const stream = unique("news");
+    await createStream(stream, { items: [{ text: "one" }, { text: "two" }] });
+    const element = mount({ stream, endpoint });
+    await until(element, () => texts(element).length === 2 && element.getAttribute("connection") === "open");
+    expect(texts(element)).toEqual(["two", "one"]);
+    await append(stream, { text: "three" });
+    await until(element, () => texts(element).length === 3);
+    expect(texts(element)).toEqual(["three", "two", "one"]);
+  });
+
+  it("keeps at most `limit` items", async () => {
+    const stream = unique("limited");
+    await createStream(stream, { items: [1, 2, 3, 4, 5].map((n) => ({ text: `n${n}` })) });
+    const element = mount({ stream, endpoint, limit: "3" });
+    await until(element, () => texts(element).length === 3);
+    expect(texts(element)).toEqual(["n5", "n4", "n3"]);
+    await append(stream, { text: "n6" });
+    await until(element, () => texts(element)[0] === "n6");
+    expect(texts(element)).toEqual(["n6", "n5", "n4"]);
+  });
+
+  it("lists oldest first with order=oldest-first", async () => {
+    const stream = unique("ordered");
+    await createStream(stream, { items: [{ text: "a" }, { text: "b" }] });
+    const element = mount({ stream, endpoint, order: "oldest-first" });
+    await until(element, () => texts(element).length === 2);
+    expect(texts(element)).toEqual(["a", "b"]);
+  });
+
+  it("renders title, text, time and url by default, as text, linking only http(s) with noopener", async () => {
+    const stream = unique("default-look");
+    await createStream(stream, {
+      items: [
+        { title: "Launch", text: "<img src=x onerror=alert(1)>", time: "2026-01-02T03:04:05Z", url: "https://example.com/launch" },
+        { title: "Sneaky", url: "javascript:alert(1)" },
+      ],
+    });
+    const element = mount({ stream, endpoint, order: "oldest-first" });
+    await until(element, () => items(element).length === 2);
+    const [first, second] = items(element);
+    expect(first!.querySelector('[part="text"]')!.textContent).toBe("<img src=x onerror=alert(1)>");
+    expect(first!.querySelector("img")).toBeNull();
+    const link = first!.querySelector("a")!;
+    expect(link.href).toBe("https://example.com/launch");
+    expect(link.rel).toBe("noopener noreferrer");
+    expect(first!.querySelector("time")!.dateTime).toBe("2026-01-02T03:04:05.000Z");
+    expect(second!.querySelector("a")).toBeNull();
+    expect(second!.textContent).toContain("Sneaky");
+  });
+
+  it("renders items through a <template> child with data-field hooks", async () => {
+    const stream = unique("templated");
+    await createStream(stream, { items: [{ headline: "Hello <b>", author: { name: "Ada" }, link: "https://example.com/a" }] });
+    const template = `<template><article part="card"><h3 data-field="headline"></h3><span data-field="author.name"></span><a data-field-href="link">read</a></article></template>`;
+    const element = mount({ stream, endpoint }, template);
+    await until(element, () => items(element).length === 1);
+    const card = items(element)[0]!;
+    expect(card.querySelector("h3")!.textContent).toBe("Hello <b>");
+    expect(card.querySelector("b")).toBeNull();
+    expect(card.querySelector("span")!.textContent).toBe("Ada");
+    expect(card.querySelector("a")!.getAttribute("href")).toBe("https://example.com/a");
+    expect(card.querySelector("a")!.rel).toBe("noopener noreferrer");
+  });
+
+  it("shows that the stream has ended when its writer closes it", async () => {
+    const stream = unique("ending");
+    await createStream(stream, { items: [{ text: "last words" }] });
+    const element = mount({ stream, endpoint });
+    await until(element, () => element.getAttribute("connection") === "open");
+    const response = await fetch(`${endpoint}/v1/stream/${stream}`, {
+      method: "POST",
+      headers: { "Stream-Closed": "true", Authorization: `Bearer ${writeToken}` },
+    });
+    expect(response.status).toBe(204);
+    await until(element, () => element.getAttribute("connection") === "closed");
+    expect(status(element)).toBe("This feed has ended.");
+    expect(texts(element)).toEqual(["last words"]);
+  });
+
+  it("resumes where it left off when mounted again in the same tab: no duplicates, no gaps", async () => {
+    const stream = unique("resume");
+    await createStream(stream, { items: [{ text: "a" }, { text: "b" }] });
+    const first = mount({ stream, endpoint });
+    await until(first, () => texts(first).length === 2);
+    first.remove();
+    await append(stream, { text: "c" });
+    const second = mount({ stream, endpoint });
+    await until(second, () => texts(second).length === 3);
+    expect(texts(second)).toEqual(["c", "b", "a"]);
+    await append(stream, { text: "d" });
+    await until(second, () => texts(second).length === 4);
+    expect(texts(second)).toEqual(["d", "c", "b", "a"]);
+  });
+
+  it("pauses while the page is hidden and catches up when it is visible again", async () => {
+    const stream = unique("hidden");
+    await createStream(stream, { items: [{ text: "before" }] });
+    const element = mount({ stream, endpoint });
+    await until(element, () => texts(element).length === 1 && element.getAttribute("connection") === "open");
+    const visibility = Object.getOwnPropertyDescriptor(Document.prototype, "visibilityState")!;
+    try {
+      Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "hidden" });
+      document.dispatchEvent(new Event("visibilitychange"));
+      await until(element, () => element.getAttribute("connection") === "closed");
+      expect(status(element)).toBe("Paused while the page is hidden.");
+      await append(stream, { text: "while hidden" });
+      expect(texts(element)).toEqual(["before"]);
+    } finally {
+      Object.defineProperty(document, "visibilityState", visibility);
+      delete (document as unknown as Record<string, unknown>).visibilityState;
+    }
+    document.dispatchEvent(new Event("visibilitychange"));
+    await until(element, () => texts(element).length === 2);
+    expect(texts(element)).toEqual(["while hidden", "before"]);
+  });
+
+  it("follows with long-poll when told to (the fallback when SSE cannot get through)", async () => {
+    const stream = unique("long-poll");
+    await createStream(stream);
+    const element = mount({ stream, endpoint, live: "long-poll" });
+    await until(element, () => element.getAttribute("connection") === "open");
+    await append(stream, { text: "polled" });
+    await until(element, () => texts(element).length === 1);
+    expect(texts(element)).toEqual(["polled"]);
+  });
+
+  it("reads a private stream with a token and explains the refusal without one", async () => {
+    const stream = unique("private");
+    await createStream(stream, { public: false, items: [{ text: "members only" }] });
+    const refused = mount({ stream, endpoint });
+    await until(refused, () => refused.getAttribute("connection") === "closed");
+    expect(status(refused)).toMatch(/private/);
+    const allowed = mount({ stream, endpoint, token: readToken });
+    await until(allowed, () => texts(allowed).length === 1);
+    expect(texts(allowed)).toEqual(["members only"]);
+  });
+
+  it("explains a bad stream name instead of connecting", async () => {
+    const element = mount({ stream: "no spaces allowed", endpoint });
+    await element.updateComplete;
+    expect(element.getAttribute("connection")).toBe("closed");
+    expect(status(element)).toMatch(/stream name/);
+  });
+});

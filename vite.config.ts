@@ -19,8 +19,28 @@ function demoPage(): Plugin {
   };
 }
 
+/**
+ * The sample videos (demo/videos, made by scripts/make-sample-videos.sh) go into the assets
+ * under /video-samples/, where only the Worker reads them: it copies them into the local
+ * library's R2 bucket on first use and answers 404 to anyone else asking for that path.
+ */
+function videoSamples(): Plugin {
+  const from = resolve(import.meta.dirname, "demo/videos");
+  return {
+    name: "edge-widgets-video-samples",
+    generateBundle() {
+      if (!existsSync(from)) return;
+      for (const entry of readdirSync(from, { recursive: true, withFileTypes: true })) {
+        if (!entry.isFile()) continue;
+        const path = resolve(entry.parentPath, entry.name);
+        this.emitFile({ type: "asset", fileName: `video-samples/${path.slice(from.length + 1)}`, source: readFileSync(path) });
+      }
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [demoPage()],
+  plugins: [demoPage(), videoSamples()],
   publicDir: false,
   build: {
     target: "es2022",

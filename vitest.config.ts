@@ -22,7 +22,11 @@ export default defineConfig({
                 ALLOWED_ORIGINS: "https://allowed.example, http://localhost:5173",
                 RATE_LIMITS: JSON.stringify({ click: { burst: 5, perSecond: 1 } }),
                 ADMIN_TOKEN: "test-admin-token",
+                VIDEO_UPLOAD_SECRET: "test-video-upload-secret",
               },
+              // A stand-in for the Cloudflare Stream API, as a Worker of its own (see the file).
+              serviceBindings: { STREAM_API: "stream-api-standin" },
+              workers: [{ name: "stream-api-standin", modules: true, scriptPath: "./test/stream-api-standin.js", compatibilityDate: "2026-11-01" }],
             },
           }),
         ],

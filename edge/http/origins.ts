@@ -39,6 +39,7 @@ const EXPOSED = [
   "Producer-Seq",
   "Producer-Expected-Seq",
   "Producer-Received-Seq",
+  "Content-Range",
 ];
 
 const ALLOWED_HEADERS = [
@@ -53,6 +54,7 @@ const ALLOWED_HEADERS = [
   "Producer-Id",
   "Producer-Epoch",
   "Producer-Seq",
+  "Range",
 ];
 
 export function corsHeaders(env: Env, request: Request): Record<string, string> {

@@ -14,7 +14,7 @@ async function verify(token: string, options: { currentDate?: Date } = {}) {
   return jwtVerify(token, await importJWK(key.publicJwk, "RS256"), { algorithms: ["RS256"], ...options });
 }
 
-describe("signPlaybackToken", () => {
+describe("signPlaybackToken", { timeout: 30_000 }, () => {
   it("makes an RS256 JWT that verifies with the public key, with kid in header and claims and the uid as sub", async () => {
     const token = await signPlaybackToken(await signingKey(key.base64), UID);
     const { payload, protectedHeader } = await verify(token);

@@ -37,7 +37,8 @@ interface Listed {
 }
 
 async function call(path: string, init?: RequestInit, overrides: Partial<Cloudflare.Env> = {}): Promise<Response> {
-  return worker.fetch(new Request(`${BASE}${path}`, init), { ...streamEnv, ...overrides }, createExecutionContext());
+  const request = new Request(`${BASE}${path}`, init) as Request<unknown, IncomingRequestCfProperties>;
+  return worker.fetch(request, { ...streamEnv, ...overrides }, createExecutionContext());
 }
 
 async function list(query = ""): Promise<{ videos: Listed[]; cursor: string | null }> {

@@ -59,7 +59,7 @@ const CONTENT_TYPES: { [ext: string]: string } = {
 };
 
 /** Per isolate: a seeding in progress (so concurrent first requests seed once), and the signing key. */
-let seeding: Promise<void> | undefined;
+let seeding: Promise<boolean> | undefined;
 let localKey: Promise<SigningKey> | undefined;
 const verifyKeys = new Map<string, Promise<CryptoKey | Uint8Array>>();
 
@@ -67,18 +67,10 @@ export class LocalLibrary implements VideoProvider {
   constructor(private readonly env: Env) {}
 
   async list(query: ListQuery): Promise<VideoPage> {
-    await this.seeded();
+    let all = await this.records();
+    if (all.length === 0 && (await this.seeded())) all = await this.records();
     const search = query.search?.toLowerCase();
-    const records: VideoRecord[] = [];
-    let cursor: string | undefined;
-    do {
-      const listing = await this.env.VIDEOS.list({ prefix: "meta/", include: ["customMetadata"], cursor });
-      for (const object of listing.objects) {
-        const record = Record.safeParse(object.customMetadata ? { ...object.customMetadata, duration: Number(object.customMetadata.duration) } : undefined);
-        if (record.success && playable(record.data) && (!search || record.data.name.toLowerCase().includes(search))) records.push(record.data);
-      }
-      cursor = listing.truncated ? listing.cursor : undefined;
-    } while (cursor);
+    const records = all.filter((record) => playable(record) && (!search || record.name.toLowerCase().includes(search)));
     // Newest first, as Stream lists; the cursor is the position after the last video shown.
     records.sort((a, b) => (order(a) < order(b) ? 1 : -1));
     const after = query.cursor;
@@ -92,7 +84,6 @@ export class LocalLibrary implements VideoProvider {
   }
 
   async get(uid: string): Promise<Video | undefined> {
-    await this.seeded();
     const record = await this.record(uid);
     if (!record || !playable(record)) return undefined;
     return this.sign(await this.key(), record);
@@ -151,7 +142,6 @@ export class LocalLibrary implements VideoProvider {
    * bad token, 403 for an expired one or one that does not open this video.
    */
   async serve(token: string, kind: string, file: string, request: Request): Promise<Response> {
-    await this.seeded();
     const uid = await this.verify(token, request, kind === "downloads");
     if (!FILE_NAME.test(file)) throw notFound("No such file.");
     const record = await this.record(uid);
@@ -250,11 +240,25 @@ export class LocalLibrary implements VideoProvider {
     };
   }
 
+  /** Every record, from the listing's custom metadata (one R2 call per thousand videos). */
+  private async records(): Promise<VideoRecord[]> {
+    const records: VideoRecord[] = [];
+    let cursor: string | undefined;
+    do {
+      const listing = await this.env.VIDEOS.list({ prefix: "meta/", include: ["customMetadata"], cursor });
+      for (const object of listing.objects) {
+        const record = fromMetadata(object);
+        if (record) records.push(record);
+      }
+      cursor = listing.truncated ? listing.cursor : undefined;
+    } while (cursor);
+    return records;
+  }
+
   private async record(uid: string): Promise<VideoRecord | undefined> {
-    const object = await this.env.VIDEOS.get(`meta/${uid}`);
-    if (!object) return undefined;
-    const parsed = Record.safeParse(await object.json());
-    return parsed.success ? parsed.data : undefined;
+    let object = await this.env.VIDEOS.head(`meta/${uid}`);
+    if (!object && (await this.seeded())) object = await this.env.VIDEOS.head(`meta/${uid}`);
+    return object ? fromMetadata(object) : undefined;
   }
 
   private async putRecord(record: VideoRecord): Promise<void> {
@@ -264,22 +268,26 @@ export class LocalLibrary implements VideoProvider {
     });
   }
 
-  /** Copies the sample videos from the build's assets into R2, once per bucket. */
-  private seeded(): Promise<void> {
+  /**
+   * Copies the sample videos from the build's assets into R2, once per bucket. Asked only when
+   * the library looks empty or a video is missing, so it costs nothing on the common path.
+   * Resolves true when samples were copied just now (worth looking again).
+   */
+  private seeded(): Promise<boolean> {
     seeding ??= this.seed().finally(() => {
       seeding = undefined;
     });
     return seeding;
   }
 
-  private async seed(): Promise<void> {
-    if (await this.env.VIDEOS.head("library/seeded")) return;
+  private async seed(): Promise<boolean> {
+    if (await this.env.VIDEOS.head("library/seeded")) return false;
     const asset = (path: string) => this.env.ASSETS.fetch(new Request(`https://assets.local${SAMPLES_PATH}/${path}`));
     const index = await asset("library.json");
     if (!index.ok) {
       console.error("no sample videos in the assets; the library starts empty");
       await index.body?.cancel();
-      return;
+      return false;
     }
     const samples = z.array(Sample).parse(await index.json());
     for (const sample of samples) {
@@ -292,7 +300,15 @@ export class LocalLibrary implements VideoProvider {
       await this.putRecord({ ...rest, status: "ready", kind: "hls" });
     }
     await this.env.VIDEOS.put("library/seeded", new Date().toISOString());
+    return true;
   }
+}
+
+/** A record from an object's custom metadata (R2 keeps only strings there). */
+function fromMetadata(object: R2Object): VideoRecord | undefined {
+  const meta = object.customMetadata;
+  const parsed = Record.safeParse(meta ? { ...meta, duration: Number(meta.duration) } : undefined);
+  return parsed.success ? parsed.data : undefined;
 }
 
 function playable(record: VideoRecord): boolean {

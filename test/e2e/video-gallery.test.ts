@@ -11,6 +11,8 @@ import { embedding, hostPage, launchBrowser, type HostPage } from "./support.ts"
 
 const UPLOAD_SECRET = "e2e-video-upload-secret";
 const TEST_CARD = "5d5bc37ffcf54c9b82e996823bffbb81";
+/** Playback on a busy 2-core machine can take seconds to get going; wait for it, not for a clock. */
+const PLAYBACK = { timeout: 20_000, interval: 50 };
 
 let browser: Browser;
 let backend: Backend;
@@ -56,13 +58,13 @@ describe("<video-gallery> on a third-party page", () => {
     it(`lists the samples and plays one with prefer-playback="${engine}"; hls.js is fetched only after the click and only for mse`, async () => {
       const { page, host, requests, errors } = await open(`prefer-playback="${engine}"`);
       try {
-        await expect.poll(() => gallery(page).locator("[part~=name]").allTextContents()).toEqual(["Mandelbrot zoom", "Colour bars", "Test card with tone"]);
+        await expect.poll(() => gallery(page).locator("[part~=name]").allTextContents(), PLAYBACK).toEqual(["Mandelbrot zoom", "Colour bars", "Test card with tone"]);
         const hlsChunk = (r: Request) => /\/chunks\/hls-[\w-]+\.js$/.test(r.url());
         expect(requests.some(hlsChunk)).toBe(false);
 
         await gallery(page).locator("[part~=video]").nth(2).click();
-        await expect.poll(() => gallery(page).getAttribute("playing")).toBe(engine);
-        await expect.poll(() => currentTime(page)).toBeGreaterThan(0.5);
+        await expect.poll(() => gallery(page).getAttribute("playing"), PLAYBACK).toBe(engine);
+        await expect.poll(() => currentTime(page), PLAYBACK).toBeGreaterThan(0.5);
         expect(requests.some(hlsChunk)).toBe(engine === "mse");
         // Every media request carried a token in its path.
         const media = requests.filter((r) => r.url().includes("/api/videos/play/"));
@@ -97,7 +99,7 @@ describe("<video-gallery> on a third-party page", () => {
         await page.goto(host.url);
         await gallery(page).locator("[part~=video]").nth(2).click();
         await renewed;
-        await expect.poll(() => currentTime(page)).toBeGreaterThan(0.5);
+        await expect.poll(() => currentTime(page), PLAYBACK).toBeGreaterThan(0.5);
         expect(refused.some((url) => url.includes(expired))).toBe(true);
       } finally {
         await page.close();
@@ -105,6 +107,39 @@ describe("<video-gallery> on a third-party page", () => {
       }
     });
   }
+
+  it("resumes at the same time when a segment is refused mid-playback (mse)", async () => {
+    const { page, host, requests } = await open(`prefer-playback="mse"`);
+    // Hold the third segment until playback is past one second, then refuse it as an expired token would be.
+    let reached!: () => void;
+    const atSegment = new Promise<void>((done) => (reached = done));
+    let refuse!: () => void;
+    const refused = new Promise<void>((done) => (refuse = done));
+    let first = true;
+    await page.route("**/segments/seg2.m4s", async (route) => {
+      if (!first) return route.continue();
+      first = false;
+      reached();
+      await refused;
+      await route.fulfill({ status: 403, contentType: "application/json", body: '{"error":{"code":"token_expired","message":"expired"}}' });
+    });
+    try {
+      await gallery(page).locator("[part~=video]").nth(2).click();
+      await atSegment;
+      await expect.poll(() => currentTime(page), PLAYBACK).toBeGreaterThan(1.2);
+      const before = requests.length;
+      refuse();
+      await page.waitForRequest(`${backend.url}/api/videos/${TEST_CARD}`);
+      await expect.poll(() => currentTime(page), PLAYBACK).toBeGreaterThan(2.5);
+      // The new player started where the old one was: it never went back for the first segment.
+      const after = requests.slice(before).map((r) => r.url()).filter((url) => url.includes("/segments/seg"));
+      expect(after.length).toBeGreaterThan(0);
+      expect(after.some((url) => url.endsWith("/seg0.m4s"))).toBe(false);
+    } finally {
+      await page.close();
+      await host.close();
+    }
+  });
 
   it("stops every request when the element is removed mid-playback", async () => {
     const { page, host, requests } = await open(`prefer-playback="mse"`);
@@ -154,12 +189,12 @@ describe("<video-gallery> on a third-party page", () => {
       const chooser = page.waitForEvent("filechooser");
       await gallery(page).locator("[part~=upload]").click();
       await (await chooser).setFiles({ name: "Harbour at dusk.mp4", mimeType: "video/mp4", buffer: readFileSync(resolve(root, "test/fixtures/upload-sample.mp4")) });
-      await expect.poll(() => gallery(page).locator("[part~=name]").allTextContents()).toContain("Harbour at dusk");
+      await expect.poll(() => gallery(page).locator("[part~=name]").allTextContents(), PLAYBACK).toContain("Harbour at dusk");
       expect(progress.length).toBeGreaterThan(0);
       await expect(gallery(page).locator("[part~=upload-status]").textContent()).resolves.toMatch(/uploaded/);
       await gallery(page).locator("[part~=video]", { hasText: "Harbour at dusk" }).click();
-      await expect.poll(() => gallery(page).getAttribute("playing")).toBe("native");
-      await expect.poll(() => currentTime(page)).toBeGreaterThan(0.5);
+      await expect.poll(() => gallery(page).getAttribute("playing"), PLAYBACK).toBe("native");
+      await expect.poll(() => currentTime(page), PLAYBACK).toBeGreaterThan(0.5);
     } finally {
       await page.close();
       await host.close();

@@ -54,7 +54,7 @@ afterEach(() => {
   document.body.replaceChildren();
 });
 
-describe("<video-gallery>", () => {
+describe("<video-gallery>", { timeout: 30_000 }, () => {
   it("lists the public sample videos with thumbnails, names and durations, and not the private one", async () => {
     const gallery = mount({ endpoint });
     await until(gallery, () => names(gallery).length === 3);

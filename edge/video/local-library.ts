@@ -146,13 +146,8 @@ export class LocalLibrary implements VideoProvider {
     if (!FILE_NAME.test(file)) throw notFound("No such file.");
     const record = await this.record(uid);
     if (!record || record.status !== "ready") throw new HttpError(403, "forbidden", "The token does not open a video in this library.");
-    const key =
-      kind === "downloads" && file === "default.mp4" && record.kind === "mp4"
-        ? `mp4/${uid}/default.mp4`
-        : (kind === "thumbnails" && file === "thumbnail.jpg") || ((kind === "manifest" || kind === "segments") && record.kind === "hls")
-          ? `hls/${uid}/${file}`
-          : undefined;
-    if (!key || (kind === "manifest" && !file.endsWith(".m3u8")) || (kind === "segments" && file.endsWith(".m3u8"))) throw notFound("No such file.");
+    const key = storageKey(record, kind, file);
+    if (!key) throw notFound("No such file.");
     const ext = file.slice(file.lastIndexOf(".") + 1);
     const headers = new Headers({ "Content-Type": CONTENT_TYPES[ext]!, "Cache-Control": "private, max-age=300", "Accept-Ranges": "bytes" });
     if (ext === "m3u8") {
@@ -160,7 +155,12 @@ export class LocalLibrary implements VideoProvider {
       if (!object) throw notFound("No such file.");
       return new Response(signManifest(await object.text(), token), { headers });
     }
-    const object = await this.env.VIDEOS.get(key, { range: request.headers });
+    let object: R2ObjectBody | null;
+    try {
+      object = await this.env.VIDEOS.get(key, { range: request.headers });
+    } catch {
+      throw new HttpError(416, "range_not_satisfiable", "The requested range is not in the file.");
+    }
     if (!object) throw notFound("No such file.");
     headers.set("ETag", object.httpEtag);
     const range = object.range as { offset?: number; length?: number } | undefined;
@@ -302,6 +302,21 @@ export class LocalLibrary implements VideoProvider {
     await this.env.VIDEOS.put("library/seeded", new Date().toISOString());
     return true;
   }
+}
+
+/** Where a media path of a video lives in the bucket, if it names something the video has. */
+function storageKey(record: VideoRecord, kind: string, file: string): string | undefined {
+  switch (kind) {
+    case "thumbnails":
+      return record.kind === "hls" && file === "thumbnail.jpg" ? `hls/${record.uid}/${file}` : undefined;
+    case "manifest":
+      return record.kind === "hls" && file.endsWith(".m3u8") ? `hls/${record.uid}/${file}` : undefined;
+    case "segments":
+      return record.kind === "hls" && !file.endsWith(".m3u8") && file !== "thumbnail.jpg" ? `hls/${record.uid}/${file}` : undefined;
+    case "downloads":
+      return record.kind === "mp4" && file === "default.mp4" ? `mp4/${record.uid}/default.mp4` : undefined;
+  }
+  return undefined;
 }
 
 /** A record from an object's custom metadata (R2 keeps only strings there). */

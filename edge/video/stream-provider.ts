@@ -36,6 +36,15 @@ const Envelope = z.looseObject({
 
 const DirectUpload = z.looseObject({ uid: z.string(), uploadURL: z.string() });
 
+/**
+ * GET answers of the Stream API are reused for a few seconds per isolate: a busy gallery would
+ * otherwise spend the account's API quota (1200 calls per 5 minutes) on identical listings.
+ * Tokens are still signed fresh for every response.
+ */
+const MEMO_MS = 15_000;
+const MEMO_ENTRIES = 200;
+const memo = new Map<string, { at: number; result: unknown }>();
+
 /** Stream answers at most 1000 videos per list call. */
 const MAX_BATCH = 1000;
 /** Upload URLs of direct creator uploads work for this long. */
@@ -115,6 +124,9 @@ export class StreamProvider implements VideoProvider {
   /** One Stream API call; failures become errors the owner can read, never a leak of the token. */
   private async call(method: "GET" | "POST", path: string, body?: unknown): Promise<unknown> {
     const url = `${this.config.apiBase.replace(/\/+$/, "")}/accounts/${this.config.accountId}${path}`;
+    const memoKey = `${this.config.apiToken}\n${url}`;
+    const remembered = method === "GET" ? memo.get(memoKey) : undefined;
+    if (remembered && Date.now() - remembered.at < MEMO_MS) return remembered.result;
     let response: Response;
     try {
       response = await this.config.api.fetch(url, {
@@ -132,6 +144,10 @@ export class StreamProvider implements VideoProvider {
       const detail = envelope.success ? envelope.data.errors.map((e) => e.message).join("; ") : `HTTP ${response.status}`;
       console.error("Stream API refused", method, path, response.status, detail);
       throw new HttpError(502, "stream_error", `Cloudflare Stream refused the request (${response.status}).`);
+    }
+    if (method === "GET") {
+      if (memo.size >= MEMO_ENTRIES) memo.delete(memo.keys().next().value!);
+      memo.set(memoKey, { at: Date.now(), result: envelope.data.result });
     }
     return envelope.data.result;
   }

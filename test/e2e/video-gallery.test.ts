@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { SignJWT } from "jose";
@@ -8,6 +8,7 @@ import { root, startBackend, type Backend } from "../../scripts/backend.ts";
 import { signPlaybackToken, signingKey } from "../../edge/video/sign-playback-token.ts";
 import { makeStreamKey, type TestKey } from "../../edge/video/test-keys.ts";
 import { embedding, hostPage, launchBrowser, type HostPage } from "./support.ts";
+import { staticClosure } from "../../bench/sizes.bench.ts";
 
 const UPLOAD_SECRET = "e2e-video-upload-secret";
 const TEST_CARD = "5d5bc37ffcf54c9b82e996823bffbb81";
@@ -52,6 +53,20 @@ async function open(attributes: string): Promise<{ page: Page; host: HostPage; r
 
 const gallery = (page: Page) => page.locator("video-gallery");
 const currentTime = (page: Page) => page.locator("video-gallery [part~=media]").evaluate((media: HTMLVideoElement) => media.currentTime);
+
+describe("the built widget files", () => {
+  it("keep hls.js out of /widgets.js and /widgets/video-gallery.js: it is only a lazy chunk", () => {
+    const dist = resolve(root, "dist");
+    const hlsChunks = readdirSync(resolve(dist, "chunks")).filter((file) => /^hls-.*\.js$/.test(file));
+    expect(hlsChunks).toHaveLength(1);
+    for (const entry of ["widgets.js", "video-gallery.js"]) {
+      const files = [...staticClosure(resolve(dist, entry))].map((file) => file.slice(dist.length + 1));
+      expect(files).not.toContain(`chunks/${hlsChunks[0]}`);
+      expect(files.some((file) => readFileSync(resolve(dist, file), "utf8").includes("MANIFEST_PARSED"))).toBe(false);
+    }
+    expect(readFileSync(resolve(dist, "chunks", hlsChunks[0]!), "utf8")).toContain("MANIFEST_PARSED");
+  });
+});
 
 describe("<video-gallery> on a third-party page", () => {
   for (const engine of ["mse", "native"] as const) {

@@ -53,6 +53,8 @@ function video(n) {
 }
 
 const videos = Array.from({ length: 30 }, (_, i) => video(i + 1));
+/** How many list calls were answered, by search text: the tests read it at /__standin/list-calls. */
+const listCalls = new Map();
 
 const envelope = (result, extra = {}, status = 200) =>
   Response.json({ result, success: status < 400, errors: [], messages: [], ...extra }, { status });
@@ -62,6 +64,7 @@ const failure = (status, code, message) =>
 export default {
   async fetch(request) {
     const url = new URL(request.url);
+    if (url.pathname === "/__standin/list-calls") return Response.json({ calls: listCalls.get(url.searchParams.get("search") ?? "") ?? 0 });
     const match = url.pathname.match(/^\/client\/v4\/accounts\/([^/]+)\/stream(?:\/([^/]+))?$/);
     if (!match) return failure(404, 7003, "Could not route to " + url.pathname + ", perhaps your object identifier is invalid?");
     if (request.headers.get("Authorization") !== `Bearer ${TOKEN}`) return failure(401, 10000, "Authentication error");
@@ -73,6 +76,7 @@ export default {
       const limit = p.has("limit") ? Number(p.get("limit")) : 1000;
       if (!Number.isInteger(limit) || limit < 0 || limit > 1000) return failure(400, 10005, "limit must be between 0 and 1000");
       const search = (p.get("search") ?? "").toLowerCase();
+      listCalls.set(p.get("search") ?? "", (listCalls.get(p.get("search") ?? "") ?? 0) + 1);
       const before = p.get("before") ?? p.get("end");
       const after = p.get("after") ?? p.get("start");
       let found = videos.filter(

@@ -186,6 +186,14 @@ describe("signed media (local library)", { timeout: 30_000 }, () => {
     expect([inside.status, outside.status]).toEqual([200, 403]);
   });
 
+  it("enforces country rules with the viewer's country", async () => {
+    const token = await tokenFor(TEST_CARD, { accessRules: [{ type: "ip.geoip.country", action: "block", country: ["NZ"] }] });
+    const path = `${BASE}/api/videos/play/${token}/manifest/video.m3u8`;
+    const blocked = await exports.default.fetch(new Request(path, { cf: { country: "NZ" } } as RequestInit));
+    const allowed = await exports.default.fetch(new Request(path, { cf: { country: "DE" } } as RequestInit));
+    expect([blocked.status, allowed.status]).toEqual([403, 200]);
+  });
+
   it("does not hand out the sample files unsigned from the assets", async () => {
     expect((await get(`/video-samples/${TEST_CARD}/seg0.m4s`)).status).toBe(404);
     expect((await get("/video-samples/library.json")).status).toBe(404);

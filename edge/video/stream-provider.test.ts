@@ -95,6 +95,15 @@ describe("the Stream provider against the Stream API stand-in", { timeout: 30_00
     expect(pages).toBe(6);
   });
 
+  it("asks Stream once for the same listing within a few seconds, and still signs each response afresh", async () => {
+    const calls = async () => ((await (await env.STREAM_API!.fetch("https://standin/__standin/list-calls?search=Mountain")).json()) as { calls: number }).calls;
+    const before = await calls();
+    const first = await list("?search=Mountain&limit=2");
+    const second = await list("?search=Mountain&limit=2");
+    expect(await calls()).toBe(before + 1);
+    expect(second.videos.map((v) => v.uid)).toEqual(first.videos.map((v) => v.uid));
+  });
+
   it("signs one public video on request, and answers 404 alike for private and unknown ones", async () => {
     const found = await call(`/api/videos/${uid(1)}`);
     expect(found.status).toBe(200);

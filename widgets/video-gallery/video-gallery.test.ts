@@ -59,7 +59,8 @@ describe("<video-gallery>", { timeout: 30_000 }, () => {
     const gallery = mount({ endpoint });
     await until(gallery, () => names(gallery).length === 3);
     expect(names(gallery)).toEqual(SAMPLES);
-    expect(parts(gallery, "duration").map((el) => el.textContent!.replace("Duration", "").trim())).toEqual(["0:03", "0:03", "0:04"]);
+    expect(parts(gallery, "duration").map((el) => el.textContent!.trim())).toEqual(["0:03", "0:03", "0:04"]);
+    expect(parts(gallery, "video").map((el) => el.getAttribute("aria-label"))).toEqual(["Mandelbrot zoom, 0:03", "Colour bars, 0:03", "Test card with tone, 0:04"]);
     const thumbnails = parts(gallery, "thumbnail") as HTMLImageElement[];
     expect(thumbnails).toHaveLength(3);
     await Promise.all(thumbnails.map((img) => (img.complete ? Promise.resolve() : nextEvent(img, "load"))));

@@ -377,10 +377,16 @@ export class VideoGallery extends EdgeElement {
         ${this.videos.map(
           (video) => html`
             <li>
-              <button part="video" type="button" data-uid=${video.uid} @click=${(event: Event) => this.open(video.uid, event.currentTarget as HTMLElement)}>
+              <button
+                part="video"
+                type="button"
+                data-uid=${video.uid}
+                aria-label=${`${video.name}, ${this.duration(video.duration)}`}
+                @click=${(event: Event) => this.open(video.uid, event.currentTarget as HTMLElement)}
+              >
                 <span class="frame">
                   ${video.thumbnail ? html`<img part="thumbnail" src=${this.resolveMedia(video.thumbnail)} alt="" loading="lazy" decoding="async" />` : nothing}
-                  <span part="duration"><span class="visually-hidden">Duration </span>${this.duration(video.duration)}</span>
+                  <span part="duration">${this.duration(video.duration)}</span>
                 </span>
                 <span part="name">${video.name}</span>
               </button>

@@ -5,7 +5,8 @@
  * - click to first frame on localhost, per playback engine, each run in a fresh browser
  *   context (so the mse runs include fetching hls.js);
  * - signed list responses per second: `GET /api/videos?limit=12` (3 videos, each signed) from
- *   20 concurrent clients.
+ *   20 concurrent clients, next to /api/health under the same load (the local runtime's ceiling);
+ * - playback tokens signed per second by signPlaybackToken itself (WebCrypto, one core).
  */
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,6 +16,8 @@ import { root, startBackend } from "../scripts/backend.ts";
 import { embedding, hostPage, launchBrowser } from "../test/e2e/support.ts";
 import { quantile, type Figure } from "./figures.ts";
 import { gzipSize, staticClosure } from "./sizes.bench.ts";
+import { signPlaybackToken, signingKey } from "../edge/video/sign-playback-token.ts";
+import { makeStreamKey } from "../edge/video/test-keys.ts";
 
 const FRAME_RUNS = 8;
 const LIST_CLIENTS = 20;
@@ -28,6 +31,8 @@ export default async function video(): Promise<Figure[]> {
     { name: "/widgets/video-gallery.js min+gzip", value: gzipSize(closure), unit: "B", note: `${closure.size} file(s), hls.js excluded` },
   ];
   if (hlsChunk) figures.push({ name: "hls.js chunk min+gzip (lazy)", value: gzipSize([resolve(dist, "chunks", hlsChunk)]), unit: "B", note: "fetched on first mse play" });
+
+  figures.push(await signingRate());
 
   const state = mkdtempSync(join(tmpdir(), "bench-video-"));
   const backend = await startBackend({ persistTo: state });
@@ -110,4 +115,15 @@ async function throughput(url: string): Promise<{ perSecond: number; p50: number
   );
   const seconds = (performance.now() - started) / 1000;
   return { perSecond: Math.round(done / seconds), p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
+}
+
+async function signingRate(): Promise<Figure> {
+  const key = await signingKey((await makeStreamKey()).base64);
+  const uid = "5d5bc37ffcf54c9b82e996823bffbb81";
+  for (let i = 0; i < 50; i++) await signPlaybackToken(key, uid);
+  const count = 2000;
+  const started = performance.now();
+  for (let i = 0; i < count; i++) await signPlaybackToken(key, uid);
+  const seconds = (performance.now() - started) / 1000;
+  return { name: "playback tokens signed per second", value: Math.round(count / seconds), unit: "tokens/s", note: "RS256 2048-bit, WebCrypto in Node, one core" };
 }

@@ -50,7 +50,8 @@ describe("GET /api/videos (local library)", { timeout: 30_000 }, () => {
     expect(videos[2]).toMatchObject({ name: "Test card with tone", duration: 4, created: "2026-01-05T09:00:00Z" });
     expect(videos[2]!.playback.hls).toMatch(/^\/api\/videos\/play\/[\w-]+\.[\w-]+\.[\w-]+\/manifest\/video\.m3u8$/);
     expect(videos[2]!.thumbnail).toMatch(/^\/api\/videos\/play\/[\w-]+\.[\w-]+\.[\w-]+\/thumbnails\/thumbnail\.jpg$/);
-    expect(Date.parse(videos[2]!.expiresAt) - Date.now()).toBeGreaterThan(59 * 60 * 1000);
+    // Tokens are reused for up to 10 minutes, so each still has at least 50 to go.
+    expect(Date.parse(videos[2]!.expiresAt) - Date.now()).toBeGreaterThan(49 * 60 * 1000);
   });
 
   it("signs each video's URLs with a token for that video, verifiable with the public key", async () => {

@@ -6,7 +6,8 @@ import { clientIp } from "../socket/upgrade.ts";
 import { accessAllowed } from "./access-rules.ts";
 import { mp4Duration } from "./mp4.ts";
 import { isPublic, type ListQuery, type Upload, type UploadRequest, type Video, type VideoPage, type VideoProvider } from "./provider.ts";
-import { AccessRules, DEFAULT_TOKEN_SECONDS, signPlaybackToken, signingKey, type SigningKey } from "./sign-playback-token.ts";
+import { AccessRules, signingKey, type SigningKey } from "./sign-playback-token.ts";
+import { playbackToken } from "./token-cache.ts";
 
 /**
  * The local video library: the same contract as Cloudflare Stream, kept in the `VIDEOS` R2
@@ -226,8 +227,7 @@ export class LocalLibrary implements VideoProvider {
   }
 
   private async sign(key: SigningKey, record: VideoRecord): Promise<Video> {
-    const now = Math.floor(Date.now() / 1000);
-    const token = await signPlaybackToken(key, record.uid, { now, downloadable: record.kind === "mp4" ? true : undefined });
+    const { token, exp } = await playbackToken(key, record.uid, { downloadable: record.kind === "mp4" ? true : undefined });
     const base = `${PLAY_PREFIX}/${token}`;
     return {
       uid: record.uid,
@@ -236,7 +236,7 @@ export class LocalLibrary implements VideoProvider {
       created: record.created,
       thumbnail: record.kind === "hls" ? `${base}/thumbnails/thumbnail.jpg` : null,
       playback: record.kind === "hls" ? { hls: `${base}/manifest/video.m3u8` } : { hls: null, mp4: `${base}/downloads/default.mp4` },
-      expiresAt: new Date((now + DEFAULT_TOKEN_SECONDS) * 1000).toISOString(),
+      expiresAt: new Date(exp * 1000).toISOString(),
     };
   }
 

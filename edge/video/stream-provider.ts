@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { HttpError } from "../http/errors.ts";
 import { isPublic, type ListQuery, type Upload, type UploadRequest, type Video, type VideoPage, type VideoProvider } from "./provider.ts";
-import { DEFAULT_TOKEN_SECONDS, signPlaybackToken, signingKey, type SigningKey } from "./sign-playback-token.ts";
+import { signingKey, type SigningKey } from "./sign-playback-token.ts";
+import { playbackToken } from "./token-cache.ts";
 
 export interface StreamConfig {
   accountId: string;
@@ -107,8 +108,7 @@ export class StreamProvider implements VideoProvider {
   }
 
   private async sign(key: SigningKey, video: StreamVideo): Promise<Video> {
-    const now = Math.floor(Date.now() / 1000);
-    const token = await signPlaybackToken(key, video.uid, { now });
+    const { token, exp } = await playbackToken(key, video.uid);
     const base = `https://customer-${this.config.customerCode}.cloudflarestream.com`;
     return {
       uid: video.uid,
@@ -117,7 +117,7 @@ export class StreamProvider implements VideoProvider {
       created: video.created,
       thumbnail: rewrite(video.thumbnail, base, video.uid, token, `/${token}/thumbnails/thumbnail.jpg`),
       playback: { hls: rewrite(video.playback?.hls, base, video.uid, token, `/${token}/manifest/video.m3u8`) },
-      expiresAt: new Date((now + DEFAULT_TOKEN_SECONDS) * 1000).toISOString(),
+      expiresAt: new Date(exp * 1000).toISOString(),
     };
   }
 

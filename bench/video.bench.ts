@@ -89,7 +89,7 @@ async function listThroughput(backend: string): Promise<Figure[]> {
   // The same load on /api/health: what wrangler dev itself costs per request on this machine.
   const health = await throughput(`${backend}/api/health`);
   return [
-    { name: "signed list responses per second", value: list.perSecond, unit: "req/s", note: `${LIST_CLIENTS} clients, 3 videos signed per response` },
+    { name: "signed list responses per second", value: list.perSecond, unit: "req/s", note: `${LIST_CLIENTS} clients, 3 signed videos per response` },
     { name: "signed list latency p50", value: list.p50, unit: "ms", note: `p99 ${list.p99.toFixed(1)} ms` },
     { name: "baseline: /api/health per second", value: health.perSecond, unit: "req/s", note: "same load, no work: the local runtime's ceiling" },
   ];

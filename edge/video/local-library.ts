@@ -91,6 +91,8 @@ export class LocalLibrary implements VideoProvider {
   }
 
   async createUpload(request: UploadRequest, origin: string): Promise<Upload> {
+    // An upload into a fresh bucket must not make the library look non-empty before the samples are in.
+    await this.seeded();
     const uid = randomHex();
     const ticket = randomHex();
     const expiresAt = new Date(Date.now() + UPLOAD_SECONDS * 1000).toISOString();

@@ -166,6 +166,7 @@ export class VideoGallery extends EdgeElement {
     this.current = video;
     this.playerProblem = "";
     await this.updateComplete;
+    if (!this.isConnected || this.current !== video) return;
     if (!this.dialog.open) this.dialog.showModal();
     this.media.focus();
     emit(this, "edge-video-open", { uid, name: video.name });

@@ -108,6 +108,27 @@ describe("<video-gallery>", { timeout: 30_000 }, () => {
     });
   }
 
+  it("recovers from one fatal media error of hls.js and shows the second", async () => {
+    const gallery = mount({ endpoint, "prefer-playback": "mse" });
+    await until(gallery, () => names(gallery).length === 3);
+    const playing = nextEvent(gallery, "edge-video-playing");
+    await userEvent.click(parts(gallery, "video")[2]!);
+    await playing;
+    // The player's own hls.js instance, made to report what a decoder failure reports.
+    const hls = (gallery as unknown as { session: { hls: { trigger(event: string, data: object): void } } }).session.hls;
+    const fatal = { type: "mediaError", details: "bufferAppendError", fatal: true };
+    hls.trigger("hlsError", fatal);
+    await gallery.updateComplete;
+    const problem = () => gallery.shadowRoot!.querySelector("[part~=player] .problem")!.textContent!;
+    expect(problem()).toBe("");
+    await playedPast(part(gallery, "media") as HTMLVideoElement, 1);
+    const failed = nextEvent(gallery, "edge-video-error");
+    hls.trigger("hlsError", fatal);
+    expect((await failed).detail.code).toBe("media");
+    await gallery.updateComplete;
+    expect(problem()).toMatch(/Playback failed/);
+  });
+
   it("opens from the keyboard, moves focus into the player, and Escape closes it and returns focus", async () => {
     const gallery = mount({ endpoint, "prefer-playback": "native" });
     await until(gallery, () => names(gallery).length === 3);

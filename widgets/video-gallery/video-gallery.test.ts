@@ -181,6 +181,18 @@ describe("<video-gallery>", { timeout: 30_000 }, () => {
     expect(part(withToken, "upload").tagName).toBe("BUTTON");
   });
 
+  it("shows why an upload was refused", async () => {
+    const gallery = mount({ endpoint, "upload-token": "not-a-valid-token" });
+    await until(gallery, () => names(gallery).length === 3);
+    const failed = nextEvent(gallery, "edge-video-error");
+    const input = gallery.shadowRoot!.querySelector<HTMLInputElement>('input[type="file"]')!;
+    await userEvent.upload(input, new File([new Uint8Array(64)], "holiday.mp4", { type: "video/mp4" }));
+    expect((await failed).detail.code).toBe("upload_failed");
+    await gallery.updateComplete;
+    expect(part(gallery, "upload-status").textContent).toMatch(/Upload failed: Uploading needs the admin token/);
+    expect(part(gallery, "upload").hasAttribute("disabled")).toBe(false);
+  });
+
   it("shows a visible message when the backend cannot be reached", async () => {
     const gallery = mount({ endpoint: "http://127.0.0.1:9" });
     const failed = nextEvent(gallery, "edge-video-error");

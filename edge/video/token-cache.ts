@@ -16,8 +16,8 @@ export interface CachedToken {
   exp: number;
 }
 
-export async function playbackToken(key: SigningKey, uid: string, options: { downloadable?: boolean } = {}): Promise<CachedToken> {
-  const now = Math.floor(Date.now() / 1000);
+export async function playbackToken(key: SigningKey, uid: string, options: { downloadable?: boolean; now?: number } = {}): Promise<CachedToken> {
+  const now = options.now ?? Math.floor(Date.now() / 1000);
   const id = `${key.kid}:${uid}:${options.downloadable === true}`;
   const cached = cache.get(id);
   if (cached && cached.exp - now >= DEFAULT_TOKEN_SECONDS - REUSE_SECONDS) return cached;

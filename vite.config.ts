@@ -21,8 +21,8 @@ function demoPage(): Plugin {
 
 /**
  * The sample videos (demo/videos, made by scripts/make-sample-videos.sh) go into the assets
- * under /video-samples/, where only the Worker reads them: it copies them into the local
- * library's R2 bucket on first use and answers 404 to anyone else asking for that path.
+ * under /api/video-samples/. The Worker runs first for /api/* and answers 404 there, so only
+ * its ASSETS binding reads them, to copy them into the local library's R2 bucket on first use.
  */
 function videoSamples(): Plugin {
   const from = resolve(import.meta.dirname, "demo/videos");
@@ -33,7 +33,7 @@ function videoSamples(): Plugin {
       for (const entry of readdirSync(from, { recursive: true, withFileTypes: true })) {
         if (!entry.isFile()) continue;
         const path = resolve(entry.parentPath, entry.name);
-        this.emitFile({ type: "asset", fileName: `video-samples/${path.slice(from.length + 1)}`, source: readFileSync(path) });
+        this.emitFile({ type: "asset", fileName: `api/video-samples/${path.slice(from.length + 1)}`, source: readFileSync(path) });
       }
     },
   };

@@ -4,7 +4,7 @@ import { errorResponse, notFound } from "./http/errors.ts";
 import { preflight, withCors } from "./http/origins.ts";
 import { Router } from "./router.ts";
 import { serveWidgetFile } from "./widget-files.ts";
-import { createUpload, getVideo, hideSamples, listVideos, missingToken, playMedia, receiveUpload } from "./video/routes.ts";
+import { createUpload, getVideo, listVideos, missingToken, playMedia, receiveUpload } from "./video/routes.ts";
 
 export { Counter } from "./counter/counter.ts";
 export { RateLimiter } from "./rate-limiter/rate-limiter.ts";
@@ -13,16 +13,15 @@ const routes = new Router()
   .on("/api/health", { GET: () => Response.json({ ok: true }) })
   .on("/api/counters/:name", { GET: getCounter })
   .on("/api/counters/:name/ws", { GET: connectCounter })
-  .on("/widgets.js", { GET: serveWidgetFile })
-  .on("/widgets/*", { GET: serveWidgetFile })
-  .on("/chunks/*", { GET: serveWidgetFile })
   .on("/api/videos", { GET: listVideos })
   .on("/api/videos/uploads", { POST: createUpload })
   .on("/api/videos/uploads/:ticket", { POST: receiveUpload })
   .on("/api/videos/play/:token/:kind/:file", { GET: playMedia })
   .on("/api/videos/play/*", { GET: missingToken })
   .on("/api/videos/:uid", { GET: getVideo })
-  .on("/video-samples/*", { GET: hideSamples });
+  .on("/widgets.js", { GET: serveWidgetFile })
+  .on("/widgets/*", { GET: serveWidgetFile })
+  .on("/chunks/*", { GET: serveWidgetFile });
 
 /** Widget files carry their own `*` CORS header; everything else follows ALLOWED_ORIGINS. */
 const isWidgetFile = (path: string) => path === "/widgets.js" || path.startsWith("/widgets/") || path.startsWith("/chunks/");

@@ -196,7 +196,7 @@ describe("signed media (local library)", { timeout: 30_000 }, () => {
   });
 
   it("does not hand out the sample files unsigned from the assets", async () => {
-    expect((await get(`/video-samples/${TEST_CARD}/seg0.m4s`)).status).toBe(404);
-    expect((await get("/video-samples/library.json")).status).toBe(404);
+    expect((await get(`/api/video-samples/${TEST_CARD}/seg0.m4s`)).status).toBe(404);
+    expect((await get("/api/video-samples/library.json")).status).toBe(404);
   });
 });

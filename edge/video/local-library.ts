@@ -22,8 +22,11 @@ import { playbackToken } from "./token-cache.ts";
 
 /** Where signed media is served: Stream's `/<token>/...` paths under this prefix. */
 export const PLAY_PREFIX = "/api/videos/play";
-/** Where the build puts the sample videos (demo/videos); the Worker hides them from the public. */
-export const SAMPLES_PATH = "/video-samples";
+/**
+ * Where the build puts the sample videos (demo/videos) among the static assets. Under `/api/`
+ * the Worker runs first and answers 404, so only its ASSETS binding ever reads them.
+ */
+export const SAMPLES_PATH = "/api/video-samples";
 /** Largest upload the local library takes. */
 export const MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
 const UPLOAD_SECONDS = 30 * 60;

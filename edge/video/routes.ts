@@ -73,11 +73,6 @@ export const playMedia: Handler = async ({ env, request, params }) => {
   return new LocalLibrary(env).serve(token, kind, file, request);
 };
 
-/** The sample videos ship among the assets for seeding only; nobody fetches them unsigned. */
-export const hideSamples: Handler = () => {
-  throw new HttpError(404, "not_found", "Nothing here.");
-};
-
 /** A media path without a token (or with too few parts) is unauthorized, as on Stream. */
 export const missingToken: Handler = ({ env }) => {
   if (usesStream(env)) throw notFound("Media is served by Cloudflare Stream.");

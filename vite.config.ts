@@ -34,8 +34,28 @@ function elementsManifest(): Plugin {
   };
 }
 
+/**
+ * The sample videos (demo/videos, made by scripts/make-sample-videos.sh) go into the assets
+ * under /api/video-samples/. The Worker runs first for /api/* and answers 404 there, so only
+ * its ASSETS binding reads them, to copy them into the local library's R2 bucket on first use.
+ */
+function videoSamples(): Plugin {
+  const from = resolve(import.meta.dirname, "demo/videos");
+  return {
+    name: "edge-widgets-video-samples",
+    generateBundle() {
+      if (!existsSync(from)) return;
+      for (const entry of readdirSync(from, { recursive: true, withFileTypes: true })) {
+        if (!entry.isFile()) continue;
+        const path = resolve(entry.parentPath, entry.name);
+        this.emitFile({ type: "asset", fileName: `api/video-samples/${path.slice(from.length + 1)}`, source: readFileSync(path) });
+      }
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [demoPage(), elementsManifest()],
+  plugins: [demoPage(), videoSamples(), elementsManifest()],
   publicDir: false,
   build: {
     target: "es2022",

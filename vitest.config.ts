@@ -25,7 +25,11 @@ export default defineConfig({
                 STREAMS_JWT_SECRET: "test-streams-secret",
                 STREAMS_HOT_BYTES: "400",
                 STREAMS_LONG_POLL_MS: "1000",
+                VIDEO_UPLOAD_SECRET: "test-video-upload-secret",
               },
+              // A stand-in for the Cloudflare Stream API, as a Worker of its own (see the file).
+              serviceBindings: { STREAM_API: "stream-api-standin" },
+              workers: [{ name: "stream-api-standin", modules: true, scriptPath: "./test/stream-api-standin.js", compatibilityDate: "2026-11-01" }],
             },
           }),
         ],

@@ -25,4 +25,20 @@ export interface Env {
   STREAMS_LONG_POLL_MS?: string;
   /** Hot-log bytes per stream before the oldest rotate into R2; default 8 MiB. */
   STREAMS_HOT_BYTES?: string;
+  /** The local video library (and its signing key when Stream's is not set). */
+  VIDEOS: R2Bucket;
+  /** Cloudflare Stream: all four set switch the video library from local R2 to Stream. */
+  CLOUDFLARE_ACCOUNT_ID?: string;
+  /** API token with Stream Read and Stream Write. */
+  STREAM_API_TOKEN?: string;
+  /** Base64 JWK of a Stream signing key (as `POST .../stream/keys` returns it); also signs local playback. */
+  STREAM_SIGNING_JWK?: string;
+  /** The `<code>` of `customer-<code>.cloudflarestream.com`. */
+  STREAM_CUSTOMER_CODE?: string;
+  /** The Stream API base URL; `https://api.cloudflare.com/client/v4` unless set. */
+  STREAM_API_BASE?: string;
+  /** Optional service that answers the Stream API in place of STREAM_API_BASE (a proxy or a stand-in). */
+  STREAM_API?: Fetcher;
+  /** HS256 secret with which the host site mints short-lived video upload tokens. */
+  VIDEO_UPLOAD_SECRET?: string;
 }

@@ -5,6 +5,7 @@ import { preflight, withCors } from "./http/origins.ts";
 import { Router } from "./router.ts";
 import { serveWidgetFile } from "./widget-files.ts";
 import { STREAM_METHODS } from "./streams/routes.ts";
+import { createUpload, getVideo, listVideos, missingToken, playMedia, receiveUpload } from "./video/routes.ts";
 
 export { Counter } from "./counter/counter.ts";
 export { RateLimiter } from "./rate-limiter/rate-limiter.ts";
@@ -14,6 +15,12 @@ const routes = new Router()
   .on("/api/health", { GET: () => Response.json({ ok: true }) })
   .on("/api/counters/:name", { GET: getCounter })
   .on("/api/counters/:name/ws", { GET: connectCounter })
+  .on("/api/videos", { GET: listVideos })
+  .on("/api/videos/uploads", { POST: createUpload })
+  .on("/api/videos/uploads/:ticket", { POST: receiveUpload })
+  .on("/api/videos/play/:token/:kind/:file", { GET: playMedia })
+  .on("/api/videos/play/*", { GET: missingToken })
+  .on("/api/videos/:uid", { GET: getVideo })
   .on("/widgets.js", { GET: serveWidgetFile })
   .on("/widgets/*", { GET: serveWidgetFile })
   .on("/chunks/*", { GET: serveWidgetFile })

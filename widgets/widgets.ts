@@ -1,3 +1,4 @@
 /** Defines every edge-widgets element. Load one widget alone with `widgets/<tag>.js`. */
 export { ClickCounter } from "./click-counter/click-counter.ts";
 export { StreamFeed } from "./stream-feed/stream-feed.ts";
+export { VideoGallery } from "./video-gallery/video-gallery.ts";

@@ -40,6 +40,7 @@ const EXPOSED = [
   "Producer-Expected-Seq",
   "Producer-Received-Seq",
   "Stream-SSE-Data-Encoding",
+  "Content-Range",
 ];
 
 const ALLOWED_HEADERS = [
@@ -57,6 +58,7 @@ const ALLOWED_HEADERS = [
   "Stream-Forked-From",
   "Stream-Fork-Offset",
   "Stream-Fork-Sub-Offset",
+  "Range",
 ];
 
 export function corsHeaders(env: Env, request: Request): Record<string, string> {

@@ -1,0 +1,80 @@
+import type { Env } from "../env.ts";
+
+/** One public, ready video as the API hands it out: its media URLs carry fresh tokens. */
+export interface Video {
+  uid: string;
+  name: string;
+  /** Seconds. */
+  duration: number;
+  /** ISO 8601. */
+  created: string;
+  /** A signed JPEG URL, or null when the video has none (a local MP4 upload). */
+  thumbnail: string | null;
+  playback: {
+    /** A signed HLS manifest URL, or null when the video plays only as MP4. */
+    hls: string | null;
+    /** A signed progressive MP4 URL, when the video has one. */
+    mp4?: string;
+  };
+  /** When the signed URLs stop working (ISO 8601). */
+  expiresAt: string;
+}
+
+export interface VideoPage {
+  videos: Video[];
+  /** Pass back as `cursor` for the next page; null on the last page. */
+  cursor: string | null;
+}
+
+export interface ListQuery {
+  search?: string;
+  cursor?: string;
+  limit: number;
+}
+
+export interface UploadRequest {
+  name: string;
+  visibility: "public" | "private";
+  /** Longest video accepted, in seconds. */
+  maxDurationSeconds: number;
+}
+
+export interface Upload {
+  uid: string;
+  /** POST the file there as multipart/form-data, field `file`; it works once. */
+  uploadURL: string;
+  /** When the upload URL stops working (ISO 8601). */
+  expiresAt: string;
+}
+
+/**
+ * Where videos come from: Cloudflare Stream when it is configured, otherwise the local library
+ * in R2. Both list only videos that are public for the gallery and ready, and both hand out
+ * media URLs shaped like Stream's (`.../<token>/manifest/video.m3u8`), so the widget cannot tell.
+ */
+export interface VideoProvider {
+  list(query: ListQuery): Promise<VideoPage>;
+  /** One public, ready video with fresh signed URLs, or undefined (unknown and private alike). */
+  get(uid: string): Promise<Video | undefined>;
+  createUpload(request: UploadRequest, origin: string): Promise<Upload>;
+}
+
+/**
+ * Who may see a video in the gallery, for both providers. Stream videos with
+ * `requireSignedURLs` are private by default and join the gallery only when their `meta`
+ * says `visibility: "public"`; videos anyone can already play join unless `meta` says
+ * `visibility: "private"`. Either way the gallery signs every URL it hands out.
+ */
+export function isPublic(requireSignedURLs: boolean, visibility: unknown): boolean {
+  if (visibility === "public") return true;
+  if (visibility === "private") return false;
+  return !requireSignedURLs;
+}
+
+/** Stream is used when all four of its settings are present. */
+export function usesStream(env: Env): boolean {
+  return Boolean(env.CLOUDFLARE_ACCOUNT_ID && env.STREAM_API_TOKEN && env.STREAM_SIGNING_JWK && env.STREAM_CUSTOMER_CODE);
+}
+
+/** Video uids are Stream's: 32 hex digits. */
+export const UID_PATTERN = /^[0-9a-f]{32}$/;

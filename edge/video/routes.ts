@@ -1,0 +1,80 @@
+import { z } from "zod";
+import type { Env } from "../env.ts";
+import { HttpError, notFound } from "../http/errors.ts";
+import { parseWith, readJson } from "../http/validate.ts";
+import type { Handler } from "../router.ts";
+import { LocalLibrary } from "./local-library.ts";
+import { UID_PATTERN, usesStream, type VideoProvider } from "./provider.ts";
+import { StreamProvider } from "./stream-provider.ts";
+import { authorizeUpload } from "./upload-auth.ts";
+
+const STREAM_API_BASE = "https://api.cloudflare.com/client/v4";
+
+/** Cloudflare Stream when its four settings are present, else the local library in R2. */
+export function videoProvider(env: Env): VideoProvider {
+  if (!usesStream(env)) return new LocalLibrary(env);
+  return new StreamProvider({
+    accountId: env.CLOUDFLARE_ACCOUNT_ID!,
+    apiToken: env.STREAM_API_TOKEN!,
+    signingJwk: env.STREAM_SIGNING_JWK!,
+    customerCode: env.STREAM_CUSTOMER_CODE!,
+    apiBase: env.STREAM_API_BASE || STREAM_API_BASE,
+    api: env.STREAM_API ?? { fetch: (input, init) => fetch(input, init) },
+  });
+}
+
+const ListQuery = z.object({
+  search: z.string().trim().max(100, "search is at most 100 characters").optional(),
+  cursor: z.string().max(200, "cursor is not one we handed out").optional(),
+  limit: z.coerce.number().int().min(1).max(50).default(12),
+});
+
+/** `GET /api/videos?search=&cursor=&limit=`: public, ready videos, newest first, with signed URLs. */
+export const listVideos: Handler = async ({ env, url }) => {
+  const query = parseWith(ListQuery, Object.fromEntries(url.searchParams));
+  const page = await videoProvider(env).list({ ...query, search: query.search || undefined, cursor: query.cursor || undefined });
+  return Response.json(page, { headers: { "Cache-Control": "private, no-store" } });
+};
+
+/** `GET /api/videos/{uid}`: fresh signed URLs for one public video; unknown and private look alike. */
+export const getVideo: Handler = async ({ env, params }) => {
+  const uid = params.uid ?? "";
+  const video = UID_PATTERN.test(uid) ? await videoProvider(env).get(uid) : undefined;
+  if (!video) throw notFound("No such video.");
+  return Response.json(video, { headers: { "Cache-Control": "private, no-store" } });
+};
+
+const UploadBody = z.object({
+  name: z.string().trim().min(1, "name is required").max(100, "name is at most 100 characters"),
+  visibility: z.enum(["public", "private"]).default("public"),
+  maxDurationSeconds: z.number().int().min(1).max(6 * 60 * 60).default(600),
+});
+
+/** `POST /api/videos/uploads`: a one-time upload URL, for the admin or a holder of an upload token. */
+export const createUpload: Handler = async ({ env, request, url }) => {
+  await authorizeUpload(env, request);
+  const body = await readJson(request, UploadBody, 4096);
+  const upload = await videoProvider(env).createUpload(body, url.origin);
+  return Response.json(upload, { status: 201 });
+};
+
+/** `POST /api/videos/uploads/{ticket}`: the local library's one-time upload URL. */
+export const receiveUpload: Handler = async ({ env, request, params }) => {
+  if (usesStream(env)) throw notFound("Uploads go to Cloudflare Stream.");
+  const stored = await new LocalLibrary(env).receiveUpload(params.ticket ?? "", request);
+  return Response.json(stored, { status: 201 });
+};
+
+/** `GET /api/videos/play/{token}/{kind}/{file}`: the local library's signed media. */
+export const playMedia: Handler = async ({ env, request, params }) => {
+  if (usesStream(env)) throw notFound("Media is served by Cloudflare Stream.");
+  const { token = "", kind = "", file = "" } = params;
+  if (!["manifest", "segments", "thumbnails", "downloads"].includes(kind)) throw notFound("No such media.");
+  return new LocalLibrary(env).serve(token, kind, file, request);
+};
+
+/** A media path without a token (or with too few parts) is unauthorized, as on Stream. */
+export const missingToken: Handler = ({ env }) => {
+  if (usesStream(env)) throw notFound("Media is served by Cloudflare Stream.");
+  throw new HttpError(401, "token_invalid", "The playback token is missing or not valid.");
+};

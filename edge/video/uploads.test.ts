@@ -1,0 +1,131 @@
+import { exports } from "cloudflare:workers";
+import { SignJWT } from "jose";
+import { describe, expect, it } from "vitest";
+import { BASE } from "../test-support.ts";
+
+const ADMIN = "test-admin-token";
+const SECRET = new TextEncoder().encode("test-video-upload-secret");
+
+async function uploadToken(claims: { scope?: string; expiresIn?: string | number; iat?: number } = {}) {
+  const jwt = new SignJWT({ scope: claims.scope ?? "video:upload" }).setProtectedHeader({ alg: "HS256" }).setSubject("member-7");
+  if (claims.iat !== undefined) jwt.setIssuedAt(claims.iat);
+  else jwt.setIssuedAt();
+  return jwt.setExpirationTime(claims.expiresIn ?? "10m").sign(SECRET);
+}
+
+function askForUpload(bearer: string | undefined, body: unknown = { name: "Holiday" }) {
+  return exports.default.fetch(`${BASE}/api/videos/uploads`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...(bearer ? { Authorization: `Bearer ${bearer}` } : {}) },
+    body: JSON.stringify(body),
+  });
+}
+
+/** The smallest ISO BMFF movie with a duration: ftyp, then moov holding mvhd (timescale 1000). */
+function tinyMp4(milliseconds: number): Uint8Array {
+  const box = (type: string, body: Uint8Array) => {
+    const out = new Uint8Array(8 + body.length);
+    new DataView(out.buffer).setUint32(0, out.length);
+    out.set(new TextEncoder().encode(type), 4);
+    out.set(body, 8);
+    return out;
+  };
+  const mvhd = new Uint8Array(100);
+  const view = new DataView(mvhd.buffer);
+  view.setUint32(12, 1000);
+  view.setUint32(16, milliseconds);
+  const ftyp = box("ftyp", new TextEncoder().encode("isom\0\0\x02\0isomiso2mp41"));
+  const moov = box("moov", box("mvhd", mvhd));
+  const file = new Uint8Array(ftyp.length + moov.length);
+  file.set(ftyp);
+  file.set(moov, ftyp.length);
+  return file;
+}
+
+function send(uploadURL: string, bytes: Uint8Array | string, field = "file") {
+  const form = new FormData();
+  form.set(field, new File([bytes], "clip.mp4", { type: "video/mp4" }));
+  return exports.default.fetch(uploadURL, { method: "POST", body: form });
+}
+
+describe("POST /api/videos/uploads", { timeout: 30_000 }, () => {
+  it("refuses anonymous visitors, a wrong admin token and a forged upload token", async () => {
+    const forged = await new SignJWT({ scope: "video:upload" }).setProtectedHeader({ alg: "HS256" }).setIssuedAt().setExpirationTime("5m").sign(new TextEncoder().encode("not the secret"));
+    for (const bearer of [undefined, "wrong-admin-token", forged]) {
+      const response = await askForUpload(bearer);
+      expect(response.status).toBe(401);
+      expect(response.headers.get("WWW-Authenticate")).toBe("Bearer");
+    }
+  });
+
+  it("refuses upload tokens that are expired, long-lived or for another scope", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await uploadToken({ iat: now - 1200, expiresIn: now - 600 });
+    const longLived = await uploadToken({ expiresIn: "2h" });
+    const otherScope = await uploadToken({ scope: "chat:moderate" });
+    for (const bearer of [expired, longLived, otherScope]) expect((await askForUpload(bearer)).status).toBe(401);
+  });
+
+  it("gives the admin a one-time upload URL", async () => {
+    const response = await askForUpload(ADMIN);
+    expect(response.status).toBe(201);
+    const upload = (await response.json()) as { uid: string; uploadURL: string; expiresAt: string };
+    expect(upload.uid).toMatch(/^[0-9a-f]{32}$/);
+    expect(upload.uploadURL).toMatch(new RegExp(`^${BASE}/api/videos/uploads/[0-9a-f]{32}$`));
+    expect(Date.parse(upload.expiresAt)).toBeGreaterThan(Date.now());
+  });
+
+  it("validates the request body", async () => {
+    const response = await askForUpload(ADMIN, { name: "" });
+    expect(response.status).toBe(400);
+  });
+
+  it("stores an MP4 sent with a site's upload token, which then lists and plays as MP4 with Range", async () => {
+    const name = `Upload ${crypto.randomUUID().slice(0, 6)}`;
+    const upload = (await (await askForUpload(await uploadToken(), { name })).json()) as { uid: string; uploadURL: string };
+    const pending = await exports.default.fetch(`${BASE}/api/videos/${upload.uid}`);
+    expect(pending.status).toBe(404);
+
+    const stored = await send(upload.uploadURL, tinyMp4(2500));
+    expect(stored.status).toBe(201);
+    expect(await stored.json()).toEqual({ uid: upload.uid, duration: 2.5 });
+
+    const listing = (await (await exports.default.fetch(`${BASE}/api/videos?search=${encodeURIComponent(name)}`)).json()) as {
+      videos: { uid: string; duration: number; thumbnail: string | null; playback: { hls: string | null; mp4?: string } }[];
+    };
+    expect(listing.videos).toHaveLength(1);
+    const video = listing.videos[0]!;
+    expect(video).toMatchObject({ uid: upload.uid, duration: 2.5, thumbnail: null, playback: { hls: null } });
+    expect(video.playback.mp4).toMatch(/\/downloads\/default\.mp4$/);
+
+    const whole = await exports.default.fetch(`${BASE}${video.playback.mp4}`);
+    expect(whole.status).toBe(200);
+    expect(whole.headers.get("Content-Type")).toBe("video/mp4");
+    expect(new Uint8Array(await whole.arrayBuffer())).toEqual(tinyMp4(2500));
+    const part = await exports.default.fetch(`${BASE}${video.playback.mp4}`, { headers: { Range: "bytes=4-7" } });
+    expect(part.status).toBe(206);
+    expect(part.headers.get("Content-Range")).toBe(`bytes 4-7/${tinyMp4(2500).length}`);
+    expect(new TextDecoder().decode(await part.arrayBuffer())).toBe("ftyp");
+  });
+
+  it("takes one video per upload URL", async () => {
+    const { uploadURL } = (await (await askForUpload(ADMIN)).json()) as { uploadURL: string };
+    expect((await send(uploadURL, tinyMp4(1000))).status).toBe(201);
+    const again = await send(uploadURL, tinyMp4(1000));
+    expect(again.status).toBe(410);
+  });
+
+  it("refuses a file that is not an MP4, or is longer than allowed, and keeps the URL usable", async () => {
+    const { uploadURL } = (await (await askForUpload(ADMIN, { name: "Short", maxDurationSeconds: 5 })).json()) as { uploadURL: string };
+    const text = await send(uploadURL, "just some text");
+    expect(text.status).toBe(400);
+    expect(((await text.json()) as { error: { code: string } }).error.code).toBe("invalid_upload");
+    const long = await send(uploadURL, tinyMp4(6000));
+    expect(((await long.json()) as { error: { code: string } }).error.code).toBe("video_too_long");
+    expect((await send(uploadURL, tinyMp4(4000))).status).toBe(201);
+  });
+
+  it("answers 404 for an upload URL it never handed out", async () => {
+    expect((await send(`${BASE}/api/videos/uploads/${"ab".repeat(16)}`, tinyMp4(1000))).status).toBe(404);
+  });
+});

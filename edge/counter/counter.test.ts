@@ -3,7 +3,9 @@ import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { BASE, ofType, openSocket } from "../test-support.ts";
 
-const ip = () => `203.0.113.${Math.floor(Math.random() * 250) + 1}`;
+// Every socket gets an address of its own, so one test's clicks never spend another's tokens.
+let lastHost = 0;
+const ip = () => `203.0.113.${++lastHost}`;
 const get = (path: string, init?: RequestInit) => exports.default.fetch(`${BASE}${path}`, init);
 
 describe("GET /api/counters/{name}", () => {

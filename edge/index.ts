@@ -1,10 +1,12 @@
 import type { Env } from "./env.ts";
+import { addBan, connectRoom, deleteMessage, liftBan, listBans, listMessages, listPeople } from "./chat/routes.ts";
 import { connectCounter, getCounter } from "./counter/routes.ts";
 import { errorResponse, notFound } from "./http/errors.ts";
 import { preflight, withCors } from "./http/origins.ts";
 import { Router } from "./router.ts";
 import { serveWidgetFile } from "./widget-files.ts";
 
+export { ChatRoom } from "./chat/chat-room.ts";
 export { Counter } from "./counter/counter.ts";
 export { RateLimiter } from "./rate-limiter/rate-limiter.ts";
 
@@ -12,6 +14,11 @@ const routes = new Router()
   .on("/api/health", { GET: () => Response.json({ ok: true }) })
   .on("/api/counters/:name", { GET: getCounter })
   .on("/api/counters/:name/ws", { GET: connectCounter })
+  .on("/api/rooms/:room/ws", { GET: connectRoom })
+  .on("/api/rooms/:room/messages", { GET: listMessages })
+  .on("/api/rooms/:room/messages/:id", { DELETE: deleteMessage })
+  .on("/api/rooms/:room/bans", { GET: listBans, POST: addBan, DELETE: liftBan })
+  .on("/api/rooms/:room/people", { GET: listPeople })
   .on("/widgets.js", { GET: serveWidgetFile })
   .on("/widgets/*", { GET: serveWidgetFile })
   .on("/chunks/*", { GET: serveWidgetFile });

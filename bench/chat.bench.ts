@@ -7,6 +7,7 @@
  * - page load to a connected widget showing 100 history messages, in headless Chromium.
  * Every message is stored in SQLite before it is acknowledged or delivered. Rate limits are
  * raised so the limiter admits everything (it is still consulted for every message).
+ * For a quick look: BENCH_CLIENTS=100 (comma list) and BENCH_PAGE=0 (skip the page loads).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -30,8 +31,8 @@ export default async function chat(): Promise<Figure[]> {
   });
   try {
     const figures: Figure[] = [];
-    for (const clients of [100, 500]) figures.push(...(await fanOut(backend, clients)));
-    figures.push(...(await pageLoad(backend)));
+    for (const clients of (process.env.BENCH_CLIENTS ?? "100,500").split(",").map(Number)) figures.push(...(await fanOut(backend, clients)));
+    if (process.env.BENCH_PAGE !== "0") figures.push(...(await pageLoad(backend)));
     return figures;
   } finally {
     await backend.stop();

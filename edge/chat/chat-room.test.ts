@@ -234,6 +234,14 @@ describe("reconnecting", () => {
     expect(history.messages).toEqual(missed);
   });
 
+  it("gets the latest messages instead when the id it names is from before the room was reset", async () => {
+    const room = roomName("reset");
+    const all = await fill(room, 2);
+    const back = await join(room, { after: 5000 });
+    const history = await back.next<History>(ofType("history"));
+    expect(history).toMatchObject({ resumed: false, messages: all });
+  });
+
   it("learns of messages deleted while it was away", async () => {
     const room = roomName("resume-deleted");
     const all = await fill(room, 3);
@@ -279,7 +287,7 @@ describe("presence and typing", () => {
     });
     expect(await ann.next(ofType("join"))).toEqual({ type: "join", name: "Bob", verified: false });
     bob.ws.close(1000);
-    expect(await ann.next(ofType("leave"))).toEqual({ type: "leave", name: "Bob" });
+    expect(await ann.next(ofType("leave"))).toEqual({ type: "leave", name: "Bob", verified: false });
   });
 
   it("passes on typing to the others, at most once per two seconds per person", async () => {

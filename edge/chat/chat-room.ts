@@ -187,7 +187,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
   protected onOpen(ws: WebSocket, member: Member): void {
     this.sendHistory(ws, member.after);
     const present = this.present(ws);
-    if (!present.some((p) => p.name === member.name)) this.broadcast({ type: "join", name: member.name, verified: member.verified }, ws);
+    if (!present.some((p) => p.name === member.name && p.verified === member.verified)) this.broadcast({ type: "join", name: member.name, verified: member.verified }, ws);
     this.send(ws, { type: "roster", people: this.roster() });
     this.send(ws, {
       type: "ready",
@@ -206,7 +206,8 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
       .exec<{ id: number }>("SELECT id FROM messages WHERE deleted = 1 ORDER BY id DESC LIMIT 500")
       .toArray()
       .map((row) => row.id);
-    if (after !== undefined) {
+    // An `after` beyond the last id ever assigned comes from a room that was since reset.
+    if (after !== undefined && after <= this.lastAssignedId()) {
       const missed = this.sql.exec<Row>(
         "SELECT * FROM messages WHERE id > ? AND deleted = 0 ORDER BY id LIMIT ?",
         after,
@@ -219,6 +220,10 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
     }
     const { messages, hasMore } = this.page(undefined, this.joinHistory);
     this.send(ws, { type: "history", resumed: false, messages, hasMore, deleted });
+  }
+
+  private lastAssignedId(): number {
+    return this.sql.exec<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").toArray()[0]?.seq ?? 0;
   }
 
   /** Messages before `before` (or the newest), oldest first, and whether older ones remain. */
@@ -290,7 +295,9 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
   }
 
   protected override onClose(ws: WebSocket, member: Member): void {
-    if (!this.present(ws).some((p) => p.name === member.name)) this.broadcast({ type: "leave", name: member.name }, ws);
+    if (!this.present(ws).some((p) => p.name === member.name && p.verified === member.verified)) {
+      this.broadcast({ type: "leave", name: member.name, verified: member.verified }, ws);
+    }
   }
 
   /** Everyone connected but `except`, one entry per name. */
@@ -299,7 +306,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
     for (const ws of this.ctx.getWebSockets()) {
       if (ws === except || ws.readyState !== WebSocket.OPEN) continue;
       const { name, verified } = ws.deserializeAttachment() as Member;
-      people.set(name, { name, verified });
+      people.set(`${verified}:${name}`, { name, verified });
     }
     return [...people.values()];
   }

@@ -351,12 +351,12 @@ export class EdgeChat extends EdgeElement {
         break;
       }
       case "join":
-        if (!this.people.some((p) => p.name === frame.name)) {
+        if (!this.people.some((p) => p.name === frame.name && p.verified === frame.verified)) {
           this.people = [...this.people, { name: String(frame.name), verified: frame.verified === true }].sort((a, b) => a.name.localeCompare(b.name));
         }
         break;
       case "leave":
-        this.people = this.people.filter((p) => p.name !== frame.name);
+        this.people = this.people.filter((p) => p.name !== frame.name || p.verified !== frame.verified);
         this.typing.delete(String(frame.name));
         break;
       case "typing":

@@ -71,20 +71,21 @@ async function fanOut(backend: Backend, clients: number): Promise<Figure[]> {
   let deliveries = 0;
   let measuring = false;
   const echoWaiters = new Map<string, () => void>();
-  const CLIENT_ID = /"clientId":"([^"]+)"/;
+  const CLIENT_ID = /"clientId":"([^"]+)"/g;
 
   for (const ws of sockets) {
     ws.addEventListener("message", (event) => {
       const text = String(event.data);
-      const id = CLIENT_ID.exec(text)?.[1];
-      if (!id) return;
       const at = performance.now();
-      if (measuring) {
-        deliveries += 1;
-        const started = sentAt.get(id);
-        if (started !== undefined) latencies.push(at - started);
+      // A frame holds one message, or several stored in the same instant.
+      for (const [, id] of text.matchAll(CLIENT_ID)) {
+        if (measuring) {
+          deliveries += 1;
+          const started = sentAt.get(id!);
+          if (started !== undefined) latencies.push(at - started);
+        }
+        if (text.startsWith('{"type":"ack"')) echoWaiters.get(id!)?.();
       }
-      if (text.startsWith('{"type":"ack"')) echoWaiters.get(id)?.();
     });
   }
 

@@ -122,6 +122,21 @@ describe("messages", () => {
     expect(await bob.next(ofType("message"))).toEqual({ type: "message", message: acked });
   });
 
+  it("delivers messages sent at the same moment from many people to everyone, in id order", async () => {
+    const room = roomName("together");
+    const reader = await join(room, { name: "Reader" });
+    await reader.next(ofType("ready"));
+    const writers = await Promise.all([1, 2, 3, 4, 5].map((n) => join(room, { name: `W${n}` })));
+    await Promise.all(writers.map((w) => w.next(ofType("ready"))));
+    const acks = await Promise.all(writers.map((w, n) => say(w, `together ${n}`)));
+    const received: ChatMessage[] = [];
+    while (received.length < acks.length) {
+      const frame = await reader.next<{ type: string; message?: ChatMessage; messages?: ChatMessage[] }>((f) => f.type === "message" || f.type === "messages");
+      received.push(...(frame.messages ?? [frame.message!]));
+    }
+    expect(received.map((m) => m.id)).toEqual(acks.map((m) => m.id).sort((a, b) => a - b));
+  });
+
   it("never stores a resend with the same client id twice, even after a reconnect", async () => {
     const room = roomName("dedupe");
     const ip = freshIp();

@@ -85,6 +85,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
   private readonly retention: number;
   private readonly joinHistory: number;
   private readonly lastTyping = new WeakMap<WebSocket, number>();
+  private outgoing: { message: ChatMessage; sender: WebSocket }[] = [];
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -185,6 +186,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
   }
 
   protected onOpen(ws: WebSocket, member: Member): void {
+    this.flushOutgoing(ws);
     this.sendHistory(ws, member.after);
     const present = this.present(ws);
     if (!present.some((p) => p.name === member.name && p.verified === member.verified)) this.broadcast({ type: "join", name: member.name, verified: member.verified }, ws);
@@ -279,9 +281,43 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
     if (!inserted) return this.acknowledge(ws, this.byClientId(clientId)!);
     this.sql.exec("DELETE FROM messages WHERE id <= ?", inserted.id - this.retention);
     const stored = toMessage(inserted);
-    // The storage write is confirmed before these frames leave the object (output gate).
+    // The storage write is confirmed before these frames leave the object (output gate). Older
+    // messages still waiting go out first, so every client sees ids in order and can resume
+    // from the highest one it saw.
+    this.flushOutgoing();
     this.send(ws, { type: "ack", ref: clientId, message: stored });
-    this.broadcast({ type: "message", message: stored }, ws);
+    this.fanOut(stored, ws);
+  }
+
+  /**
+   * Messages stored in the same turn of the event loop go out to each member as one frame, so a
+   * busy room sends far fewer frames; a lone message still leaves at once.
+   */
+  private fanOut(message: ChatMessage, sender: WebSocket): void {
+    this.outgoing.push({ message, sender });
+    if (this.outgoing.length === 1) setTimeout(() => this.flushOutgoing(), 0);
+  }
+
+  /** Sends what waits; `joining` gets none of it, as its history already holds it. */
+  private flushOutgoing(joining?: WebSocket): void {
+    const batch = this.outgoing;
+    if (batch.length === 0) return;
+    this.outgoing = [];
+    const frame = (items: typeof batch) =>
+      items.length === 1 ? { type: "message", message: items[0]!.message } : { type: "messages", messages: items.map((item) => item.message) };
+    const senders = new Set(batch.map((item) => item.sender));
+    const shared = JSON.stringify(frame(batch));
+    for (const ws of this.ctx.getWebSockets()) {
+      if (ws === joining || ws.readyState !== WebSocket.OPEN) continue;
+      // A sender already has its own messages (in its acks).
+      const items = senders.has(ws) ? batch.filter((item) => item.sender !== ws) : batch;
+      if (items.length === 0) continue;
+      try {
+        ws.send(items === batch ? shared : JSON.stringify(frame(items)));
+      } catch {
+        // Closed between the check and the send.
+      }
+    }
   }
 
   private byClientId(clientId: string): { row: Row; deleted: boolean } | undefined {
@@ -321,6 +357,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
   deleteMessage(id: number): boolean {
     const changed = this.sql.exec("UPDATE messages SET deleted = 1, text = '' WHERE id = ? AND deleted = 0", id).rowsWritten;
     if (changed === 0) return false;
+    this.flushOutgoing();
     this.broadcast({ type: "deleted", id });
     return true;
   }

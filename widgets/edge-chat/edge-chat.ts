@@ -320,13 +320,14 @@ export class EdgeChat extends EdgeElement {
         // Everything not yet confirmed goes (again): the room drops resends it already has.
         for (const item of this.outbox) if (item.state === "pending") this.transmit(item);
         break;
-      case "message": {
-        const message = frame.message as ChatMessage;
-        this.typing.delete(message.name);
+      case "message":
+      case "messages": {
+        const messages = frame.type === "message" ? [frame.message as ChatMessage] : (frame.messages as ChatMessage[]);
+        for (const message of messages) this.typing.delete(message.name);
         // Decide by where the view is now: the scroll event of a recent scroll may not have come yet.
         if (this.list) this.pinned = this.atBottom(this.list);
-        this.add([message]);
-        emit(this, "edge-message", { room: this.room, message, own: false });
+        this.add(messages);
+        for (const message of messages) emit(this, "edge-message", { room: this.room, message, own: false });
         break;
       }
       case "ack": {

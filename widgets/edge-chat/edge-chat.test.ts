@@ -179,6 +179,32 @@ describe("<edge-chat>", () => {
     expect(shown(element)).toEqual(["quick 1", "quick 2", "quick 3", "quick 4"]);
   });
 
+  it("marks a message the room refuses as not sent, with the reason, and lets the user discard it", async () => {
+    const room = unique("refused");
+    const element = mount({ room, endpoint, name: "Bell" });
+    await opened(element);
+    element.sendMessage("ding\u0007");
+    await until(element, () => part(element, "refused") !== null);
+    expect(part(element, "refused").textContent).toMatch(/Not sent: .*control characters/);
+    const discard = [...part(element, "refused").querySelectorAll("button")].find((b) => b.textContent!.trim() === "Discard")!;
+    discard.focus();
+    await userEvent.keyboard("{Enter}");
+    await until(element, () => part(element, "refused") === null);
+    expect(await stored(room)).toEqual([]);
+  });
+
+  it("lets a user who chose a name change it, and forgets the old one", async () => {
+    localStorage.setItem("edge-chat:name", "Old");
+    const element = mount({ room: unique("rename"), endpoint });
+    await opened(element);
+    const change = () => [...shadow(element).querySelectorAll("button")].find((b) => b.textContent === "Change name");
+    await until(element, () => change() !== undefined);
+    change()!.click();
+    await until(element, () => shadow(element).querySelector("input[name=name]") !== null);
+    expect(element.getAttribute("connection")).toBe("closed");
+    expect(localStorage.getItem("edge-chat:name")).toBeNull();
+  });
+
   it("loads older messages when scrolled to the top without moving what is on screen", async () => {
     const room = unique("scroll");
     await seed(room, 150);

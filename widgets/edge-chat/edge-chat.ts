@@ -567,7 +567,7 @@ export class EdgeChat extends EdgeElement {
               )}
             </ul>
           </details>
-          ${this.userToken || this.me === undefined
+          ${this.userToken || this.name || this.me === undefined
             ? nothing
             : html`<button type="button" class="link" @click=${() => this.changeName()}>${t.changeName}</button>`}
         </header>

@@ -376,6 +376,7 @@ export class EdgeChat extends EdgeElement {
       this.messages = this.messages.filter((message) => !gone.has(message.id));
     } else {
       this.messages = [];
+      this.lastId = undefined;
       this.hasMore = frame.hasMore === true;
     }
     this.add(frame.messages, frame.resumed);

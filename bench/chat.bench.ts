@@ -6,7 +6,8 @@
  * - the same with 500 clients;
  * - page load to a connected widget showing 100 history messages, in headless Chromium.
  * Every message is stored in SQLite before it is acknowledged or delivered. Rate limits are
- * raised so the limiter admits everything (it is still consulted for every message).
+ * raised so the limiter admits everything (it is still consulted for every message); each
+ * client comes from an IP of its own, so each has its own limiter, as real people do.
  * For a quick look: BENCH_CLIENTS=100 (comma list) and BENCH_PAGE=0 (skip the page loads).
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -16,7 +17,7 @@ import { chromium } from "playwright-core";
 import { startBackend, type Backend } from "../scripts/backend.ts";
 import { CHROMIUM_ARGS, findChromium } from "../scripts/chromium.ts";
 import { embedding, hostPage } from "../test/e2e/support.ts";
-import { openSocket, quantile, type Figure } from "./figures.ts";
+import { quantile, type Figure } from "./figures.ts";
 
 const SENDERS = 10;
 const LOAD_SECONDS = 8;
@@ -40,13 +41,28 @@ export default async function chat(): Promise<Figure[]> {
   }
 }
 
+/**
+ * Opens a socket as client number `n`, from an IP of its own (as `CF-Connecting-IP` says), so
+ * each client has its own rate limiter, as real people do.
+ */
+function openFrom(url: string, n: number): Promise<WebSocket> {
+  const ip = `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+  // Node's WebSocket takes request headers as a non-standard option.
+  const init = { headers: { "CF-Connecting-IP": ip } } as unknown as string[];
+  return new Promise((done, fail) => {
+    const ws = new WebSocket(url, init);
+    ws.addEventListener("open", () => done(ws), { once: true });
+    ws.addEventListener("error", () => fail(new Error(`cannot open ${url}`)), { once: true });
+  });
+}
+
 /** Opens `count` sockets to `room`, each resolved once the room says it is ready. */
 async function joinRoom(backend: Backend, room: string, count: number, label: string): Promise<WebSocket[]> {
   const sockets: WebSocket[] = [];
   // In batches, so the joins do not all land on the object in the same instant.
   for (let i = 0; i < count; i += 50) {
     const batch = Array.from({ length: Math.min(50, count - i) }, async (_, j) => {
-      const ws = await openSocket(`${backend.url.replace("http", "ws")}/api/rooms/${room}/ws?name=${label}${i + j}`);
+      const ws = await openFrom(`${backend.url.replace("http", "ws")}/api/rooms/${room}/ws?name=${label}${i + j}`, i + j);
       await new Promise<void>((done) => {
         const onReady = (event: MessageEvent) => {
           if (String(event.data).startsWith('{"type":"ready"')) {

@@ -190,6 +190,13 @@ describe("messages", () => {
     expect((await socket.closed).code).toBe(1003);
   });
 
+  it("closes the socket with 1009 on a frame over 16 KiB", async () => {
+    const socket = await join(roomName("huge"));
+    await socket.next(ofType("ready"));
+    socket.ws.send(JSON.stringify({ type: "send", id: "huge", text: "z".repeat(17_000) }));
+    expect((await socket.closed).code).toBe(1009);
+  });
+
   it("refuses messages past the per-IP burst, saying when to retry, and stores none of them", async () => {
     const room = roomName("rate");
     const socket = await join(room);

@@ -270,6 +270,13 @@ describe("<edge-chat>", () => {
     expect(shadow(element).querySelector("[part=roster] summary")!.textContent).toBe("1 Personen");
   });
 
+  it("takes plain UI text from a JSON strings attribute, ignoring what it does not know", async () => {
+    const element = mount({ room: unique("strings-attr"), endpoint, name: "Eva", strings: '{"send":"Enviar","bogus":1,"join":2}' });
+    await opened(element);
+    await until(element, () => part(element, "send").textContent === "Enviar");
+    expect(element.strings).toEqual({ send: "Enviar" });
+  });
+
   it("joins with a verified name from a user token signed by the host site", async () => {
     const token = await new SignJWT({ sub: "user-7", name: "Ada" })
       .setProtectedHeader({ alg: "HS256" })

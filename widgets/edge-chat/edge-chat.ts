@@ -144,6 +144,7 @@ function storedName(): string {
  * @attr name - The user's display name; asked for (and remembered on this site) when absent.
  * @attr user-token - A short-lived HS256 token signed by the host site: a verified name.
  * @attr endpoint - The backend origin (default: the script's origin).
+ * @attr strings - JSON object overriding UI text, e.g. `{"send":"Senden"}` (also a property).
  * @csspart messages - The message list (a polite log region).
  * @csspart message - One message (also `own`, `pending`, `refused` parts on the same element).
  * @csspart name - A sender's name in a message.
@@ -167,8 +168,11 @@ export class EdgeChat extends EdgeElement {
   @property({ reflect: true }) room = "";
   @property({ reflect: true }) name: string | null = null;
   @property({ attribute: "user-token" }) userToken: string | null = null;
-  /** Overrides of the UI text, e.g. `{ send: "Senden" }`. */
-  @property({ attribute: false }) strings: Partial<ChatStrings> = {};
+  /**
+   * Overrides of the UI text, e.g. `{ send: "Senden" }`. As an attribute, a JSON object of the
+   * plain-text entries; the counted ones (`people`, `newMessages`…) are functions, set them as a property.
+   */
+  @property({ converter: { fromAttribute: parseStrings } }) strings: Partial<ChatStrings> = {};
 
   @state() private messages: ChatMessage[] = [];
   @state() private outbox: Outgoing[] = [];
@@ -652,6 +656,16 @@ export class EdgeChat extends EdgeElement {
           : nothing}
       </li>
     `;
+  }
+}
+
+function parseStrings(value: string | null): Partial<ChatStrings> {
+  try {
+    const parsed: unknown = JSON.parse(value ?? "{}");
+    if (typeof parsed !== "object" || parsed === null) return {};
+    return Object.fromEntries(Object.entries(parsed).filter(([key, text]) => key in DEFAULT_STRINGS && typeof text === "string"));
+  } catch {
+    return {};
   }
 }
 

@@ -281,17 +281,13 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
     if (!inserted) return this.acknowledge(ws, this.byClientId(clientId)!);
     this.sql.exec("DELETE FROM messages WHERE id <= ?", inserted.id - this.retention);
     const stored = toMessage(inserted);
-    // The storage write is confirmed before these frames leave the object (output gate). Older
-    // messages still waiting go out first, so every client sees ids in order and can resume
-    // from the highest one it saw.
-    this.flushOutgoing();
-    this.send(ws, { type: "ack", ref: clientId, message: stored });
     this.fanOut(stored, ws);
   }
 
   /**
-   * Messages stored in the same turn of the event loop go out to each member as one frame, so a
-   * busy room sends far fewer frames; a lone message still leaves at once.
+   * Messages stored in the same turn of the event loop go out to each member as one frame, in id
+   * order, so a busy room sends far fewer frames; a lone message still leaves at once. The
+   * storage write is confirmed before any of it leaves the object (output gate).
    */
   private fanOut(message: ChatMessage, sender: WebSocket): void {
     this.outgoing.push({ message, sender });
@@ -309,11 +305,18 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
     const shared = JSON.stringify(frame(batch));
     for (const ws of this.ctx.getWebSockets()) {
       if (ws === joining || ws.readyState !== WebSocket.OPEN) continue;
-      // A sender already has its own messages (in its acks).
-      const items = senders.has(ws) ? batch.filter((item) => item.sender !== ws) : batch;
-      if (items.length === 0) continue;
       try {
-        ws.send(items === batch ? shared : JSON.stringify(frame(items)));
+        if (!senders.has(ws)) {
+          ws.send(shared);
+          continue;
+        }
+        // A sender gets the others' messages, then an ack for each of its own. Should it drop
+        // before an ack, its resend of that message is answered from storage.
+        const others = batch.filter((item) => item.sender !== ws);
+        if (others.length > 0) ws.send(JSON.stringify(frame(others)));
+        for (const { message, sender } of batch) {
+          if (sender === ws) ws.send(JSON.stringify({ type: "ack", ref: message.clientId, message }));
+        }
       } catch {
         // Closed between the check and the send.
       }

@@ -327,6 +327,18 @@ describe("presence and typing", () => {
     expect(typingFrames).toBe(1);
     expect(await bob.next(ofType("typing"))).toEqual({ type: "typing", name: "Ann" });
   });
+
+  it("passes on typing again right after the person's message", async () => {
+    const room = roomName("typing-again");
+    const ann = await join(room, { name: "Ann" });
+    const bob = await join(room, { name: "Bob" });
+    await Promise.all([ann.next(ofType("ready")), bob.next(ofType("ready"))]);
+    ann.ws.send(JSON.stringify({ type: "typing" }));
+    await bob.next(ofType("typing"));
+    await say(ann, "sent");
+    ann.ws.send(JSON.stringify({ type: "typing" }));
+    expect(await bob.next(ofType("typing"))).toEqual({ type: "typing", name: "Ann" });
+  });
 });
 
 describe("verified identity", () => {

@@ -282,6 +282,8 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
     this.sql.exec("DELETE FROM messages WHERE id <= ?", inserted.id - this.retention);
     const stored = toMessage(inserted);
     this.fanOut(stored, ws);
+    // Others stop showing this person as typing when the message arrives; typing again is news.
+    this.lastTyping.delete(ws);
   }
 
   /**

@@ -239,6 +239,8 @@ export class EdgeChat extends EdgeElement {
     }
     const item: Outgoing = { clientId: newId(), text, state: "pending" };
     this.ownIds.add(item.clientId);
+    // The message ends this bout of typing; the next keystroke starts a new one.
+    this.lastTypingSent = 0;
     this.outbox = [...this.outbox, item];
     this.problem = "";
     this.pinned = true;

@@ -147,6 +147,7 @@ describe("<edge-chat>", () => {
     await nextEvent(element, "edge-message", (e) => e.detail.own);
     await until(element, () => !part(element, "pending"));
     expect(shown(element)).toEqual(["written offline"]);
+    expect(part(element, "own").querySelector(".note")!.textContent).toBe("Sent");
     expect((await stored(room)).map((m) => m.text)).toEqual(["written offline"]);
   });
 

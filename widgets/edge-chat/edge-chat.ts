@@ -43,6 +43,7 @@ export interface ChatStrings {
   newMessages: (count: number) => string;
   typing: (names: string[]) => string;
   pending: string;
+  sent: string;
   waiting: (seconds: number) => string;
   refused: (reason: string) => string;
   retry: string;
@@ -79,6 +80,7 @@ export const DEFAULT_STRINGS: ChatStrings = {
         ? `${names.slice(0, -1).join(", ")} and ${names.at(-1)} are typing…`
         : "Several people are typing…",
   pending: "Sending…",
+  sent: "Sent",
   waiting: (seconds) => `Sending too fast: retrying in ${seconds} s`,
   refused: (reason) => `Not sent: ${reason}`,
   retry: "Retry",
@@ -637,6 +639,7 @@ export class EdgeChat extends EdgeElement {
         <span part="name" class="name">${message.name}${message.verified ? html` <span class="badge" title=${this.text.verified}>✓</span>` : nothing}</span>
         <time datetime=${new Date(message.at).toISOString()}>${this.time.format(message.at)}</time>
         <div class="text">${linkify(message.text)}</div>
+        ${own ? html`<small class="note">${this.text.sent}</small>` : nothing}
       </li>
     `;
   }

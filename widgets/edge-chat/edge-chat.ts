@@ -121,6 +121,8 @@ const MAX_TEXT = 2000;
 const TYPING_SEND_EVERY_MS = 2000;
 const TYPING_SHOWN_MS = 3500;
 const PAGE = 50;
+/** Messages kept on screen while the view follows the newest ones. */
+const MAX_SHOWN = 1000;
 /** Within this many pixels of the bottom the view counts as pinned there. */
 const PIN_SLACK = 24;
 const LINK = /\bhttps?:\/\/[^\s<>"']+/g;
@@ -167,8 +169,11 @@ function storedName(): string {
 export class EdgeChat extends EdgeElement {
   static override styles: CSSResultGroup = [theme, styles];
 
+  /** The room: 1–64 of `A-Z a-z 0-9 . _ -`. */
   @property({ reflect: true }) room = "";
+  /** The display name (1–32 characters); when absent the widget asks and remembers it. */
   @property({ reflect: true }) name: string | null = null;
+  /** A verified identity: an HS256 token signed by the host site (see the README). */
   @property({ attribute: "user-token" }) userToken: string | null = null;
   /**
    * Overrides of the UI text, e.g. `{ send: "Senden" }`. As an attribute, a JSON object of the
@@ -405,6 +410,11 @@ export class EdgeChat extends EdgeElement {
     }
     this.messages = [...byId.values()].sort((a, b) => a.id - b.id);
     if (live && !this.pinned) this.unseen += fresh;
+    // A long session keeps a bounded list; what falls off the top can be loaded again.
+    if (live && this.pinned && this.messages.length > MAX_SHOWN) {
+      this.messages = this.messages.slice(-MAX_SHOWN);
+      this.hasMore = true;
+    }
   }
 
   private onError(frame: ServerFrame): void {

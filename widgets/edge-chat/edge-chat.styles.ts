@@ -185,7 +185,8 @@ export const styles = css`
   }
   legend {
     font-weight: 600;
-    margin-bottom: var(--_gap);
+    margin: 0 auto var(--_gap);
+    padding: 0;
   }
   .name-form input {
     font: inherit;

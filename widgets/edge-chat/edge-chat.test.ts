@@ -226,6 +226,20 @@ describe("<edge-chat>", () => {
     expect(list.getAttribute("aria-live")).toBe("polite");
   });
 
+  it("loads older messages from the keyboard with the Load older messages button", async () => {
+    const room = unique("keyboard-older");
+    await seed(room, 110);
+    const element = mount({ room, endpoint, name: "Keyboard" });
+    await opened(element);
+    await until(element, () => shown(element).length === 100);
+    const button = [...shadow(element).querySelectorAll("button")].find((b) => b.textContent!.trim() === "Load older messages")!;
+    button.focus();
+    await userEvent.keyboard("{Enter}");
+    await until(element, () => shown(element).length === 110);
+    expect(shown(element)[0]).toBe("seed 1");
+    expect(shadow(element).querySelector(".top")!.textContent).toMatch(/beginning of the room/);
+  });
+
   it("stays at the bottom for new messages, unless scrolled up, then offers a new-messages pill", async () => {
     const room = unique("pill");
     await seed(room, 40);

@@ -103,6 +103,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
         ip TEXT NOT NULL,
         deleted INTEGER NOT NULL DEFAULT 0
       );
+      CREATE INDEX IF NOT EXISTS deleted_messages ON messages (id) WHERE deleted = 1;
       CREATE TABLE IF NOT EXISTS bans (
         kind TEXT NOT NULL,
         value TEXT NOT NULL,

@@ -26,6 +26,9 @@ export default defineConfig({
                 STREAMS_HOT_BYTES: "400",
                 STREAMS_LONG_POLL_MS: "1000",
                 VIDEO_UPLOAD_SECRET: "test-video-upload-secret",
+                CHAT_IDENTITY_SECRET: "test-chat-identity-secret",
+                CHAT_HISTORY_LIMIT: "40",
+                CHAT_JOIN_HISTORY: "20",
               },
               // A stand-in for the Cloudflare Stream API, as a Worker of its own (see the file).
               serviceBindings: { STREAM_API: "stream-api-standin" },

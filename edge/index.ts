@@ -1,4 +1,5 @@
 import type { Env } from "./env.ts";
+import { addBan, connectRoom, deleteMessage, liftBan, listBans, listMessages, listPeople } from "./chat/routes.ts";
 import { connectCounter, getCounter } from "./counter/routes.ts";
 import { errorResponse, notFound } from "./http/errors.ts";
 import { preflight, withCors } from "./http/origins.ts";
@@ -7,6 +8,7 @@ import { serveWidgetFile } from "./widget-files.ts";
 import { STREAM_METHODS } from "./streams/routes.ts";
 import { createUpload, getVideo, listVideos, missingToken, playMedia, receiveUpload } from "./video/routes.ts";
 
+export { ChatRoom } from "./chat/chat-room.ts";
 export { Counter } from "./counter/counter.ts";
 export { RateLimiter } from "./rate-limiter/rate-limiter.ts";
 export { StreamLog } from "./streams/stream-log.ts";
@@ -21,6 +23,11 @@ const routes = new Router()
   .on("/api/videos/play/:token/:kind/:file", { GET: playMedia })
   .on("/api/videos/play/*", { GET: missingToken })
   .on("/api/videos/:uid", { GET: getVideo })
+  .on("/api/rooms/:room/ws", { GET: connectRoom })
+  .on("/api/rooms/:room/messages", { GET: listMessages })
+  .on("/api/rooms/:room/messages/:id", { DELETE: deleteMessage })
+  .on("/api/rooms/:room/bans", { GET: listBans, POST: addBan, DELETE: liftBan })
+  .on("/api/rooms/:room/people", { GET: listPeople })
   .on("/widgets.js", { GET: serveWidgetFile })
   .on("/widgets/*", { GET: serveWidgetFile })
   .on("/chunks/*", { GET: serveWidgetFile })

@@ -9,13 +9,18 @@ import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { startBackend, type Backend } from "../scripts/backend.ts";
 
-export const GENEROUS_LIMITS = JSON.stringify({ click: { burst: 100_000, perSecond: 100_000 } });
-export const STRICT_LIMITS = JSON.stringify({ click: { burst: 3, perSecond: 0.2 } });
+export const GENEROUS_LIMITS = JSON.stringify({
+  click: { burst: 100_000, perSecond: 100_000 },
+  "chat-message": { burst: 100_000, perSecond: 100_000 },
+  "chat-join": { burst: 100_000, perSecond: 100_000 },
+  "chat-read": { burst: 100_000, perSecond: 100_000 },
+});
+export const STRICT_LIMITS = JSON.stringify({ click: { burst: 3, perSecond: 0.2 }, "chat-message": { burst: 3, perSecond: 0.5 } });
 
 export default async function setup(project: TestProject) {
   const state = mkdtempSync(join(tmpdir(), "edge-widgets-test-"));
   const backends: Backend[] = await Promise.all([
-    startBackend({ persistTo: join(state, "main"), vars: { RATE_LIMITS: GENEROUS_LIMITS } }),
+    startBackend({ persistTo: join(state, "main"), vars: { RATE_LIMITS: GENEROUS_LIMITS, CHAT_IDENTITY_SECRET: "test-chat-identity-secret" } }),
     startBackend({ persistTo: join(state, "strict"), vars: { RATE_LIMITS: STRICT_LIMITS } }),
   ]);
   project.provide("endpoint", backends[0]!.url);

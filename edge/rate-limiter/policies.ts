@@ -13,6 +13,9 @@ export interface RatePolicy {
  */
 export const DEFAULT_LIMITS = {
   click: { burst: 30, perSecond: 10 },
+  "chat-message": { burst: 10, perSecond: 1 },
+  "chat-join": { burst: 20, perSecond: 1 },
+  "chat-read": { burst: 30, perSecond: 5 },
 } satisfies Record<string, RatePolicy>;
 
 export type RateAction = keyof typeof DEFAULT_LIMITS;

@@ -1,0 +1,449 @@
+import { env, exports } from "cloudflare:workers";
+import { SignJWT } from "jose";
+import { describe, expect, it } from "vitest";
+import { BASE, ofType, openSocket, type TestSocket } from "../test-support.ts";
+import type { ChatMessage } from "./messages.ts";
+
+// The edge test project keeps 40 messages per room and sends 20 on join (vitest.config.ts).
+const RETENTION = 40;
+const JOIN_HISTORY = 20;
+const ADMIN = { Authorization: "Bearer test-admin-token" };
+
+let ipCounter = 0;
+const freshIp = () => `198.51.${Math.floor(++ipCounter / 250)}.${(ipCounter % 250) + 1}`;
+const roomName = (label: string) => `${label}-${crypto.randomUUID().slice(0, 8)}`;
+const get = (path: string, init?: RequestInit) => exports.default.fetch(`${BASE}${path}`, init);
+
+interface Join {
+  name?: string;
+  ip?: string;
+  session?: string;
+  after?: number;
+  token?: string;
+}
+
+interface History {
+  resumed: boolean;
+  messages: ChatMessage[];
+  hasMore?: boolean;
+  deleted: number[];
+}
+
+async function join(room: string, options: Join = {}): Promise<TestSocket> {
+  const query = new URLSearchParams();
+  if (options.token === undefined) query.set("name", options.name ?? "Ann");
+  if (options.session) query.set("session", options.session);
+  if (options.after !== undefined) query.set("after", String(options.after));
+  if (options.token) query.set("token", options.token);
+  return openSocket(`/api/rooms/${room}/ws?${query}`, { "CF-Connecting-IP": options.ip ?? freshIp() });
+}
+
+let sent = 0;
+/** Sends a message and resolves with the room's acknowledgement. */
+async function say(socket: TestSocket, text: string, id = `m${++sent}-${crypto.randomUUID().slice(0, 6)}`): Promise<ChatMessage> {
+  socket.ws.send(JSON.stringify({ type: "send", id, text }));
+  const ack = await socket.next<{ message: ChatMessage }>((f) => f.type === "ack" && f.ref === id);
+  return ack.message;
+}
+
+/** Fills a room with `count` messages, from several IPs so no rate limit gets in the way. */
+async function fill(room: string, count: number): Promise<ChatMessage[]> {
+  const out: ChatMessage[] = [];
+  let socket: TestSocket | undefined;
+  for (let i = 0; i < count; i++) {
+    if (i % 8 === 0) {
+      socket?.ws.close(1000);
+      socket = await join(room, { name: `filler${i}` });
+      await socket.next(ofType("ready"));
+    }
+    out.push(await say(socket!, `message ${i + 1}`));
+  }
+  socket?.ws.close(1000);
+  return out;
+}
+
+const sign = (claims: Record<string, unknown>, secret = "test-chat-identity-secret", expiresIn: string | number = "10m") =>
+  new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setExpirationTime(expiresIn).sign(new TextEncoder().encode(secret));
+
+describe("joining a room", () => {
+  it("sends the history, then the roster, then ready", async () => {
+    const room = roomName("order");
+    const socket = await join(room, { name: "Ann" });
+    const first = await socket.next();
+    const second = await socket.next();
+    const third = await socket.next();
+    expect(first).toMatchObject({ type: "history", resumed: false, messages: [], hasMore: false });
+    expect(second).toEqual({ type: "roster", people: [{ name: "Ann", verified: false }] });
+    expect(third).toMatchObject({ type: "ready", you: { name: "Ann", verified: false }, limits: { maxTextChars: 2000, maxNameChars: 32 } });
+  });
+
+  it("gets only the latest messages of a long history, oldest first, with more to page", async () => {
+    const room = roomName("latest");
+    const all = await fill(room, JOIN_HISTORY + 5);
+    const socket = await join(room);
+    const history = await socket.next<History>(ofType("history"));
+    expect(history.messages.map((m) => m.text)).toEqual(all.slice(-JOIN_HISTORY).map((m) => m.text));
+    expect(history.hasMore).toBe(true);
+  });
+
+  it("refuses a plain HTTP request with 426 and a bad room name with 400", async () => {
+    expect((await get("/api/rooms/lobby/ws")).status).toBe(426);
+    const bad = await get("/api/rooms/no%20spaces/ws", { headers: { Upgrade: "websocket" } });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { code: "invalid_name" } });
+  });
+
+  it("closes with 4400 when the name is missing, too long or holds control characters", async () => {
+    const room = roomName("names");
+    for (const query of ["", "?name=", `?name=${"x".repeat(33)}`, "?name=a%07b"]) {
+      const socket = await openSocket(`/api/rooms/${room}/ws${query}`, { "CF-Connecting-IP": freshIp() });
+      expect((await socket.closed).code).toBe(4400);
+    }
+  });
+
+  it("accepts a name of exactly 32 characters, counting an emoji as one", async () => {
+    const name = `${"é".repeat(31)}🙂`;
+    const socket = await join(roomName("long-name"), { name });
+    expect(await socket.next(ofType("ready"))).toMatchObject({ you: { name } });
+  });
+});
+
+describe("messages", () => {
+  it("stores a message with a server id, server time, sender name and the client id, and sends it to everyone", async () => {
+    const room = roomName("live");
+    const ann = await join(room, { name: "Ann" });
+    const bob = await join(room, { name: "Bob" });
+    await Promise.all([ann.next(ofType("ready")), bob.next(ofType("ready"))]);
+    const before = Date.now();
+    const acked = await say(ann, "hello", "client-id-1");
+    expect(acked).toMatchObject({ clientId: "client-id-1", name: "Ann", text: "hello", verified: false });
+    expect(acked.id).toBeGreaterThan(0);
+    expect(acked.at).toBeGreaterThanOrEqual(before);
+    expect(await bob.next(ofType("message"))).toEqual({ type: "message", message: acked });
+  });
+
+  it("delivers messages sent at the same moment from many people to everyone, in id order", async () => {
+    const room = roomName("together");
+    const reader = await join(room, { name: "Reader" });
+    await reader.next(ofType("ready"));
+    const writers = await Promise.all([1, 2, 3, 4, 5].map((n) => join(room, { name: `W${n}` })));
+    await Promise.all(writers.map((w) => w.next(ofType("ready"))));
+    const acks = await Promise.all(writers.map((w, n) => say(w, `together ${n}`)));
+    const received: ChatMessage[] = [];
+    while (received.length < acks.length) {
+      const frame = await reader.next<{ type: string; message?: ChatMessage; messages?: ChatMessage[] }>((f) => f.type === "message" || f.type === "messages");
+      received.push(...(frame.messages ?? [frame.message!]));
+    }
+    expect(received.map((m) => m.id)).toEqual(acks.map((m) => m.id).sort((a, b) => a - b));
+  });
+
+  it("never stores a resend with the same client id twice, even after a reconnect", async () => {
+    const room = roomName("dedupe");
+    const ip = freshIp();
+    const first = await join(room, { ip });
+    await first.next(ofType("ready"));
+    const original = await say(first, "only once", "same-id");
+    first.ws.close(1000);
+    const again = await join(room, { ip });
+    await again.next(ofType("ready"));
+    const resent = await say(again, "only once", "same-id");
+    expect(resent).toEqual(original);
+    const page = (await (await get(`/api/rooms/${room}/messages`)).json()) as { messages: ChatMessage[] };
+    expect(page.messages.filter((m) => m.clientId === "same-id")).toHaveLength(1);
+  });
+
+  it("keeps only the newest messages past the retention bound", async () => {
+    const room = roomName("retention");
+    const all = await fill(room, RETENTION + 6);
+    const page = (await (await get(`/api/rooms/${room}/messages?limit=200`)).json()) as { messages: ChatMessage[]; hasMore: boolean };
+    expect(page.messages.map((m) => m.id)).toEqual(all.slice(-RETENTION).map((m) => m.id));
+    expect(page.hasMore).toBe(false);
+  });
+
+  it.each([
+    ["too long", "x".repeat(2001)],
+    ["empty", "   "],
+    ["a lone surrogate (not valid UTF-8)", "bad \ud800 text"],
+    ["a control character", "bell\u0007"],
+  ])("refuses a message that is %s with an error frame naming it", async (_label, text) => {
+    const socket = await join(roomName("limits"));
+    await socket.next(ofType("ready"));
+    socket.ws.send(JSON.stringify({ type: "send", id: "refused-1", text }));
+    expect(await socket.next(ofType("error"))).toMatchObject({ code: "invalid_message", ref: "refused-1" });
+  });
+
+  it("accepts a message of exactly 2,000 characters with newlines", async () => {
+    const socket = await join(roomName("max"));
+    await socket.next(ofType("ready"));
+    const text = `line one\n${"y".repeat(1991)}`;
+    expect((await say(socket, text)).text).toBe(text);
+  });
+
+  it("closes the socket on a binary frame and answers garbage with an error frame", async () => {
+    const socket = await join(roomName("garbage"));
+    await socket.next(ofType("ready"));
+    socket.ws.send("{oops");
+    expect(await socket.next(ofType("error"))).toMatchObject({ code: "bad_frame" });
+    socket.ws.send(JSON.stringify({ type: "shout", text: "hi" }));
+    expect(await socket.next(ofType("error"))).toMatchObject({ code: "invalid_message" });
+    socket.ws.send(new Uint8Array([1, 2, 3]));
+    expect((await socket.closed).code).toBe(1003);
+  });
+
+  it("closes the socket with 1009 on a frame over 16 KiB", async () => {
+    const socket = await join(roomName("huge"));
+    await socket.next(ofType("ready"));
+    socket.ws.send(JSON.stringify({ type: "send", id: "huge", text: "z".repeat(17_000) }));
+    expect((await socket.closed).code).toBe(1009);
+  });
+
+  it("refuses messages past the per-IP burst, saying when to retry, and stores none of them", async () => {
+    const room = roomName("rate");
+    const socket = await join(room);
+    await socket.next(ofType("ready"));
+    for (let i = 0; i < 10; i++) await say(socket, `burst ${i}`);
+    socket.ws.send(JSON.stringify({ type: "send", id: "one-too-many", text: "over" }));
+    const refusal = await socket.next<{ code: string; retryAfterMs: number; ref: string }>(ofType("error"));
+    expect(refusal).toMatchObject({ code: "rate_limited", ref: "one-too-many" });
+    expect(refusal.retryAfterMs).toBeGreaterThan(0);
+    const page = (await (await get(`/api/rooms/${room}/messages`)).json()) as { messages: ChatMessage[] };
+    expect(page.messages.map((m) => m.text)).not.toContain("over");
+  });
+});
+
+describe("history paging", () => {
+  it("pages back over HTTP with before and limit, newest last", async () => {
+    const room = roomName("paging");
+    const all = await fill(room, 12);
+    const newest = (await (await get(`/api/rooms/${room}/messages?limit=5`)).json()) as { messages: ChatMessage[]; hasMore: boolean };
+    expect(newest.messages.map((m) => m.id)).toEqual(all.slice(7).map((m) => m.id));
+    expect(newest.hasMore).toBe(true);
+    const older = (await (await get(`/api/rooms/${room}/messages?before=${newest.messages[0]!.id}&limit=5`)).json()) as { messages: ChatMessage[] };
+    expect(older.messages.map((m) => m.id)).toEqual(all.slice(2, 7).map((m) => m.id));
+  });
+
+  it("refuses a bad before or limit with a 400", async () => {
+    for (const query of ["before=abc", "limit=0", "limit=201", "colour=red"]) {
+      const response = await get(`/api/rooms/lobby/messages?${query}`);
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ error: { code: "invalid_request" } });
+    }
+  });
+
+  it("pages back through the socket", async () => {
+    const room = roomName("socket-page");
+    const all = await fill(room, 10);
+    const socket = await join(room);
+    await socket.next(ofType("ready"));
+    socket.ws.send(JSON.stringify({ type: "history", before: all[6]!.id, limit: 3 }));
+    const page = await socket.next<{ messages: ChatMessage[]; hasMore: boolean; before: number }>(ofType("page"));
+    expect(page.before).toBe(all[6]!.id);
+    expect(page.messages.map((m) => m.text)).toEqual(["message 4", "message 5", "message 6"]);
+    expect(page.hasMore).toBe(true);
+  });
+});
+
+describe("reconnecting", () => {
+  it("gets exactly the messages it missed when it names the last id it saw", async () => {
+    const room = roomName("resume");
+    const staying = await join(room, { name: "Stays" });
+    await staying.next(ofType("ready"));
+    const seen = await say(staying, "before the drop");
+    const missed = [await say(staying, "missed one"), await say(staying, "missed two")];
+    const back = await join(room, { name: "Back", after: seen.id });
+    const history = await back.next<History>(ofType("history"));
+    expect(history.resumed).toBe(true);
+    expect(history.messages).toEqual(missed);
+  });
+
+  it("gets the latest messages instead when the id it names is from before the room was reset", async () => {
+    const room = roomName("reset");
+    const all = await fill(room, 2);
+    const back = await join(room, { after: 5000 });
+    const history = await back.next<History>(ofType("history"));
+    expect(history).toMatchObject({ resumed: false, messages: all });
+  });
+
+  it("learns of messages deleted while it was away", async () => {
+    const room = roomName("resume-deleted");
+    const all = await fill(room, 3);
+    await get(`/api/rooms/${room}/messages/${all[0]!.id}`, { method: "DELETE", headers: ADMIN });
+    const back = await join(room, { after: all[2]!.id });
+    const history = await back.next<History>(ofType("history"));
+    expect(history.messages).toEqual([]);
+    expect(history.deleted).toContain(all[0]!.id);
+  });
+
+  it("keeps its name when the same session reconnects while its old socket lingers", async () => {
+    const room = roomName("session");
+    const old = await join(room, { name: "Cy", session: "session-1" });
+    await old.next(ofType("ready"));
+    const again = await join(room, { name: "Cy", session: "session-1" });
+    expect(await again.next(ofType("ready"))).toMatchObject({ you: { name: "Cy" } });
+    expect((await old.closed).code).toBe(1000);
+  });
+});
+
+describe("presence and typing", () => {
+  it("makes anonymous names unique in the room", async () => {
+    const room = roomName("unique");
+    const first = await join(room, { name: "Dee" });
+    await first.next(ofType("ready"));
+    const second = await join(room, { name: "dee" });
+    expect(await second.next(ofType("ready"))).toMatchObject({ you: { name: "dee 2" } });
+    const third = await join(room, { name: "Dee" });
+    expect(await third.next(ofType("ready"))).toMatchObject({ you: { name: "Dee 3" } });
+  });
+
+  it("lists who is here and announces joins and leaves", async () => {
+    const room = roomName("presence");
+    const ann = await join(room, { name: "Ann" });
+    await ann.next(ofType("ready"));
+    const bob = await join(room, { name: "Bob" });
+    expect(await bob.next(ofType("roster"))).toEqual({
+      type: "roster",
+      people: [
+        { name: "Ann", verified: false },
+        { name: "Bob", verified: false },
+      ],
+    });
+    expect(await ann.next(ofType("join"))).toEqual({ type: "join", name: "Bob", verified: false });
+    bob.ws.close(1000);
+    expect(await ann.next(ofType("leave"))).toEqual({ type: "leave", name: "Bob", verified: false });
+  });
+
+  it("passes on typing to the others, at most once per two seconds per person", async () => {
+    const room = roomName("typing");
+    const ann = await join(room, { name: "Ann" });
+    const bob = await join(room, { name: "Bob" });
+    await Promise.all([ann.next(ofType("ready")), bob.next(ofType("ready"))]);
+    let typingFrames = 0;
+    bob.ws.addEventListener("message", (event: MessageEvent) => {
+      if (String(event.data).includes('"type":"typing"')) typingFrames += 1;
+    });
+    for (let i = 0; i < 5; i++) ann.ws.send(JSON.stringify({ type: "typing" }));
+    await say(ann, "done typing");
+    await bob.next(ofType("message"));
+    expect(typingFrames).toBe(1);
+    expect(await bob.next(ofType("typing"))).toEqual({ type: "typing", name: "Ann" });
+  });
+
+  it("passes on typing again right after the person's message", async () => {
+    const room = roomName("typing-again");
+    const ann = await join(room, { name: "Ann" });
+    const bob = await join(room, { name: "Bob" });
+    await Promise.all([ann.next(ofType("ready")), bob.next(ofType("ready"))]);
+    ann.ws.send(JSON.stringify({ type: "typing" }));
+    await bob.next(ofType("typing"));
+    await say(ann, "sent");
+    ann.ws.send(JSON.stringify({ type: "typing" }));
+    expect(await bob.next(ofType("typing"))).toEqual({ type: "typing", name: "Ann" });
+  });
+});
+
+describe("verified identity", () => {
+  it("takes the name from a token the host site signed and marks it verified", async () => {
+    const room = roomName("verified");
+    const token = await sign({ sub: "user-42", name: "Grace" });
+    const socket = await join(room, { token });
+    expect(await socket.next(ofType("ready"))).toMatchObject({ you: { name: "Grace", verified: true } });
+    expect((await say(socket, "signed")).verified).toBe(true);
+  });
+
+  it.each([
+    ["signed with another secret", () => sign({ sub: "u", name: "Eve" }, "not-the-secret")],
+    ["expired", () => sign({ sub: "u", name: "Eve" }, undefined, Math.floor(Date.now() / 1000) - 60)],
+    ["valid for too long", () => sign({ sub: "u", name: "Eve" }, undefined, "30d")],
+    ["missing a name", () => sign({ sub: "u" })],
+  ])("closes with 4401 for a token %s", async (_label, make) => {
+    const socket = await join(roomName("bad-token"), { token: await make() });
+    expect((await socket.closed).code).toBe(4401);
+  });
+});
+
+describe("moderation", () => {
+  it("deletes a message for everyone, live, and keeps it deleted on resend", async () => {
+    const room = roomName("delete");
+    const ann = await join(room, { name: "Ann" });
+    const bob = await join(room, { name: "Bob" });
+    await Promise.all([ann.next(ofType("ready")), bob.next(ofType("ready"))]);
+    const message = await say(ann, "regrettable", "regret-1");
+    const response = await get(`/api/rooms/${room}/messages/${message.id}`, { method: "DELETE", headers: ADMIN });
+    expect(response.status).toBe(200);
+    expect(await bob.next(ofType("deleted"))).toEqual({ type: "deleted", id: message.id });
+    expect(await ann.next(ofType("deleted"))).toEqual({ type: "deleted", id: message.id });
+    ann.ws.send(JSON.stringify({ type: "send", id: "regret-1", text: "regrettable" }));
+    expect(await ann.next(ofType("ack"))).toMatchObject({ deleted: true });
+    const page = (await (await get(`/api/rooms/${room}/messages`)).json()) as { messages: ChatMessage[] };
+    expect(page.messages).toEqual([]);
+  });
+
+  it("refuses moderation without the admin token", async () => {
+    const room = roomName("no-admin");
+    const wrong = await get(`/api/rooms/${room}/messages/1`, { method: "DELETE", headers: { Authorization: "Bearer nope" } });
+    expect(wrong.status).toBe(401);
+    const ban = await get(`/api/rooms/${room}/bans`, { method: "POST", headers: { "Content-Type": "application/json" }, body: '{"ip":"1.2.3.4","seconds":60}' });
+    expect(ban.status).toBe(401);
+    expect(await ban.json()).toMatchObject({ error: { code: "unauthorized" } });
+  });
+
+  it("answers 404 for deleting a message that does not exist", async () => {
+    const response = await get(`/api/rooms/${roomName("missing")}/messages/999`, { method: "DELETE", headers: ADMIN });
+    expect(response.status).toBe(404);
+  });
+
+  it("bans a name: its socket closes with 4403 and it cannot come back until lifted", async () => {
+    const room = roomName("ban-name");
+    const troll = await join(room, { name: "Troll" });
+    await troll.next(ofType("ready"));
+    const response = await get(`/api/rooms/${room}/bans`, {
+      method: "POST",
+      headers: { ...ADMIN, "Content-Type": "application/json" },
+      body: JSON.stringify({ name: "troll", seconds: 600, reason: "spam" }),
+    });
+    expect(response.status).toBe(201);
+    const closed = await troll.closed;
+    expect(closed.code).toBe(4403);
+    expect(closed.reason).toMatch(/banned from this room until .*: spam/);
+    expect((await (await join(room, { name: "TROLL" })).closed).code).toBe(4403);
+    const list = (await (await get(`/api/rooms/${room}/bans`, { headers: ADMIN })).json()) as { bans: { kind: string; value: string }[] };
+    expect(list.bans).toMatchObject([{ kind: "name", value: "troll", reason: "spam" }]);
+    expect((await get(`/api/rooms/${room}/bans?name=Troll`, { method: "DELETE", headers: ADMIN })).status).toBe(200);
+    expect(await (await join(room, { name: "Troll" })).next(ofType("ready"))).toMatchObject({ you: { name: "Troll" } });
+  });
+
+  it("bans an IP whatever name it takes, found through the people list", async () => {
+    const room = roomName("ban-ip");
+    const ip = freshIp();
+    const troll = await join(room, { name: "Sneaky", ip });
+    await troll.next(ofType("ready"));
+    const people = (await (await get(`/api/rooms/${room}/people`, { headers: ADMIN })).json()) as { people: { name: string; ip: string }[] };
+    expect(people.people).toEqual([{ name: "Sneaky", verified: false, ip }]);
+    await get(`/api/rooms/${room}/bans`, {
+      method: "POST",
+      headers: { ...ADMIN, "Content-Type": "application/json" },
+      body: JSON.stringify({ ip, seconds: 60 }),
+    });
+    expect((await troll.closed).code).toBe(4403);
+    expect((await (await join(room, { name: "Innocent", ip })).closed).code).toBe(4403);
+  });
+
+  it("refuses a ban with both a name and an IP, or none", async () => {
+    for (const body of [{ seconds: 60 }, { name: "a", ip: "1.2.3.4", seconds: 60 }]) {
+      const response = await get(`/api/rooms/lobby/bans`, { method: "POST", headers: { ...ADMIN, "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      expect(response.status).toBe(400);
+    }
+  });
+});
+
+describe("hibernation", () => {
+  it("keeps history in storage when the object is evicted", async () => {
+    const room = roomName("evicted");
+    const all = await fill(room, 3);
+    const { evictDurableObject } = await import("cloudflare:test");
+    await evictDurableObject(env.CHAT_ROOMS.getByName(room), { webSockets: "close" });
+    const socket = await join(room);
+    const history = await socket.next<History>(ofType("history"));
+    expect(history.messages).toEqual(all);
+  });
+});

@@ -1,0 +1,426 @@
+import { jwtVerify } from "jose";
+import type { Env } from "../env.ts";
+import { describeIssue } from "../http/validate.ts";
+import { checkRate } from "../rate-limiter/rate-limiter.ts";
+import { CloseCode } from "../socket/close-codes.ts";
+import { FrameError, SocketRoom } from "../socket/socket-room.ts";
+import { clientIp, closedSocket } from "../socket/upgrade.ts";
+import {
+  ClientMessage,
+  DEFAULT_PAGE,
+  IdentityClaims,
+  JoinQuery,
+  MAX_NAME_CHARS,
+  MAX_PAGE,
+  MAX_TEXT_CHARS,
+  type Ban,
+  type ChatMessage,
+  type Person,
+} from "./messages.ts";
+
+/** What each socket remembers across hibernation. */
+interface Member {
+  ip: string;
+  name: string;
+  verified: boolean;
+  /** The verified subject, or the anonymous session: a reconnect of the same one keeps its name. */
+  session: string;
+  /** The last message id the client saw when it joined, if it said. */
+  after?: number;
+}
+
+/** A refused join, answered with a socket that closes at once with this code and reason. */
+class Refusal extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Typing frames from one socket are passed on at most this often. */
+const TYPING_EVERY_MS = 2000;
+/** A reconnect that missed more than this gets the latest messages instead, and resets. */
+const MAX_RESUME = 1000;
+/** Verified identity tokens must expire within this long: they are meant to be short-lived. */
+const MAX_TOKEN_LIFETIME_S = 24 * 3600;
+/** Try-again-later: the join was rate limited; the client retries with backoff. */
+const TRY_AGAIN_LATER = 1013;
+
+const positiveInt = (raw: string | undefined, fallback: number) => {
+  const value = Number(raw);
+  return Number.isInteger(value) && value > 0 ? value : fallback;
+};
+
+interface Row extends Record<string, SqlStorageValue> {
+  id: number;
+  client_id: string;
+  name: string;
+  text: string;
+  at: number;
+  verified: number;
+}
+
+const toMessage = (row: Row): ChatMessage => ({
+  id: row.id,
+  clientId: row.client_id,
+  name: row.name,
+  text: row.text,
+  at: row.at,
+  verified: row.verified === 1,
+});
+
+/**
+ * One chat room. History lives in the object's SQLite storage, trimmed to the newest
+ * `CHAT_HISTORY_LIMIT` messages; every member holds a hibernatable WebSocket, so an idle room
+ * costs nothing and no timer keeps it awake. Each message is stored before it is acknowledged
+ * or broadcast, and a client's own message id makes a resend after a reconnect harmless.
+ */
+export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
+  protected readonly maxFrameBytes = 16 * 1024;
+  protected readonly messages = ClientMessage;
+
+  private readonly sql: SqlStorage;
+  private readonly retention: number;
+  private readonly joinHistory: number;
+  private readonly lastTyping = new WeakMap<WebSocket, number>();
+  private outgoing: { message: ChatMessage; sender: WebSocket }[] = [];
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.retention = positiveInt(env.CHAT_HISTORY_LIMIT, 10_000);
+    this.joinHistory = Math.min(MAX_RESUME, positiveInt(env.CHAT_JOIN_HISTORY, 100));
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        client_id TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        text TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        verified INTEGER NOT NULL,
+        ip TEXT NOT NULL,
+        deleted INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX IF NOT EXISTS deleted_messages ON messages (id) WHERE deleted = 1;
+      CREATE TABLE IF NOT EXISTS bans (
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        until INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        PRIMARY KEY (kind, value)
+      );
+    `);
+  }
+
+  /** Refused joins become a socket closed with a reason the widget can show. */
+  override async fetch(request: Request): Promise<Response> {
+    try {
+      return await super.fetch(request);
+    } catch (error) {
+      if (error instanceof Refusal) return closedSocket(error.code, error.message);
+      throw error;
+    }
+  }
+
+  protected async attach(request: Request): Promise<Member> {
+    const url = new URL(request.url);
+    const query = JoinQuery.safeParse(Object.fromEntries(url.searchParams));
+    if (!query.success) throw new Refusal(CloseCode.badRequest, describeIssue(query.error));
+    const ip = clientIp(request);
+    const { name, session, after, token } = query.data;
+
+    const join = await checkRate(this.env, ip, "chat-join");
+    if (!join.ok) throw new Refusal(TRY_AGAIN_LATER, `too many joins; retry in ${Math.ceil(join.retryAfterMs / 1000)} s`);
+
+    let member: Member;
+    if (token !== undefined) {
+      const identity = await this.verifyToken(token);
+      member = { ip, name: identity.name, verified: true, session: `user:${identity.sub}`, after };
+    } else {
+      if (name === undefined) throw new Refusal(CloseCode.badRequest, "a name is required");
+      const key = `anon:${session ?? crypto.randomUUID()}`;
+      member = { ip, name: this.uniqueName(name, key), verified: false, session: key, after };
+    }
+    const ban = this.activeBan(member.ip, member.name);
+    if (ban) throw new Refusal(CloseCode.forbidden, banReason(ban));
+    // The same session reconnecting (its old socket may linger half-open) replaces the old socket.
+    if (!member.verified) {
+      for (const ws of this.ctx.getWebSockets()) {
+        if ((ws.deserializeAttachment() as Member).session === member.session) ws.close(CloseCode.normal, "replaced by a new connection");
+      }
+    }
+    return member;
+  }
+
+  private async verifyToken(token: string): Promise<{ sub: string; name: string }> {
+    const secret = this.env.CHAT_IDENTITY_SECRET;
+    if (!secret) throw new Refusal(CloseCode.unauthorized, "verified identities are not configured on this backend");
+    try {
+      const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), { algorithms: ["HS256"], requiredClaims: ["exp", "sub"] });
+      const claims = IdentityClaims.safeParse(payload);
+      if (!claims.success) throw new Refusal(CloseCode.unauthorized, `user token: ${describeIssue(claims.error)}`);
+      if (claims.data.exp - Date.now() / 1000 > MAX_TOKEN_LIFETIME_S) {
+        throw new Refusal(CloseCode.unauthorized, "user token lives too long; sign tokens for at most 24 hours");
+      }
+      return claims.data;
+    } catch (error) {
+      if (error instanceof Refusal) throw error;
+      throw new Refusal(CloseCode.unauthorized, "user token is invalid or expired");
+    }
+  }
+
+  /** An anonymous name nobody else in the room holds: "Ann", else "Ann 2", "Ann 3"… */
+  private uniqueName(wanted: string, session: string): string {
+    const taken = new Set<string>();
+    for (const ws of this.ctx.getWebSockets()) {
+      const other = ws.deserializeAttachment() as Member;
+      if (other.session !== session && ws.readyState === WebSocket.OPEN) taken.add(other.name.toLowerCase());
+    }
+    if (!taken.has(wanted.toLowerCase())) return wanted;
+    for (let n = 2; ; n++) {
+      const suffix = ` ${n}`;
+      const candidate = [...wanted].slice(0, MAX_NAME_CHARS - suffix.length).join("").trimEnd() + suffix;
+      if (!taken.has(candidate.toLowerCase())) return candidate;
+    }
+  }
+
+  protected onOpen(ws: WebSocket, member: Member): void {
+    this.flushOutgoing(ws);
+    this.sendHistory(ws, member.after);
+    const present = this.present(ws);
+    if (!present.some((p) => p.name === member.name && p.verified === member.verified)) this.broadcast({ type: "join", name: member.name, verified: member.verified }, ws);
+    this.send(ws, { type: "roster", people: this.roster() });
+    this.send(ws, {
+      type: "ready",
+      you: { name: member.name, verified: member.verified },
+      limits: { maxNameChars: MAX_NAME_CHARS, maxTextChars: MAX_TEXT_CHARS, maxPage: MAX_PAGE },
+    });
+  }
+
+  /**
+   * A first join gets the latest messages. A reconnect that names the last id it saw gets
+   * exactly the messages after it (and the ids deleted meanwhile), unless it missed so many
+   * that starting over is cheaper.
+   */
+  private sendHistory(ws: WebSocket, after: number | undefined): void {
+    const deleted = this.sql
+      .exec<{ id: number }>("SELECT id FROM messages WHERE deleted = 1 ORDER BY id DESC LIMIT 500")
+      .toArray()
+      .map((row) => row.id);
+    // An `after` beyond the last id ever assigned comes from a room that was since reset.
+    if (after !== undefined && after <= this.lastAssignedId()) {
+      const missed = this.sql.exec<Row>(
+        "SELECT * FROM messages WHERE id > ? AND deleted = 0 ORDER BY id LIMIT ?",
+        after,
+        MAX_RESUME + 1,
+      ).toArray();
+      if (missed.length <= MAX_RESUME) {
+        this.send(ws, { type: "history", resumed: true, messages: missed.map(toMessage), deleted });
+        return;
+      }
+    }
+    const { messages, hasMore } = this.page(undefined, this.joinHistory);
+    this.send(ws, { type: "history", resumed: false, messages, hasMore, deleted });
+  }
+
+  private lastAssignedId(): number {
+    return this.sql.exec<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").toArray()[0]?.seq ?? 0;
+  }
+
+  /** Messages before `before` (or the newest), oldest first, and whether older ones remain. */
+  page(before: number | undefined, limit = DEFAULT_PAGE): { messages: ChatMessage[]; hasMore: boolean } {
+    const rows = this.sql.exec<Row>(
+      "SELECT * FROM messages WHERE id < ? AND deleted = 0 ORDER BY id DESC LIMIT ?",
+      before ?? Number.MAX_SAFE_INTEGER,
+      limit + 1,
+    ).toArray();
+    const hasMore = rows.length > limit;
+    return { messages: rows.slice(0, limit).reverse().map(toMessage), hasMore };
+  }
+
+  protected async onMessage(ws: WebSocket, message: ClientMessage, member: Member): Promise<void> {
+    switch (message.type) {
+      case "send":
+        return this.post(ws, message.id, message.text, member);
+      case "typing": {
+        const now = Date.now();
+        if (now - (this.lastTyping.get(ws) ?? 0) < TYPING_EVERY_MS) return;
+        this.lastTyping.set(ws, now);
+        this.broadcast({ type: "typing", name: member.name }, ws);
+        return;
+      }
+      case "history": {
+        const { messages, hasMore } = this.page(message.before, message.limit);
+        this.send(ws, { type: "page", before: message.before ?? null, messages, hasMore });
+        return;
+      }
+    }
+  }
+
+  private async post(ws: WebSocket, clientId: string, text: string, member: Member): Promise<void> {
+    // A resend of a message the room already has is answered from storage and costs nothing.
+    const known = this.byClientId(clientId);
+    if (known) return this.acknowledge(ws, known);
+    const decision = await checkRate(this.env, member.ip, "chat-message");
+    if (!decision.ok) {
+      throw new FrameError("rate_limited", "You are sending too fast; wait a moment.", { retryAfterMs: decision.retryAfterMs, ref: clientId });
+    }
+    const inserted = this.sql.exec<Row>(
+      `INSERT INTO messages (client_id, name, text, at, verified, ip) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (client_id) DO NOTHING
+       RETURNING id, client_id, name, text, at, verified`,
+      clientId,
+      member.name,
+      text,
+      Date.now(),
+      member.verified ? 1 : 0,
+      member.ip,
+    ).toArray()[0];
+    // Lost a race with the same resend arriving on another socket while we asked the limiter.
+    if (!inserted) return this.acknowledge(ws, this.byClientId(clientId)!);
+    this.sql.exec("DELETE FROM messages WHERE id <= ?", inserted.id - this.retention);
+    const stored = toMessage(inserted);
+    this.fanOut(stored, ws);
+    // Others stop showing this person as typing when the message arrives; typing again is news.
+    this.lastTyping.delete(ws);
+  }
+
+  /**
+   * Messages stored in the same turn of the event loop go out to each member as one frame, in id
+   * order, so a busy room sends far fewer frames; a lone message still leaves at once. The
+   * storage write is confirmed before any of it leaves the object (output gate).
+   */
+  private fanOut(message: ChatMessage, sender: WebSocket): void {
+    this.outgoing.push({ message, sender });
+    if (this.outgoing.length === 1) setTimeout(() => this.flushOutgoing(), 0);
+  }
+
+  /** Sends what waits; `joining` gets none of it, as its history already holds it. */
+  private flushOutgoing(joining?: WebSocket): void {
+    const batch = this.outgoing;
+    if (batch.length === 0) return;
+    this.outgoing = [];
+    const frame = (items: typeof batch) =>
+      items.length === 1 ? { type: "message", message: items[0]!.message } : { type: "messages", messages: items.map((item) => item.message) };
+    const senders = new Set(batch.map((item) => item.sender));
+    const shared = JSON.stringify(frame(batch));
+    for (const ws of this.ctx.getWebSockets()) {
+      if (ws === joining || ws.readyState !== WebSocket.OPEN) continue;
+      try {
+        if (!senders.has(ws)) {
+          ws.send(shared);
+          continue;
+        }
+        // A sender gets the others' messages, then an ack for each of its own. Should it drop
+        // before an ack, its resend of that message is answered from storage.
+        const others = batch.filter((item) => item.sender !== ws);
+        if (others.length > 0) ws.send(JSON.stringify(frame(others)));
+        for (const { message, sender } of batch) {
+          if (sender === ws) ws.send(JSON.stringify({ type: "ack", ref: message.clientId, message }));
+        }
+      } catch {
+        // Closed between the check and the send.
+      }
+    }
+  }
+
+  private byClientId(clientId: string): { row: Row; deleted: boolean } | undefined {
+    const row = this.sql.exec<Row & { deleted: number }>("SELECT * FROM messages WHERE client_id = ?", clientId).toArray()[0];
+    return row ? { row, deleted: row.deleted === 1 } : undefined;
+  }
+
+  private acknowledge(ws: WebSocket, known: { row: Row; deleted: boolean }): void {
+    const message = toMessage(known.row);
+    this.send(ws, known.deleted ? { type: "ack", ref: message.clientId, message, deleted: true } : { type: "ack", ref: message.clientId, message });
+  }
+
+  protected override onClose(ws: WebSocket, member: Member): void {
+    if (!this.present(ws).some((p) => p.name === member.name && p.verified === member.verified)) {
+      this.broadcast({ type: "leave", name: member.name, verified: member.verified }, ws);
+    }
+  }
+
+  /** Everyone connected but `except`, one entry per name. */
+  private present(except?: WebSocket): Person[] {
+    const people = new Map<string, Person>();
+    for (const ws of this.ctx.getWebSockets()) {
+      if (ws === except || ws.readyState !== WebSocket.OPEN) continue;
+      const { name, verified } = ws.deserializeAttachment() as Member;
+      people.set(`${verified}:${name}`, { name, verified });
+    }
+    return [...people.values()];
+  }
+
+  private roster(): Person[] {
+    return this.present().sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  // --- moderation (reached only through the admin routes) ---
+
+  /** Deletes a message for everyone, live. Its client id stays known, so a resend cannot revive it. */
+  deleteMessage(id: number): boolean {
+    const changed = this.sql.exec("UPDATE messages SET deleted = 1, text = '' WHERE id = ? AND deleted = 0", id).rowsWritten;
+    if (changed === 0) return false;
+    this.flushOutgoing();
+    this.broadcast({ type: "deleted", id });
+    return true;
+  }
+
+  /** Bans a name or an IP until a time, and closes the sockets it covers. */
+  ban(kind: "name" | "ip", value: string, seconds: number, reason: string): Ban {
+    const stored = kind === "name" ? value.toLowerCase() : value;
+    const until = Date.now() + seconds * 1000;
+    this.sql.exec(
+      "INSERT INTO bans (kind, value, until, reason) VALUES (?, ?, ?, ?) ON CONFLICT (kind, value) DO UPDATE SET until = excluded.until, reason = excluded.reason",
+      kind,
+      stored,
+      until,
+      reason,
+    );
+    const ban: Ban = { kind, value: stored, until, reason };
+    for (const ws of this.ctx.getWebSockets()) {
+      const member = ws.deserializeAttachment() as Member;
+      if (kind === "ip" ? member.ip === stored : member.name.toLowerCase() === stored) {
+        ws.close(CloseCode.forbidden, banReason(ban));
+      }
+    }
+    return ban;
+  }
+
+  unban(kind: "name" | "ip", value: string): boolean {
+    const stored = kind === "name" ? value.toLowerCase() : value;
+    return this.sql.exec("DELETE FROM bans WHERE kind = ? AND value = ?", kind, stored).rowsWritten > 0;
+  }
+
+  bans(): Ban[] {
+    this.sql.exec("DELETE FROM bans WHERE until <= ?", Date.now());
+    return this.sql.exec<Ban & Record<string, SqlStorageValue>>("SELECT kind, value, until, reason FROM bans ORDER BY until").toArray();
+  }
+
+  /** Who is connected, with their IPs, for a moderator deciding on a ban. */
+  people(): (Person & { ip: string })[] {
+    return this.ctx.getWebSockets().flatMap((ws) => {
+      if (ws.readyState !== WebSocket.OPEN) return [];
+      const { name, verified, ip } = ws.deserializeAttachment() as Member;
+      return [{ name, verified, ip }];
+    });
+  }
+
+  private activeBan(ip: string, name: string): Ban | undefined {
+    return this.sql
+      .exec<Ban & Record<string, SqlStorageValue>>(
+        "SELECT kind, value, until, reason FROM bans WHERE until > ? AND ((kind = 'ip' AND value = ?) OR (kind = 'name' AND value = ?)) LIMIT 1",
+        Date.now(),
+        ip,
+        name.toLowerCase(),
+      )
+      .toArray()[0];
+  }
+}
+
+function banReason(ban: Ban): string {
+  const base = `banned from this room until ${new Date(ban.until).toISOString()}`;
+  return (ban.reason ? `${base}: ${ban.reason}` : base).slice(0, 120);
+}

@@ -1,0 +1,110 @@
+/**
+ * The chat protocol: one zod schema per client frame, the shapes the server sends, and the
+ * limits both sides share. Documented in docs/protocol.md ("Chat").
+ */
+import { z } from "zod";
+
+/** Display names: 1–32 characters (code points), no control characters, no edge spaces. */
+export const MAX_NAME_CHARS = 32;
+/** Message text: 1–2,000 characters (code points). */
+export const MAX_TEXT_CHARS = 2000;
+/** Client message ids: opaque, chosen by the client (a UUID), unique per message. */
+export const MAX_CLIENT_ID_CHARS = 64;
+/** A page of history holds at most this many messages. */
+export const MAX_PAGE = 200;
+export const DEFAULT_PAGE = 50;
+
+const chars = (text: string) => [...text].length;
+// Control characters other than newline and tab have no place in a chat line.
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/;
+const NAME_CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
+
+/** Text that encodes to valid UTF-8: a lone surrogate cannot. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const wellFormed = (text: string) => !LONE_SURROGATE.test(text);
+
+export const DisplayName = z
+  .string()
+  .transform((name) => name.normalize("NFC").trim().replace(/\s+/g, " "))
+  .refine((name) => name.length > 0, "a name is required")
+  .refine((name) => chars(name) <= MAX_NAME_CHARS, `names are at most ${MAX_NAME_CHARS} characters`)
+  .refine(wellFormed, "names must be valid UTF-8 text")
+  .refine((name) => !NAME_CONTROL.test(name), "names may not hold control characters");
+
+export const MessageText = z
+  .string()
+  .refine(wellFormed, "text must be valid UTF-8")
+  .refine((text) => text.trim().length > 0, "text is empty")
+  .refine((text) => chars(text) <= MAX_TEXT_CHARS, `messages are at most ${MAX_TEXT_CHARS} characters`)
+  .refine((text) => !CONTROL.test(text), "text may not hold control characters");
+
+export const ClientId = z.string().regex(/^[A-Za-z0-9_-]+$/, "ids are letters, digits, - and _").min(1).max(MAX_CLIENT_ID_CHARS);
+
+/** Message ids are positive integers, increasing in the order the room accepted them. */
+export const MessageId = z.coerce.number().int().positive();
+export const PageLimit = z.coerce.number().int().min(1).max(MAX_PAGE);
+
+export const SendMessage = z.object({ type: z.literal("send"), id: ClientId, text: MessageText }).strict();
+export const TypingMessage = z.object({ type: z.literal("typing") }).strict();
+export const HistoryRequest = z
+  .object({ type: z.literal("history"), before: z.number().int().positive().optional(), limit: z.number().int().min(1).max(MAX_PAGE).optional() })
+  .strict();
+
+/** Every frame a client may send. */
+export const ClientMessage = z.discriminatedUnion("type", [SendMessage, TypingMessage, HistoryRequest]);
+export type ClientMessage = z.infer<typeof ClientMessage>;
+
+/** Query of `GET /api/rooms/{room}/messages`. */
+export const PageQuery = z.object({ before: MessageId.optional(), limit: PageLimit.optional() }).strict();
+
+/** The socket's query string: who is joining and where a reconnect resumes. */
+export const JoinQuery = z
+  .object({
+    name: DisplayName.optional(),
+    /** Random per widget instance: a reconnect from the same session keeps its name. */
+    session: ClientId.optional(),
+    /** The last message id the client saw: the room sends exactly the ones after it. */
+    after: z.coerce.number().int().min(0).optional(),
+    /** A host-signed identity token (HS256). */
+    token: z.string().min(1).max(4096).optional(),
+  })
+  .strict();
+
+/** Admin: ban a name or an IP from a room for a while. */
+export const BanRequest = z
+  .object({
+    name: DisplayName.optional(),
+    ip: z.string().min(1).max(64).optional(),
+    seconds: z.number().int().min(1).max(365 * 24 * 3600),
+    reason: z.string().max(200).optional(),
+  })
+  .strict()
+  .refine((ban) => (ban.name === undefined) !== (ban.ip === undefined), "give exactly one of name or ip");
+export type BanRequest = z.infer<typeof BanRequest>;
+
+/** Claims of a verified identity token signed by the host site. */
+export const IdentityClaims = z.object({ sub: z.string().min(1).max(128), name: DisplayName, exp: z.number() });
+
+/** A stored chat message as every client sees it. */
+export interface ChatMessage {
+  id: number;
+  clientId: string;
+  name: string;
+  text: string;
+  /** Server time, milliseconds since the epoch. */
+  at: number;
+  /** True when the name comes from a token the host site signed. */
+  verified: boolean;
+}
+
+export interface Person {
+  name: string;
+  verified: boolean;
+}
+
+export interface Ban {
+  kind: "name" | "ip";
+  value: string;
+  until: number;
+  reason: string;
+}

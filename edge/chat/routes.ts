@@ -1,0 +1,92 @@
+import type { Env } from "../env.ts";
+import { HttpError, badRequest, notFound } from "../http/errors.ts";
+import { parseName, parseWith, readJson } from "../http/validate.ts";
+import { checkRate } from "../rate-limiter/rate-limiter.ts";
+import type { Handler } from "../router.ts";
+import { checkUpgrade, clientIp } from "../socket/upgrade.ts";
+import { BanRequest, MessageId, PageQuery } from "./messages.ts";
+
+const room = (env: Env, params: Record<string, string | undefined>) => env.CHAT_ROOMS.getByName(parseName(params.room, "room"));
+
+export const connectRoom: Handler = ({ env, params, request }) => {
+  const stub = room(env, params);
+  return checkUpgrade(env, request) ?? stub.fetch(request);
+};
+
+/** `GET /api/rooms/{room}/messages?before=&limit=`: older history, newest last. */
+export const listMessages: Handler = async ({ env, params, request, url }) => {
+  const stub = room(env, params);
+  const query = parseWith(PageQuery, Object.fromEntries(url.searchParams));
+  const decision = await checkRate(env, clientIp(request), "chat-read");
+  if (!decision.ok) throw rateLimited(decision.retryAfterMs);
+  const page = await stub.page(query.before, query.limit);
+  return Response.json({ room: parseName(params.room, "room"), ...page });
+};
+
+// --- moderation: every call needs `Authorization: Bearer <ADMIN_TOKEN>` ---
+
+/** `DELETE /api/rooms/{room}/messages/{id}`: the message disappears for everyone, live. */
+export const deleteMessage: Handler = async ({ env, params, request }) => {
+  requireAdmin(env, request);
+  const stub = room(env, params);
+  const id = parseWith(MessageId, params.id);
+  if (!(await stub.deleteMessage(id))) throw notFound(`No message ${id} in this room.`);
+  return Response.json({ deleted: id });
+};
+
+/** `POST /api/rooms/{room}/bans` with `{"name"|"ip", "seconds", "reason"?}`. */
+export const addBan: Handler = async ({ env, params, request }) => {
+  requireAdmin(env, request);
+  const stub = room(env, params);
+  const body = await readJson(request, BanRequest, 4096);
+  const kind = body.name !== undefined ? "name" : "ip";
+  const ban = await stub.ban(kind, (body.name ?? body.ip)!, body.seconds, body.reason ?? "");
+  return Response.json({ ban }, { status: 201 });
+};
+
+/** `GET /api/rooms/{room}/bans`: the bans in force. */
+export const listBans: Handler = async ({ env, params, request }) => {
+  requireAdmin(env, request);
+  return Response.json({ bans: await room(env, params).bans() });
+};
+
+/** `DELETE /api/rooms/{room}/bans?name=` or `?ip=`: lifts a ban early. */
+export const liftBan: Handler = async ({ env, params, request, url }) => {
+  requireAdmin(env, request);
+  const stub = room(env, params);
+  const name = url.searchParams.get("name");
+  const ip = url.searchParams.get("ip");
+  if ((name === null) === (ip === null)) throw badRequest("Give exactly one of ?name= or ?ip=.");
+  const lifted = await stub.unban(name !== null ? "name" : "ip", (name ?? ip)!);
+  if (!lifted) throw notFound("No such ban.");
+  return Response.json({ lifted: name !== null ? { name } : { ip } });
+};
+
+/** `GET /api/rooms/{room}/people`: who is connected, with IPs, to decide on a ban. */
+export const listPeople: Handler = async ({ env, params, request }) => {
+  requireAdmin(env, request);
+  return Response.json({ people: await room(env, params).people() });
+};
+
+function rateLimited(retryAfterMs: number): HttpError {
+  return new HttpError(429, "rate_limited", `Too many requests; retry in ${Math.ceil(retryAfterMs / 1000)} s.`, {
+    "Retry-After": String(Math.ceil(retryAfterMs / 1000)),
+  });
+}
+
+function requireAdmin(env: Env, request: Request): void {
+  if (!env.ADMIN_TOKEN) throw new HttpError(403, "admin_disabled", "Admin calls are disabled: ADMIN_TOKEN is not set.");
+  const given = request.headers.get("Authorization")?.match(/^Bearer (.+)$/)?.[1] ?? "";
+  if (!sameText(given, env.ADMIN_TOKEN)) {
+    throw new HttpError(401, "unauthorized", "This call needs Authorization: Bearer <ADMIN_TOKEN>.", { "WWW-Authenticate": "Bearer" });
+  }
+}
+
+/** Compares in time independent of where the strings differ. */
+function sameText(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}

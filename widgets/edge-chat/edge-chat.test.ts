@@ -1,0 +1,320 @@
+import { SignJWT } from "jose";
+import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
+import { userEvent } from "vitest/browser";
+import "./edge-chat.ts";
+import type { ChatMessage, EdgeChat } from "./edge-chat.ts";
+
+const endpoint = inject("endpoint");
+const unique = (label: string) => `${label}-${crypto.randomUUID().slice(0, 8)}`;
+
+function mount(attributes: Record<string, string>): EdgeChat {
+  const element = document.createElement("edge-chat");
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+  document.body.append(element);
+  return element;
+}
+
+const shadow = (element: Element) => element.shadowRoot!;
+const part = (element: Element, name: string) => shadow(element).querySelector<HTMLElement>(`[part~="${name}"]`)!;
+const shown = (element: Element) =>
+  [...shadow(element).querySelectorAll<HTMLElement>("[part~=message]")].map((li) => li.querySelector(".text")!.textContent!);
+
+function nextEvent<K extends keyof HTMLElementEventMap>(
+  element: HTMLElement,
+  type: K,
+  match: (event: HTMLElementEventMap[K]) => boolean = () => true,
+): Promise<HTMLElementEventMap[K]> {
+  return new Promise((done) => {
+    const listener = (event: HTMLElementEventMap[K]) => {
+      if (!match(event)) return;
+      element.removeEventListener(type, listener);
+      done(event);
+    };
+    element.addEventListener(type, listener);
+  });
+}
+
+const opened = (element: HTMLElement) => nextEvent(element, "edge-connection", (e) => e.detail.state === "open");
+
+/** Resolves once `check` holds after one of the element's renders. */
+async function until(element: EdgeChat, check: () => boolean): Promise<void> {
+  for (;;) {
+    await element.updateComplete;
+    if (check()) return;
+    await new Promise((done) => requestAnimationFrame(done));
+  }
+}
+
+/** Puts `count` messages in a room through a plain socket, waiting for each to be stored. */
+async function seed(room: string, count: number, from = "Seeder"): Promise<void> {
+  const url = new URL(`/api/rooms/${room}/ws?name=${from}`, endpoint);
+  url.protocol = url.protocol.replace("http", "ws");
+  const ws = new WebSocket(url);
+  let acked = 0;
+  await new Promise<void>((done) => {
+    ws.addEventListener("message", (event) => {
+      const frame = JSON.parse(String(event.data)) as { type: string };
+      if (frame.type === "ready") for (let i = 1; i <= count; i++) ws.send(JSON.stringify({ type: "send", id: `seed-${room}-${i}`, text: `seed ${i}` }));
+      if (frame.type === "ack" && ++acked === count) done();
+    });
+  });
+  ws.close();
+}
+
+async function stored(room: string): Promise<ChatMessage[]> {
+  const response = await fetch(new URL(`/api/rooms/${room}/messages?limit=200`, endpoint));
+  return ((await response.json()) as { messages: ChatMessage[] }).messages;
+}
+
+/** Drops the widget's live connection the way a network failure does; the widget reconnects. */
+function dropConnection(element: EdgeChat): void {
+  const socket = (element as unknown as { socket: { ws: WebSocket } }).socket;
+  socket.ws.close(4000, "network gone");
+}
+
+beforeEach(() => localStorage.clear());
+afterEach(() => document.body.replaceChildren());
+
+describe("<edge-chat>", () => {
+  it("asks for a display name, joins with it, and remembers it on this site", async () => {
+    const room = unique("ask");
+    const element = mount({ room, endpoint });
+    await element.updateComplete;
+    expect(element.getAttribute("connection")).toBe("closed");
+    const input = shadow(element).querySelector<HTMLInputElement>("input[name=name]")!;
+    expect(shadow(element).querySelector(`label[for=${input.id}]`)!.textContent).toBe("Your name");
+    await userEvent.click(input);
+    await userEvent.keyboard("Zoë{Enter}");
+    await opened(element);
+    expect(localStorage.getItem("edge-chat:name")).toBe("Zoë");
+    const second = mount({ room, endpoint });
+    await opened(second);
+    await until(second, () => shadow(second).querySelector("[part=roster]")!.textContent!.includes("Zoë 2"));
+  });
+
+  it("shows the history, then messages from others live, and fires edge-message", async () => {
+    const room = unique("live");
+    await seed(room, 3);
+    const element = mount({ room, endpoint, name: "Reader" });
+    await opened(element);
+    await until(element, () => shown(element).length === 3);
+    expect(shown(element)).toEqual(["seed 1", "seed 2", "seed 3"]);
+    const other = mount({ room, endpoint, name: "Writer" });
+    await opened(other);
+    const received = nextEvent(element, "edge-message", (e) => e.detail.message.text === "hi there");
+    other.sendMessage("hi there");
+    expect((await received).detail).toMatchObject({ room, own: false, message: { name: "Writer", text: "hi there" } });
+    await until(element, () => shown(element).at(-1) === "hi there");
+  });
+
+  it("shows markup in a message as text, and makes links clickable without passing the page on", async () => {
+    const room = unique("xss");
+    const element = mount({ room, endpoint, name: "Mallory" });
+    await opened(element);
+    const hostile = `<img src=x onerror="window.hacked=1"> see https://example.com/a?b=1.`;
+    const own = nextEvent(element, "edge-message", (e) => e.detail.own);
+    element.sendMessage(hostile);
+    await own;
+    await until(element, () => shown(element).includes(hostile));
+    expect(shadow(element).querySelector("img")).toBeNull();
+    expect((window as { hacked?: number }).hacked).toBeUndefined();
+    const link = shadow(element).querySelector<HTMLAnchorElement>("[part~=message] a")!;
+    expect(link.href).toBe("https://example.com/a?b=1");
+    expect(link.rel).toBe("noopener noreferrer");
+    expect(link.target).toBe("_blank");
+  });
+
+  it("sends with Enter and makes a new line with Shift+Enter", async () => {
+    const room = unique("keys");
+    const element = mount({ room, endpoint, name: "Keys" });
+    await opened(element);
+    await userEvent.click(part(element, "input"));
+    const own = nextEvent(element, "edge-message", (e) => e.detail.own);
+    await userEvent.keyboard("first line{Shift>}{Enter}{/Shift}second line{Enter}");
+    expect((await own).detail.message.text).toBe("first line\nsecond line");
+    expect((part(element, "input") as HTMLTextAreaElement).value).toBe("");
+    expect(shadow(element).activeElement).toBe(part(element, "input"));
+  });
+
+  it("shows a message written before the connection opens as pending, then delivers it exactly once", async () => {
+    const room = unique("offline");
+    const element = mount({ room, endpoint, name: "Early" });
+    await element.updateComplete;
+    expect(element.getAttribute("connection")).toBe("connecting");
+    element.sendMessage("written offline");
+    await element.updateComplete;
+    expect(part(element, "pending").textContent).toMatch(/Sending/);
+    await nextEvent(element, "edge-message", (e) => e.detail.own);
+    await until(element, () => !part(element, "pending"));
+    expect(shown(element)).toEqual(["written offline"]);
+    expect(part(element, "own").querySelector(".note")!.textContent).toBe("Sent");
+    expect((await stored(room)).map((m) => m.text)).toEqual(["written offline"]);
+  });
+
+  it("delivers messages exactly once across a dropped connection, even one whose confirmation was lost", async () => {
+    const room = unique("drop");
+    const element = mount({ room, endpoint, name: "Flaky" });
+    await opened(element);
+    element.sendMessage("sent as the line dropped");
+    const dropped = nextEvent(element, "edge-connection", (e) => e.detail.state === "reconnecting");
+    dropConnection(element);
+    await dropped;
+    element.sendMessage("sent while reconnecting");
+    await element.updateComplete;
+    expect(part(element, "status").textContent).toMatch(/Offline: 2 messages will be sent/);
+    await opened(element);
+    await until(element, () => !part(element, "pending"));
+    expect(shown(element)).toEqual(["sent as the line dropped", "sent while reconnecting"]);
+    expect((await stored(room)).map((m) => m.text)).toEqual(["sent as the line dropped", "sent while reconnecting"]);
+  });
+
+  it("shows the rate-limit wait on a refused message, then sends it when the wait is over", async () => {
+    const room = unique("limited");
+    const element = mount({ room, endpoint: inject("strictEndpoint"), name: "Fast" });
+    await opened(element);
+    const refused = nextEvent(element, "edge-refused");
+    for (let i = 1; i <= 4; i++) element.sendMessage(`quick ${i}`);
+    expect((await refused).detail.code).toBe("rate_limited");
+    await until(element, () => /retrying in \d+ s/.test(part(element, "pending")?.textContent ?? ""));
+    await until(element, () => shown(element).length === 4 && !part(element, "pending"));
+    expect(shown(element)).toEqual(["quick 1", "quick 2", "quick 3", "quick 4"]);
+  });
+
+  it("marks a message the room refuses as not sent, with the reason, and lets the user discard it", async () => {
+    const room = unique("refused");
+    const element = mount({ room, endpoint, name: "Bell" });
+    await opened(element);
+    element.sendMessage("ding\u0007");
+    await until(element, () => part(element, "refused") !== null);
+    expect(part(element, "refused").textContent).toMatch(/Not sent: .*control characters/);
+    const discard = [...part(element, "refused").querySelectorAll("button")].find((b) => b.textContent!.trim() === "Discard")!;
+    discard.focus();
+    await userEvent.keyboard("{Enter}");
+    await until(element, () => part(element, "refused") === null);
+    expect(await stored(room)).toEqual([]);
+  });
+
+  it("lets a user who chose a name change it, and forgets the old one", async () => {
+    localStorage.setItem("edge-chat:name", "Old");
+    const element = mount({ room: unique("rename"), endpoint });
+    await opened(element);
+    const change = () => [...shadow(element).querySelectorAll("button")].find((b) => b.textContent === "Change name");
+    await until(element, () => change() !== undefined);
+    change()!.click();
+    await until(element, () => shadow(element).querySelector("input[name=name]") !== null);
+    expect(element.getAttribute("connection")).toBe("closed");
+    expect(localStorage.getItem("edge-chat:name")).toBeNull();
+  });
+
+  it("loads older messages when scrolled to the top without moving what is on screen", async () => {
+    const room = unique("scroll");
+    await seed(room, 150);
+    const element = mount({ room, endpoint, name: "Scroller" });
+    element.style.setProperty("--edge-chat-height", "320px");
+    await opened(element);
+    await until(element, () => shown(element).length === 100);
+    const list = part(element, "messages");
+    await until(element, () => list.scrollTop + list.clientHeight >= list.scrollHeight - 2);
+    const first = shadow(element).querySelector<HTMLElement>("[part~=message]")!;
+    expect(first.textContent).toContain("seed 51");
+    list.scrollTop = 0;
+    const before = first.getBoundingClientRect().top;
+    await until(element, () => shown(element).length === 150);
+    expect(first.getBoundingClientRect().top).toBeCloseTo(before, 0);
+    expect(shown(element)[0]).toBe("seed 1");
+    expect(list.getAttribute("role")).toBe("log");
+    expect(list.getAttribute("aria-live")).toBe("polite");
+  });
+
+  it("loads older messages from the keyboard with the Load older messages button", async () => {
+    const room = unique("keyboard-older");
+    await seed(room, 110);
+    const element = mount({ room, endpoint, name: "Keyboard" });
+    await opened(element);
+    await until(element, () => shown(element).length === 100);
+    const button = [...shadow(element).querySelectorAll("button")].find((b) => b.textContent!.trim() === "Load older messages")!;
+    button.focus();
+    await userEvent.keyboard("{Enter}");
+    await until(element, () => shown(element).length === 110);
+    expect(shown(element)[0]).toBe("seed 1");
+    expect(shadow(element).querySelector(".top")!.textContent).toMatch(/beginning of the room/);
+  });
+
+  it("stays at the bottom for new messages, unless scrolled up, then offers a new-messages pill", async () => {
+    const room = unique("pill");
+    await seed(room, 40);
+    const element = mount({ room, endpoint, name: "Pinned" });
+    element.style.setProperty("--edge-chat-height", "300px");
+    await opened(element);
+    const list = part(element, "messages");
+    await until(element, () => shown(element).length === 40 && list.scrollTop + list.clientHeight >= list.scrollHeight - 2);
+    const writer = mount({ room, endpoint, name: "Writer" });
+    await opened(writer);
+    writer.sendMessage("while pinned");
+    await until(element, () => shown(element).at(-1) === "while pinned" && list.scrollTop + list.clientHeight >= list.scrollHeight - 2);
+
+    list.scrollTop = list.scrollHeight / 2;
+    await until(element, () => list.scrollTop + list.clientHeight < list.scrollHeight - 30);
+    const top = list.scrollTop;
+    writer.sendMessage("while scrolled up");
+    await until(element, () => part(element, "new-messages") !== null);
+    expect(list.scrollTop).toBe(top);
+    expect(part(element, "new-messages").textContent).toMatch(/1 new message/);
+    part(element, "new-messages").click();
+    await until(element, () => part(element, "new-messages") === null);
+    expect(list.scrollTop + list.clientHeight).toBeGreaterThanOrEqual(list.scrollHeight - 2);
+  });
+
+  it("lists who is here and shows who is typing", async () => {
+    const room = unique("typing");
+    const element = mount({ room, endpoint, name: "Watcher" });
+    await opened(element);
+    const typist = mount({ room, endpoint, name: "Typist" });
+    await opened(typist);
+    await until(element, () => shadow(element).querySelector("[part=roster] summary")!.textContent === "2 people here");
+    await userEvent.click(part(typist, "input"));
+    await userEvent.keyboard("h");
+    await until(element, () => part(element, "typing").textContent === "Typist is typing…");
+  });
+
+  it("takes its UI text from the strings property", async () => {
+    const element = mount({ room: unique("strings"), endpoint, name: "Hans" });
+    element.strings = { send: "Senden", people: (n) => `${n} Personen` };
+    await opened(element);
+    await until(element, () => part(element, "send").textContent === "Senden");
+    expect(shadow(element).querySelector("[part=roster] summary")!.textContent).toBe("1 Personen");
+  });
+
+  it("takes plain UI text from a JSON strings attribute, ignoring what it does not know", async () => {
+    const element = mount({ room: unique("strings-attr"), endpoint, name: "Eva", strings: '{"send":"Enviar","bogus":1,"join":2}' });
+    await opened(element);
+    await until(element, () => part(element, "send").textContent === "Enviar");
+    expect(element.strings).toEqual({ send: "Enviar" });
+  });
+
+  it("joins with a verified name from a user token signed by the host site", async () => {
+    const token = await new SignJWT({ sub: "user-7", name: "Ada" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setExpirationTime("5m")
+      .sign(new TextEncoder().encode("test-chat-identity-secret"));
+    const element = mount({ room: unique("verified"), endpoint, "user-token": token });
+    await opened(element);
+    const own = nextEvent(element, "edge-message", (e) => e.detail.own);
+    element.sendMessage("signed in");
+    expect((await own).detail.message).toMatchObject({ name: "Ada", verified: true });
+  });
+
+  it("shows why it closed for good when the token is refused", async () => {
+    const element = mount({ room: unique("bad-token"), endpoint, "user-token": "not.a.token" });
+    await nextEvent(element, "edge-connection", (e) => e.detail.state === "closed" && e.detail.close !== undefined);
+    await element.updateComplete;
+    expect(part(element, "status").textContent).toMatch(/user token is invalid/);
+  });
+
+  it("shows a visible message for a bad room name and does not connect", async () => {
+    const element = mount({ room: "no spaces", endpoint, name: "X" });
+    await element.updateComplete;
+    expect(element.getAttribute("connection")).toBe("closed");
+    expect(part(element, "status").textContent).toMatch(/needs a room name/);
+  });
+});

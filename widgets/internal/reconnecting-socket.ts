@@ -51,6 +51,7 @@ export class ReconnectingSocket {
   private connectTimer: ReturnType<typeof setTimeout> | undefined;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private awaitingPong = false;
+  private pongCount = 0;
   private running = false;
   private readonly options: Required<SocketOptions>;
 
@@ -68,6 +69,11 @@ export class ReconnectingSocket {
 
   get state(): ConnectionState {
     return this.currentState;
+  }
+
+  /** Heartbeats answered since `start`. */
+  get pongs(): number {
+    return this.pongCount;
   }
 
   /** Frames waiting to be sent. */
@@ -156,6 +162,7 @@ export class ReconnectingSocket {
       if (this.ws !== ws || typeof event.data !== "string") return;
       if (event.data === PONG) {
         this.awaitingPong = false;
+        this.pongCount += 1;
         return;
       }
       let frame: ServerFrame;

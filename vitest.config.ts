@@ -20,9 +20,23 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 ALLOWED_ORIGINS: "https://allowed.example, http://localhost:5173",
-                RATE_LIMITS: JSON.stringify({ click: { burst: 5, perSecond: 1 } }),
+                RATE_LIMITS: JSON.stringify({ click: { burst: 5, perSecond: 1 }, schedule: { burst: 100_000, perSecond: 100_000 } }),
                 ADMIN_TOKEN: "test-admin-token",
+                SCHEDULE_TARGETS: JSON.stringify({
+                  reminders: { stream: "reminders" },
+                  hook: "https://hooks.example.com/owner",
+                  flaky: "https://hooks.example.com/flaky?respond=503,200",
+                  "hook-with-headers": { url: "https://hooks.example.com/headers", headers: { "X-Owner-Key": "k1" } },
+                }),
+                WEBHOOK_SIGNING_SECRET: "test-signing-secret",
+                SCHEDULE_MIN_INTERVAL_SECONDS: "1",
+                SCHEDULE_RETRY_BASE_MS: "100",
+                SCHEDULE_MAX_ATTEMPTS: "3",
               },
+              // Scheduler deliveries go to a receiver Worker standing in for the internet.
+              outboundService: "receiver",
+              serviceBindings: { RECEIVER: "receiver" },
+              workers: [{ name: "receiver", modules: true, compatibilityDate: "2026-11-01", scriptPath: "./test/webhook-receiver.worker.js" }],
             },
           }),
         ],

@@ -6,7 +6,7 @@ declare global {
     interface Env extends EdgeEnv {}
     interface GlobalProps {
       mainModule: typeof import("./index.ts");
-      durableNamespaces: "Counter" | "RateLimiter";
+      durableNamespaces: "Counter" | "RateLimiter" | "Scheduler";
     }
   }
 }

@@ -3,15 +3,20 @@ import { connectCounter, getCounter } from "./counter/routes.ts";
 import { errorResponse, notFound } from "./http/errors.ts";
 import { preflight, withCors } from "./http/origins.ts";
 import { Router } from "./router.ts";
+import { createSchedule, deleteSchedule, getSchedule, listRuns, listSchedules } from "./scheduler/routes.ts";
 import { serveWidgetFile } from "./widget-files.ts";
 
 export { Counter } from "./counter/counter.ts";
 export { RateLimiter } from "./rate-limiter/rate-limiter.ts";
+export { Scheduler } from "./scheduler/scheduler.ts";
 
 const routes = new Router()
   .on("/api/health", { GET: () => Response.json({ ok: true }) })
   .on("/api/counters/:name", { GET: getCounter })
   .on("/api/counters/:name/ws", { GET: connectCounter })
+  .on("/api/schedules", { GET: listSchedules, POST: createSchedule })
+  .on("/api/schedules/:id", { GET: getSchedule, DELETE: deleteSchedule })
+  .on("/api/schedules/:id/runs", { GET: listRuns })
   .on("/widgets.js", { GET: serveWidgetFile })
   .on("/widgets/*", { GET: serveWidgetFile })
   .on("/chunks/*", { GET: serveWidgetFile });

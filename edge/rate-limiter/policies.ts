@@ -13,6 +13,7 @@ export interface RatePolicy {
  */
 export const DEFAULT_LIMITS = {
   click: { burst: 30, perSecond: 10 },
+  schedule: { burst: 20, perSecond: 0.2 },
 } satisfies Record<string, RatePolicy>;
 
 export type RateAction = keyof typeof DEFAULT_LIMITS;

@@ -8,7 +8,6 @@
  *   GET https://receiver/deliveries?schedule=<id>&count=<n>   waits until n have arrived.
  */
 const received = [];
-const waiters = new Set();
 
 export default {
   async fetch(request) {
@@ -18,7 +17,6 @@ export default {
     const seen = received.filter((r) => r.path === path).length;
     const body = await request.text();
     received.push({ path, url: request.url, at: Date.now(), headers: Object.fromEntries(request.headers), body });
-    for (const check of waiters) check();
     const redirect = url.searchParams.get("redirect");
     if (redirect) return new Response(null, { status: 307, headers: { Location: redirect } });
     const plan = (url.searchParams.get("respond") ?? "200").split(",").map(Number);
@@ -27,25 +25,17 @@ export default {
   },
 };
 
-function deliveries(url) {
+/**
+ * Waits by checking every few milliseconds in this request's own context: waking it from the
+ * delivering request instead would resolve a promise across requests, which workerd may not run.
+ */
+async function deliveries(url) {
   const schedule = url.searchParams.get("schedule");
   const path = url.searchParams.get("path");
   const count = Number(url.searchParams.get("count") ?? "1");
   const matching = () => received.filter((r) => (schedule ? r.headers["schedule-id"] === schedule : r.path === path));
-  return new Promise((done) => {
-    const check = () => {
-      const list = matching();
-      if (list.length < count) return;
-      waiters.delete(check);
-      clearTimeout(timer);
-      done(Response.json(list));
-    };
-    // Answers with what has arrived so far rather than hang past the test's own timeout.
-    const timer = setTimeout(() => {
-      waiters.delete(check);
-      done(Response.json(matching()));
-    }, 20_000);
-    waiters.add(check);
-    check();
-  });
+  // Answers with what has arrived so far rather than hang past the test's own timeout.
+  const deadline = Date.now() + 20_000;
+  while (matching().length < count && Date.now() < deadline) await new Promise((done) => setTimeout(done, 10));
+  return Response.json(matching());
 }

@@ -97,7 +97,7 @@ const SWEEP_LIMIT = 1_000;
 /** While deliveries are in flight the dispatcher looks for newly due schedules this often. */
 const POLL_MS = 200;
 /** A claimed delivery that has not finished this long after its timeout is tried again. */
-const LEASE_SLACK_MS = 30_000;
+const LEASE_SLACK_MS = 5_000;
 
 /**
  * One shard of the scheduler: it owns a slice of all schedules (rows in its SQLite storage) and

@@ -16,7 +16,7 @@ type Created = ScheduleView & { manageToken: string };
 
 const ADMIN = { Authorization: "Bearer test-admin-token" };
 const SECRET = "test-signing-secret";
-const soon = (ms = 300) => new Date(Date.now() + ms).toISOString();
+const soon = (ms = 800) => new Date(Date.now() + ms).toISOString();
 const unique = () => crypto.randomUUID().slice(0, 8);
 const tomorrow = soon(86_400_000);
 

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { startBackend, type Backend } from "../scripts/backend.ts";
 
-export const GENEROUS_LIMITS = JSON.stringify({ click: { burst: 100_000, perSecond: 100_000 } });
+export const GENEROUS_LIMITS = JSON.stringify({ click: { burst: 100_000, perSecond: 100_000 }, schedule: { burst: 100_000, perSecond: 100_000 } });
 export const STRICT_LIMITS = JSON.stringify({ click: { burst: 3, perSecond: 0.2 } });
 
 export default async function setup(project: TestProject) {

@@ -112,6 +112,8 @@ const LEASE_SLACK_MS = 5_000;
 export class Scheduler extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private dispatching = false;
+  /** The alarm as this object last set it (undefined: not read yet), to spare a read per create. */
+  private alarmAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -233,6 +235,7 @@ export class Scheduler extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     if (this.dispatching) return;
     this.dispatching = true;
+    this.alarmAt = null;
     const inFlight = new Set<Promise<void>>();
     try {
       for (;;) {
@@ -324,11 +327,15 @@ export class Scheduler extends DurableObject<Env> {
   /** Sets the alarm to `at` if that is earlier, or (without `at`) to the earliest due time. */
   private async armAlarm(at?: number): Promise<void> {
     if (at !== undefined) {
-      const current = await this.ctx.storage.getAlarm();
-      if (current === null || at < current) await this.ctx.storage.setAlarm(at);
+      if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+      if (this.alarmAt === null || at < this.alarmAt) {
+        this.alarmAt = at;
+        await this.ctx.storage.setAlarm(at);
+      }
       return;
     }
     const next = this.one<{ due: number | null }>("SELECT MIN(due_ms) AS due FROM schedules")?.due ?? null;
+    this.alarmAt = next;
     if (next === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(next);
   }

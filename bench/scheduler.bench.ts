@@ -3,7 +3,7 @@
  * - schedules created per second by 16 concurrent clients (until 10,000 exist);
  * - admin listing of all 10,000, page by page;
  * - lateness (arrival − due time) of 1,000 one-off schedules all due in the same second,
- *   10 s after the first of them is created;
+ *   10 s after the first of them is created; and again with all 1,000 created well ahead;
  * - interval drift: lateness of the 1st and the 10th run of 20 schedules repeating every second.
  * Rate limits are raised so every create is admitted (the limiter is still consulted).
  */
@@ -28,7 +28,7 @@ export default async function scheduler(): Promise<Figure[]> {
     persistTo: state,
     vars: {
       RATE_LIMITS: JSON.stringify({ schedule: { burst: 1e9, perSecond: 1e9 } }),
-      SCHEDULE_TARGETS: JSON.stringify({ later: `${receiver.url}/later`, burst: `${receiver.url}/burst`, repeat: `${receiver.url}/repeat` }),
+      SCHEDULE_TARGETS: JSON.stringify({ later: `${receiver.url}/later`, burst: `${receiver.url}/burst`, settled: `${receiver.url}/settled`, repeat: `${receiver.url}/repeat` }),
       SCHEDULE_MIN_INTERVAL_SECONDS: "1",
       ADMIN_TOKEN: ADMIN,
     },
@@ -55,12 +55,26 @@ export default async function scheduler(): Promise<Figure[]> {
 
   try {
     // 1,000 due in the same second, 10 s after the first is created.
+    // A create that only gets through after the due time is refused (a time in the past), and
+    // counted: on a loaded machine that is what limits this figure.
     const due = Date.now() + 10_000;
     const burstStart = performance.now();
-    await concurrently(BURST, () => create({ target: "burst", at: new Date(due).toISOString() }));
+    let tooLate = 0;
+    await concurrently(BURST, () =>
+      create({ target: "burst", at: new Date(due).toISOString() }).catch((error: Error) => {
+        if (!/already passed/.test(error.message)) throw error;
+        tooLate += 1;
+      }),
+    );
     const burstCreateSeconds = (performance.now() - burstStart) / 1000;
-    const burst = await receiver.waitFor(BURST, (r) => r.path === "/burst");
+    const burst = await receiver.waitFor(BURST - tooLate, (r) => r.path === "/burst");
     const late = burst.map(lateness);
+
+    // The same burst with creation finished well before the due time, which separates the
+    // dispatch itself from a machine still busy with creates.
+    const settledDue = Date.now() + 5_000 + Math.ceil(burstCreateSeconds * 1.5) * 1000;
+    await concurrently(BURST, () => create({ target: "settled", at: new Date(settledDue).toISOString() }));
+    const settled = (await receiver.waitFor(BURST, (r) => r.path === "/settled")).map(lateness);
 
     // Interval drift: 20 schedules every second, from a common start.
     const start = Date.now() + 2_000;
@@ -78,7 +92,7 @@ export default async function scheduler(): Promise<Figure[]> {
     );
 
     // Creation rate, until 10,000 schedules exist (due in an hour, so none fires meanwhile).
-    const remaining = TOTAL - BURST - REPEATERS;
+    const remaining = TOTAL - 2 * BURST - REPEATERS + tooLate;
     const later = new Date(Date.now() + 3_600_000).toISOString();
     const createStart = performance.now();
     await concurrently(remaining, (i) => create({ target: "later", at: later, payload: { i } }));
@@ -103,8 +117,10 @@ export default async function scheduler(): Promise<Figure[]> {
       { name: "schedules created per second", value: Math.round(remaining / createSeconds), unit: "creates/s", note: `${CLIENTS} clients, ${remaining} schedules` },
       { name: "list all schedules", value: Math.round(listSeconds * 1000), unit: "ms", note: `${listed} listed in pages of 500` },
       { name: "same-second burst: created per second", value: Math.round(BURST / burstCreateSeconds), unit: "creates/s", note: `${BURST} in ${burstCreateSeconds.toFixed(1)} s` },
-      { name: "same-second burst: lateness p50", value: quantile(late, 0.5), unit: "ms", note: `${BURST} one-offs due together` },
+      { name: "same-second burst: lateness p50", value: quantile(late, 0.5), unit: "ms", note: `${BURST - tooLate} one-offs due together (${tooLate} created too late)` },
       { name: "same-second burst: lateness p99", value: quantile(late, 0.99), unit: "ms", note: `max ${Math.max(...late)} ms` },
+      { name: "created ahead: lateness p50", value: quantile(settled, 0.5), unit: "ms", note: `${BURST} one-offs due together, all created first` },
+      { name: "created ahead: lateness p99", value: quantile(settled, 0.99), unit: "ms", note: `max ${Math.max(...settled)} ms` },
       { name: "interval: lateness of run 1", value: Math.round(mean(first)), unit: "ms", note: `mean of ${REPEATERS} schedules every 1 s` },
       { name: `interval: lateness of run ${REPEATS}`, value: Math.round(mean(tenth)), unit: "ms", note: `mean; drift = this − run 1` },
       { name: "interval: runs off the grid", value: offGrid, unit: "runs", note: `of ${runs.length}` },

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBackend, type Backend } from "../../scripts/backend.ts";
+import type { Received } from "../webhook-receiver.ts";
 import { startReceiver, verifySignature, type Receiver } from "../webhook-receiver.ts";
 import { embedding, hostPage, launchBrowser } from "./support.ts";
 
@@ -24,6 +25,7 @@ beforeAll(async () => {
         // The owner's own receiver is a trusted target, so a local address is fine here.
         SCHEDULE_TARGETS: JSON.stringify({ reminders: { stream: "reminders" }, inbox: `${receiver.url}/inbox` }),
         WEBHOOK_SIGNING_SECRET: SECRET,
+        SCHEDULE_MIN_INTERVAL_SECONDS: "1",
       },
     }),
   ]);
@@ -69,5 +71,47 @@ describe("<schedule-form> on a third-party page", () => {
     } finally {
       await host.close();
     }
+  });
+});
+
+describe("the scheduler across a backend restart", () => {
+  it("delivers what fell due while it was down once it is back, and a missed repeat only once", async () => {
+    const post = async (body: Record<string, unknown>) => {
+      const response = await fetch(`${backend.url}/api/schedules`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBe(201);
+      return (await response.json()) as { id: string; manageToken: string };
+    };
+    // Due shortly after the backend goes down.
+    const due = Date.now() + 4_000;
+    const once = await post({ target: "inbox", at: new Date(due).toISOString(), payload: { kind: "once" } });
+    const repeat = await post({ target: "inbox", every: 1, start: new Date(due).toISOString(), payload: { kind: "repeat" } });
+    const port = backend.port;
+    await backend.stop();
+    // The backend stays down for several of the repeat's runs.
+    await new Promise((done) => setTimeout(done, due + 4_000 - Date.now()));
+    const restartedAt = Date.now();
+    backend = await startBackend({
+      persistTo: state,
+      port,
+      vars: {
+        SCHEDULE_TARGETS: JSON.stringify({ reminders: { stream: "reminders" }, inbox: `${receiver.url}/inbox` }),
+        WEBHOOK_SIGNING_SECRET: SECRET,
+        SCHEDULE_MIN_INTERVAL_SECONDS: "1",
+      },
+    });
+    const of = (id: string) => (r: Received) => r.headers["schedule-id"] === id;
+    const [late] = await receiver.waitFor(1, of(once.id));
+    expect(late!.at).toBeGreaterThanOrEqual(restartedAt);
+    // Two runs after the restart: the catch-up of the missed ones, then the next on the grid.
+    const runs = await receiver.waitFor(2, (r) => of(repeat.id)(r) && r.at >= restartedAt);
+    const occurrences = runs.map((r) => Number(r.headers["idempotency-key"]!.split(":")[1]));
+    expect(occurrences.filter((o) => o < restartedAt)).toHaveLength(1);
+    expect(receiver.received.filter(of(repeat.id)).filter((r) => r.at < restartedAt)).toEqual([]);
+    for (const o of occurrences) expect((o - due) % 1000).toBe(0);
+    await fetch(`${backend.url}/api/schedules/${repeat.id}`, { method: "DELETE", headers: { Authorization: `Bearer ${repeat.manageToken}` } });
   });
 });

@@ -112,13 +112,19 @@ async function post(
 
 const failed = (error: string, retry: boolean): Outcome => ({ ok: false, status: null, error, retry });
 
+const signingKeys = new Map<string, CryptoKey>();
+
 /**
  * `Webhook-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. The receiver
  * recomputes the HMAC over the timestamp and the raw body, compares in constant time, and
  * rejects old timestamps to stop replays (see the README).
  */
 export async function sign(secret: string, timestamp: number, body: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  let key = signingKeys.get(secret);
+  if (!key) {
+    key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    signingKeys.set(secret, key);
+  }
   const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${timestamp}.${body}`));
   return `t=${timestamp},v1=${[...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
 }

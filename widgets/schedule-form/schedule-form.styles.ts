@@ -66,9 +66,6 @@ export const styles = css`
   [part="status"][data-kind="error"] {
     color: var(--_danger);
   }
-  [part="status"]:empty {
-    display: none;
-  }
   [part="list"] {
     list-style: none;
     margin: var(--_gap) 0 0;

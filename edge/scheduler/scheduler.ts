@@ -96,18 +96,17 @@ const RUNS_KEPT = 50;
 const SWEEP_LIMIT = 1_000;
 /** While deliveries are in flight the dispatcher looks for newly due schedules this often. */
 const POLL_MS = 200;
-/** A claimed delivery that has not finished this long after its timeout is tried again. */
-const LEASE_SLACK_MS = 5_000;
+/** A due time this close is waited for inside the running alarm rather than by a new one. */
+const WAIT_IN_ALARM_MS = 1_000;
 
 /**
  * One shard of the scheduler: it owns a slice of all schedules (rows in its SQLite storage) and
  * keeps a single alarm at the earliest due time of its slice. See `routes.ts` for why the
  * schedules are spread over a fixed number of these objects.
  *
- * A due row is "claimed" by pushing its due time out by a lease before the delivery starts, and
- * the alarm is re-armed for the earliest due time, leases included. So when the object is
- * evicted, the backend stops, or a delivery never returns, the alarm brings the row back and
- * delivers it again: at least once, never silently lost.
+ * A row stays due until its delivery is recorded, and the alarm is only done when every
+ * delivery it started has been recorded. So when the object is evicted or the backend stops
+ * mid-delivery, the alarm runs again and delivers the row again: at least once, never lost.
  */
 export class Scheduler extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -154,6 +153,10 @@ export class Scheduler extends DurableObject<Env> {
       );
       CREATE INDEX IF NOT EXISTS runs_by_schedule ON runs (schedule_id, seq);
     `);
+    // Insurance for an alarm lost with a crashed handler: due rows always have an alarm.
+    void ctx.blockConcurrencyWhile(async () => {
+      if ((await ctx.storage.getAlarm()) === null) await this.armAlarm();
+    });
   }
 
   async create(input: NewSchedule): Promise<CreateResult> {
@@ -236,12 +239,14 @@ export class Scheduler extends DurableObject<Env> {
     if (this.dispatching) return;
     this.dispatching = true;
     this.alarmAt = null;
-    const inFlight = new Set<Promise<void>>();
+    const inFlight = new Map<string, Promise<void>>();
     try {
       for (;;) {
         this.claimDue(inFlight);
-        if (inFlight.size === 0) break;
-        await Promise.race([...inFlight, new Promise((done) => setTimeout(done, this.untilNextDue()))]);
+        const wait = this.untilNextDue(inFlight);
+        // An alarm may fire a little before its time; waiting here beats re-arming it.
+        if (inFlight.size === 0 && wait > WAIT_IN_ALARM_MS) break;
+        await Promise.race([...inFlight.values(), new Promise((done) => setTimeout(done, Math.min(wait, POLL_MS)))]);
       }
     } finally {
       this.dispatching = false;
@@ -249,23 +254,36 @@ export class Scheduler extends DurableObject<Env> {
     }
   }
 
-  private claimDue(inFlight: Set<Promise<void>>): void {
-    const settings = schedulerSettings(this.env);
+  /**
+   * Starts every due delivery that is not already in flight. Nothing is written first: a write
+   * would hold every outgoing request of this object until the disk confirms it, which under
+   * load costs more than the delivery. If the object dies mid-delivery the rows are still due
+   * and the alarm, which is only done when this handler returns, runs again: at least once.
+   */
+  private claimDue(inFlight: Map<string, Promise<void>>): void {
     const now = Date.now();
-    const due = this.sql.exec<Row>("SELECT * FROM schedules WHERE due_ms <= ? ORDER BY due_ms LIMIT ?", now, SWEEP_LIMIT).toArray();
-    if (due.length === 0) return;
-    const lease = now + settings.timeoutMs + LEASE_SLACK_MS;
+    const due = this.sql
+      .exec<Row>("SELECT * FROM schedules WHERE due_ms <= ? ORDER BY due_ms LIMIT ?", now, SWEEP_LIMIT + inFlight.size)
+      .toArray();
     for (const row of due) {
-      this.sql.exec("UPDATE schedules SET due_ms = ? WHERE id = ?", lease, row.id);
-      const attempt = this.attempt(row).finally(() => inFlight.delete(attempt));
-      inFlight.add(attempt);
+      if (inFlight.has(row.id) || inFlight.size >= SWEEP_LIMIT) continue;
+      inFlight.set(
+        row.id,
+        this.attempt(row).finally(() => inFlight.delete(row.id)),
+      );
     }
-    void this.armAlarm();
   }
 
-  private untilNextDue(): number {
-    const next = this.one<{ due: number | null }>("SELECT MIN(due_ms) AS due FROM schedules")?.due;
-    return next === null || next === undefined ? POLL_MS : Math.max(0, Math.min(POLL_MS, next - Date.now()));
+  /** Milliseconds until the next due time of a row not in flight (Infinity when none). */
+  private untilNextDue(inFlight: Map<string, Promise<void>>): number {
+    const rows = this.sql
+      .exec<{ id: string; due_ms: number }>(
+        "SELECT id, due_ms FROM schedules WHERE due_ms IS NOT NULL ORDER BY due_ms LIMIT ?",
+        inFlight.size + 1,
+      )
+      .toArray();
+    const next = rows.find((row) => !inFlight.has(row.id));
+    return next ? Math.max(0, next.due_ms - Date.now()) : Infinity;
   }
 
   private async attempt(row: Row): Promise<void> {

@@ -98,6 +98,8 @@ const SWEEP_LIMIT = 1_000;
 const POLL_MS = 200;
 /** A due time this close is waited for inside the running alarm rather than by a new one. */
 const WAIT_IN_ALARM_MS = 1_000;
+/** How long one alarm keeps dispatching before it leaves the rest to the next alarm. */
+const HANDLER_BUDGET_MS = 60_000;
 
 /**
  * One shard of the scheduler: it owns a slice of all schedules (rows in its SQLite storage) and
@@ -227,10 +229,6 @@ export class Scheduler extends DurableObject<Env> {
       .map((row) => this.view(row));
   }
 
-  count(): number {
-    return this.one<{ n: number }>("SELECT COUNT(*) AS n FROM schedules")!.n;
-  }
-
   /**
    * The dispatcher: starts every due delivery at once, then keeps looking for newly due ones
    * (retries, next occurrences, schedules created meanwhile) until nothing is in flight.
@@ -240,12 +238,14 @@ export class Scheduler extends DurableObject<Env> {
     this.dispatching = true;
     this.alarmAt = null;
     const inFlight = new Map<string, Promise<void>>();
+    const began = Date.now();
     try {
       for (;;) {
         this.claimDue(inFlight);
         const wait = this.untilNextDue(inFlight);
         // An alarm may fire a little before its time; waiting here beats re-arming it.
-        if (inFlight.size === 0 && wait > WAIT_IN_ALARM_MS) break;
+        // Busy shards hand over to a fresh alarm now and then instead of running one forever.
+        if (inFlight.size === 0 && (wait > WAIT_IN_ALARM_MS || Date.now() - began > HANDLER_BUDGET_MS)) break;
         await Promise.race([...inFlight.values(), new Promise((done) => setTimeout(done, Math.min(wait, POLL_MS)))]);
       }
     } finally {
@@ -267,10 +267,7 @@ export class Scheduler extends DurableObject<Env> {
       .toArray();
     for (const row of due) {
       if (inFlight.has(row.id) || inFlight.size >= SWEEP_LIMIT) continue;
-      inFlight.set(
-        row.id,
-        this.attempt(row).finally(() => inFlight.delete(row.id)),
-      );
+      inFlight.set(row.id, this.attempt(row).finally(() => inFlight.delete(row.id)));
     }
   }
 

@@ -20,7 +20,7 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 ALLOWED_ORIGINS: "https://allowed.example, http://localhost:5173",
-                RATE_LIMITS: JSON.stringify({ click: { burst: 5, perSecond: 1 } }),
+                RATE_LIMITS: JSON.stringify({ click: { burst: 5, perSecond: 1 }, schedule: { burst: 100_000, perSecond: 100_000 } }),
                 ADMIN_TOKEN: "test-admin-token",
                 STREAMS_JWT_SECRET: "test-streams-secret",
                 STREAMS_HOT_BYTES: "400",
@@ -29,10 +29,25 @@ export default defineConfig({
                 CHAT_IDENTITY_SECRET: "test-chat-identity-secret",
                 CHAT_HISTORY_LIMIT: "40",
                 CHAT_JOIN_HISTORY: "20",
+                SCHEDULE_TARGETS: JSON.stringify({
+                  reminders: { stream: "reminders" },
+                  hook: "https://hooks.example.com/owner",
+                  flaky: "https://hooks.example.com/flaky?respond=503,200",
+                  "hook-with-headers": { url: "https://hooks.example.com/headers", headers: { "X-Owner-Key": "k1" } },
+                }),
+                WEBHOOK_SIGNING_SECRET: "test-signing-secret",
+                SCHEDULE_MIN_INTERVAL_SECONDS: "1",
+                SCHEDULE_RETRY_BASE_MS: "100",
+                SCHEDULE_MAX_ATTEMPTS: "3",
               },
-              // A stand-in for the Cloudflare Stream API, as a Worker of its own (see the file).
-              serviceBindings: { STREAM_API: "stream-api-standin" },
-              workers: [{ name: "stream-api-standin", modules: true, scriptPath: "./test/stream-api-standin.js", compatibilityDate: "2026-11-01" }],
+              // Stand-ins, each a Worker of its own: the Cloudflare Stream API, and a receiver
+              // that plays the internet for scheduler deliveries (every outbound fetch goes there).
+              outboundService: "receiver",
+              serviceBindings: { STREAM_API: "stream-api-standin", RECEIVER: "receiver" },
+              workers: [
+                { name: "stream-api-standin", modules: true, scriptPath: "./test/stream-api-standin.js", compatibilityDate: "2026-11-01" },
+                { name: "receiver", modules: true, compatibilityDate: "2026-11-01", scriptPath: "./test/webhook-receiver.worker.js" },
+              ],
             },
           }),
         ],

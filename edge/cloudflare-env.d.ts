@@ -6,7 +6,7 @@ declare global {
     interface Env extends EdgeEnv {}
     interface GlobalProps {
       mainModule: typeof import("./index.ts");
-      durableNamespaces: "Counter" | "RateLimiter" | "ChatRoom" | "StreamLog";
+      durableNamespaces: "Counter" | "RateLimiter" | "ChatRoom" | "StreamLog" | "Scheduler";
     }
   }
 }

@@ -4,6 +4,7 @@ import { connectCounter, getCounter } from "./counter/routes.ts";
 import { errorResponse, notFound } from "./http/errors.ts";
 import { preflight, withCors } from "./http/origins.ts";
 import { Router } from "./router.ts";
+import { createSchedule, deleteSchedule, getSchedule, listRuns, listSchedules } from "./scheduler/routes.ts";
 import { serveWidgetFile } from "./widget-files.ts";
 import { STREAM_METHODS } from "./streams/routes.ts";
 import { createUpload, getVideo, listVideos, missingToken, playMedia, receiveUpload } from "./video/routes.ts";
@@ -12,6 +13,7 @@ export { ChatRoom } from "./chat/chat-room.ts";
 export { Counter } from "./counter/counter.ts";
 export { RateLimiter } from "./rate-limiter/rate-limiter.ts";
 export { StreamLog } from "./streams/stream-log.ts";
+export { Scheduler } from "./scheduler/scheduler.ts";
 
 const routes = new Router()
   .on("/api/health", { GET: () => Response.json({ ok: true }) })
@@ -28,6 +30,9 @@ const routes = new Router()
   .on("/api/rooms/:room/messages/:id", { DELETE: deleteMessage })
   .on("/api/rooms/:room/bans", { GET: listBans, POST: addBan, DELETE: liftBan })
   .on("/api/rooms/:room/people", { GET: listPeople })
+  .on("/api/schedules", { GET: listSchedules, POST: createSchedule })
+  .on("/api/schedules/:id", { GET: getSchedule, DELETE: deleteSchedule })
+  .on("/api/schedules/:id/runs", { GET: listRuns })
   .on("/widgets.js", { GET: serveWidgetFile })
   .on("/widgets/*", { GET: serveWidgetFile })
   .on("/chunks/*", { GET: serveWidgetFile })

@@ -14,6 +14,7 @@ export const GENEROUS_LIMITS = JSON.stringify({
   "chat-message": { burst: 100_000, perSecond: 100_000 },
   "chat-join": { burst: 100_000, perSecond: 100_000 },
   "chat-read": { burst: 100_000, perSecond: 100_000 },
+  schedule: { burst: 100_000, perSecond: 100_000 },
 });
 export const STRICT_LIMITS = JSON.stringify({ click: { burst: 3, perSecond: 0.2 }, "chat-message": { burst: 3, perSecond: 0.5 } });
 

@@ -16,6 +16,7 @@ export const DEFAULT_LIMITS = {
   "chat-message": { burst: 10, perSecond: 1 },
   "chat-join": { burst: 20, perSecond: 1 },
   "chat-read": { burst: 30, perSecond: 5 },
+  schedule: { burst: 20, perSecond: 0.2 },
 } satisfies Record<string, RatePolicy>;
 
 export type RateAction = keyof typeof DEFAULT_LIMITS;

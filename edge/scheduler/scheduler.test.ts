@@ -1,0 +1,314 @@
+import { env, exports } from "cloudflare:workers";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { beforeAll, describe, expect, it } from "vitest";
+import { BASE } from "../test-support.ts";
+import type { RunView, ScheduleView } from "./scheduler.ts";
+
+/** The receiver Worker that stands in for the internet (test/webhook-receiver.worker.js). */
+const receiver = (env as unknown as { RECEIVER: Fetcher }).RECEIVER;
+interface Received {
+  path: string;
+  at: number;
+  headers: Record<string, string>;
+  body: string;
+}
+type Created = ScheduleView & { manageToken: string };
+
+const ADMIN = { Authorization: "Bearer test-admin-token" };
+const SECRET = "test-signing-secret";
+const soon = (ms = 800) => new Date(Date.now() + ms).toISOString();
+const unique = () => crypto.randomUUID().slice(0, 8);
+const tomorrow = soon(86_400_000);
+
+function create(body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Response> {
+  return exports.default.fetch(`${BASE}/api/schedules`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
+async function created(body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Created> {
+  const response = await create(body, headers);
+  expect(response.status, await response.clone().text()).toBe(201);
+  return response.json();
+}
+
+const manage = (schedule: Created, path = "", init: RequestInit = {}) =>
+  exports.default.fetch(`${BASE}/api/schedules/${schedule.id}${path}`, {
+    ...init,
+    headers: { Authorization: `Bearer ${schedule.manageToken}` },
+  });
+
+async function current(schedule: Created): Promise<ScheduleView> {
+  return (await manage(schedule)).json();
+}
+
+async function runs(schedule: Created): Promise<RunView[]> {
+  return ((await (await manage(schedule, "/runs")).json()) as { runs: RunView[] }).runs;
+}
+
+/** Waits until the receiver has `count` deliveries of the schedule. */
+async function delivered(id: string, count = 1): Promise<Received[]> {
+  const response = await receiver.fetch(`https://receiver/deliveries?schedule=${id}&count=${count}`);
+  const list = (await response.json()) as Received[];
+  expect(list.length).toBeGreaterThanOrEqual(count);
+  return list;
+}
+
+/** Waits until the schedule has recorded `count` runs. */
+const recorded = (schedule: Created, count: number) =>
+  expect.poll(async () => (await current(schedule)).runCount, { timeout: 10_000, interval: 50 }).toBeGreaterThanOrEqual(count);
+
+const occurrenceOf = (delivery: Received) => Number(delivery.headers["idempotency-key"]!.split(":")[1]);
+const shardOf = (id: string) => env.SCHEDULER.getByName(`shard-${parseInt(id.slice(0, 2), 16)}`);
+
+/** What a receiver does with `Webhook-Signature` (the README shows the same steps). */
+async function verifySignature(header: string, body: string, secret: string): Promise<boolean> {
+  const parts = Object.fromEntries(header.split(",").map((kv) => kv.split("=") as [string, string]));
+  const timestamp = Number(parts.t);
+  if (!Number.isInteger(timestamp) || Math.abs(Date.now() / 1000 - timestamp) > 300) return false;
+  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+  const mac = new Uint8Array((parts.v1 ?? "").match(/../g)?.map((h) => parseInt(h, 16)) ?? []);
+  return crypto.subtle.verify("HMAC", key, mac, new TextEncoder().encode(`${timestamp}.${body}`));
+}
+
+// workerd's clock stands still until the first I/O; start it before computing times.
+beforeAll(async () => {
+  await exports.default.fetch(`${BASE}/api/health`);
+});
+
+// Deliveries wait for real alarms and retries on a machine that runs other suites too.
+const slow = { timeout: 20_000 };
+
+describe("POST /api/schedules", slow, () => {
+  it("delivers a one-off schedule once, at its time, with the payload and an idempotency key", async () => {
+    const at = soon();
+    const schedule = await created({ target: "hook", at, payload: { text: "water the plants" } });
+    expect(schedule).toMatchObject({ target: "hook", at, next: at, state: "scheduled" });
+    expect(schedule.manageToken).toMatch(/^mt_/);
+
+    const [delivery] = await delivered(schedule.id);
+    expect(delivery!.path).toBe("https://hooks.example.com/owner");
+    expect(JSON.parse(delivery!.body)).toEqual({ text: "water the plants" });
+    expect(delivery!.headers["idempotency-key"]).toBe(`${schedule.id}:${Date.parse(at)}`);
+    expect(delivery!.at).toBeGreaterThanOrEqual(Date.parse(at));
+    await recorded(schedule, 1);
+    expect(await current(schedule)).toMatchObject({ state: "done", next: null, lastRun: { ok: true, status: 200, attempt: 1 } });
+  });
+
+  it("sends the owner's headers with deliveries to an owner target", async () => {
+    const schedule = await created({ target: "hook-with-headers", at: soon() });
+    const [delivery] = await delivered(schedule.id);
+    expect(delivery!.headers["x-owner-key"]).toBe("k1");
+  });
+
+  it("signs each delivery so the receiver can verify body and time", async () => {
+    const schedule = await created({ target: "hook", at: soon(), payload: { n: 1 } });
+    const [delivery] = await delivered(schedule.id);
+    const header = delivery!.headers["webhook-signature"]!;
+    expect(header).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+    expect(await verifySignature(header, delivery!.body, SECRET)).toBe(true);
+    expect(await verifySignature(header, '{"n":2}', SECRET)).toBe(false);
+    expect(await verifySignature(header, delivery!.body, "another-secret")).toBe(false);
+  });
+
+  it("repeats an interval on its grid without drifting, whenever each delivery ended", async () => {
+    const start = Date.now() + 300;
+    const schedule = await created({ target: "hook", every: 1, start: new Date(start).toISOString() });
+    const deliveries = await delivered(schedule.id, 3);
+    expect(deliveries.slice(0, 3).map(occurrenceOf)).toEqual([start, start + 1000, start + 2000]);
+    for (const delivery of deliveries) expect(delivery.at).toBeGreaterThanOrEqual(occurrenceOf(delivery));
+    const next = Date.parse((await current(schedule)).next!);
+    expect((next - start) % 1000).toBe(0);
+    expect((await manage(schedule, "", { method: "DELETE" })).status).toBe(200);
+  });
+
+  it("returns the same schedule and token for a repeated idempotency key, and refuses the key for another request", async () => {
+    const key = `order-${unique()}`;
+    const body = { target: "hook", at: soon(60_000), payload: { order: 7 }, idempotencyKey: key };
+    const first = await created(body);
+    const again = await create(body);
+    expect(again.status).toBe(200);
+    expect(again.headers.get("Idempotent-Replayed")).toBe("true");
+    const replay = (await again.json()) as Created;
+    expect(replay.id).toBe(first.id);
+    expect(replay.manageToken).toBe(first.manageToken);
+
+    const different = await create({ ...body, payload: { order: 8 } });
+    expect(different.status).toBe(409);
+    expect(await different.json()).toMatchObject({ error: { code: "idempotency_conflict" } });
+  });
+
+  it.each([
+    ["a time in the past", { target: "hook", at: "2020-01-01T00:00:00Z" }, /already passed/],
+    ["a time without a zone", { target: "hook", at: "2030-01-01T09:00:00" }, /ISO 8601/],
+    ["an interval below the minimum", { target: "hook", every: 0 }, /shortest interval/],
+    ["an unknown target", { target: "nowhere", at: tomorrow }, /no target named "nowhere"/],
+    ["an invalid cron pattern", { target: "hook", cron: "61 * * * *" }, /not a five-field cron pattern/],
+    ["an unknown time zone", { target: "hook", cron: "0 9 * * *", tz: "Mars/Olympus" }, /not an IANA time zone/],
+    ["two timings at once", { target: "hook", at: tomorrow, every: 60 }, /exactly one of at/],
+    ["no timing", { target: "hook" }, /exactly one of at/],
+    ["no target", { at: tomorrow }, /exactly one of target or url/],
+    ["an oversized payload", { target: "hook", at: tomorrow, payload: { text: "x".repeat(20_000) } }, /at most 16384 bytes/],
+    ["an unknown field", { target: "hook", at: tomorrow, when: "now" }, /when/],
+  ])("refuses %s with a 400 that says what to fix", async (_, body, message) => {
+    const response = await create(body);
+    expect(response.status).toBe(400);
+    const { error } = (await response.json()) as { error: { message: string } };
+    expect(error.message).toMatch(message);
+  });
+
+  it("refuses a URL schedule without the admin token", async () => {
+    const response = await create({ url: "https://hooks.example.com/x", at: soon(60_000) });
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ error: { code: "admin_required" } });
+  });
+
+  it("answers the next run of a cron schedule in its time zone", async () => {
+    const schedule = await created({ target: "hook", cron: "30 9 * * *", tz: "Asia/Kolkata" });
+    const next = new Date(schedule.next!);
+    expect(next.getUTCHours() * 60 + next.getUTCMinutes()).toBe(4 * 60);
+    expect(next.getTime()).toBeGreaterThan(Date.now());
+  });
+});
+
+describe("delivery", slow, () => {
+  it("retries a 500 with growing backoff, then records the success", async () => {
+    const path = `https://hooks.example.com/retry-${unique()}`;
+    const schedule = await created({ url: `${path}?respond=500,500,200`, at: soon() }, ADMIN);
+    const deliveries = await delivered(schedule.id, 3);
+    expect(deliveries.map((d) => d.headers["schedule-attempt"])).toEqual(["1", "2", "3"]);
+    // The same occurrence each time, so the receiver can drop duplicates.
+    expect(new Set(deliveries.map((d) => d.headers["idempotency-key"])).size).toBe(1);
+    // Backoff with half-step jitter: at least 50 ms, then at least 100 ms (base 100 ms).
+    expect(deliveries[1]!.at - deliveries[0]!.at).toBeGreaterThanOrEqual(50);
+    expect(deliveries[2]!.at - deliveries[1]!.at).toBeGreaterThanOrEqual(100);
+    await recorded(schedule, 3);
+    expect((await runs(schedule)).map((r) => [r.attempt, r.status, r.ok])).toEqual([
+      [3, 200, true],
+      [2, 500, false],
+      [1, 500, false],
+    ]);
+    expect(await current(schedule)).toMatchObject({ state: "done", lastRun: { ok: true } });
+  });
+
+  it("retries a 429 from an owner target", async () => {
+    const schedule = await created({ target: "flaky", at: soon() });
+    const deliveries = await delivered(schedule.id, 2);
+    expect(deliveries.map((d) => d.headers["schedule-attempt"])).toEqual(["1", "2"]);
+  });
+
+  it("does not retry a 400", async () => {
+    const schedule = await created({ url: `https://hooks.example.com/reject-${unique()}?respond=400`, at: soon() }, ADMIN);
+    await delivered(schedule.id);
+    await recorded(schedule, 1);
+    expect(await current(schedule)).toMatchObject({ state: "done", failedAttempts: 0, lastRun: { ok: false, status: 400, attempt: 1 } });
+    expect(await runs(schedule)).toHaveLength(1);
+  });
+
+  it("gives up after the configured number of attempts", async () => {
+    const schedule = await created({ url: `https://hooks.example.com/down-${unique()}?respond=503`, at: soon() }, ADMIN);
+    await delivered(schedule.id, 3);
+    await recorded(schedule, 3);
+    expect(await current(schedule)).toMatchObject({ state: "done", lastRun: { status: 503, attempt: 3 } });
+  });
+
+  it("checks every redirect against the SSRF guard before following it", async () => {
+    const url = `https://hooks.example.com/redir-${unique()}?redirect=${encodeURIComponent("http://169.254.169.254/latest/meta-data/")}`;
+    const schedule = await created({ url, at: soon() }, ADMIN);
+    await delivered(schedule.id);
+    await recorded(schedule, 1);
+    const [run] = await runs(schedule);
+    expect(run).toMatchObject({ ok: false, error: expect.stringContaining("Refused a redirect") });
+    expect(await current(schedule)).toMatchObject({ state: "done" });
+  });
+
+  it("follows a redirect to a public URL", async () => {
+    const to = `https://hooks.example.com/moved-${unique()}`;
+    const url = `https://hooks.example.com/redir-${unique()}?redirect=${encodeURIComponent(to)}`;
+    const schedule = await created({ url, at: soon(), payload: { a: 1 } }, ADMIN);
+    const deliveries = await delivered(schedule.id, 2);
+    expect(deliveries[1]!.path).toBe(to);
+    expect(deliveries[1]!.body).toBe('{"a":1}');
+  });
+
+  it("still fires when the object was evicted from memory before the time", async () => {
+    const schedule = await created({ target: "hook", at: soon(500) });
+    await evictDurableObject(shardOf(schedule.id));
+    await delivered(schedule.id);
+  });
+
+  it("after downtime delivers a missed one-off once, and a repeat that missed many runs once", async () => {
+    const hour = 3_600_000;
+    const once = await created({ target: "hook", at: soon(hour) });
+    const repeat = await created({ target: "hook", every: 3600, start: soon(hour) });
+    // The backend was down: both were due long ago and nothing ran.
+    for (const schedule of [once, repeat]) {
+      await runInDurableObject(shardOf(schedule.id), (_, state) => {
+        state.storage.sql.exec(
+          "UPDATE schedules SET anchor_ms = anchor_ms - ?, occurrence_ms = occurrence_ms - ?, due_ms = due_ms - ? WHERE id = ?",
+          ...[10 * hour, 10 * hour, 10 * hour],
+          schedule.id,
+        );
+      });
+      await runDurableObjectAlarm(shardOf(schedule.id));
+    }
+    await recorded(once, 1);
+    await recorded(repeat, 1);
+    expect(await delivered(once.id)).toHaveLength(1);
+    expect(await delivered(repeat.id)).toHaveLength(1);
+    const next = Date.parse((await current(repeat)).next!);
+    expect(next).toBeGreaterThan(Date.now());
+    expect(next).toBeLessThanOrEqual(Date.now() + hour);
+    // The first point of the original grid after now: the nine missed runs are skipped.
+    expect(next).toBe(Date.parse(repeat.next!));
+  });
+});
+
+describe("managing a schedule", slow, () => {
+  it("needs the manage token", async () => {
+    const schedule = await created({ target: "hook", at: soon(60_000) });
+    const anonymous = await exports.default.fetch(`${BASE}/api/schedules/${schedule.id}`);
+    expect(anonymous.status).toBe(401);
+    const wrong = await exports.default.fetch(`${BASE}/api/schedules/${schedule.id}`, { headers: { Authorization: "Bearer mt_wrong" } });
+    expect(wrong.status).toBe(404);
+    expect((await manage(schedule)).status).toBe(200);
+    expect((await exports.default.fetch(`${BASE}/api/schedules/${schedule.id}`, { headers: ADMIN })).status).toBe(200);
+  });
+
+  it("cancels a schedule so it is gone and never delivered", async () => {
+    const schedule = await created({ target: "hook", every: 1 });
+    const response = await manage(schedule, "", { method: "DELETE" });
+    expect(await response.json()).toEqual({ id: schedule.id, cancelled: true });
+    expect((await manage(schedule)).status).toBe(404);
+    expect((await manage(schedule, "/runs")).status).toBe(404);
+    const rows = await runInDurableObject(shardOf(schedule.id), (_, state) =>
+      state.storage.sql.exec("SELECT id FROM schedules WHERE id = ?", schedule.id).toArray(),
+    );
+    expect(rows).toEqual([]);
+  });
+
+  it("refuses a malformed id with a 400", async () => {
+    const response = await exports.default.fetch(`${BASE}/api/schedules/not-an-id`, { headers: ADMIN });
+    expect(response.status).toBe(400);
+  });
+
+  it("lists every schedule to the admin, page by page", async () => {
+    const ids = new Set<string>();
+    for (let i = 0; i < 5; i++) ids.add((await created({ target: "hook", at: soon(60_000) })).id);
+    const seen: string[] = [];
+    let cursor: string | null = "";
+    while (cursor !== null) {
+      const response = await exports.default.fetch(`${BASE}/api/schedules?limit=3${cursor ? `&cursor=${cursor}` : ""}`, { headers: ADMIN });
+      const page = (await response.json()) as { schedules: ScheduleView[]; cursor: string | null };
+      expect(page.schedules.length).toBeLessThanOrEqual(3);
+      seen.push(...page.schedules.map((s) => s.id));
+      cursor = page.cursor;
+    }
+    expect(new Set(seen).size).toBe(seen.length);
+    for (const id of ids) expect(seen).toContain(id);
+    const anonymous = await exports.default.fetch(`${BASE}/api/schedules`);
+    expect(anonymous.status).toBe(401);
+  });
+});

@@ -1,0 +1,414 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../env.ts";
+import { deliver } from "./delivery.ts";
+import { retryDelay, schedulerSettings } from "./settings.ts";
+import { firstOccurrence, nextOccurrence, type Timing } from "./timing.ts";
+
+/** A validated request to create a schedule, as the route hands it over. */
+export interface NewSchedule {
+  id: string;
+  manageToken: string;
+  tokenHash: string;
+  target: string | null;
+  url: string | null;
+  timing: Timing;
+  /** JSON text of the payload. */
+  payload: string;
+  idempotencyKey: string | null;
+  /** Hash of the request's meaning, to tell a replay from a different request with the same key. */
+  requestHash: string;
+}
+
+export interface RunView {
+  at: string;
+  occurrence: string;
+  attempt: number;
+  ok: boolean;
+  status: number | null;
+  durationMs: number;
+  error: string | null;
+}
+
+export interface ScheduleView {
+  id: string;
+  target: string | null;
+  url: string | null;
+  at?: string;
+  every?: number;
+  start?: string;
+  cron?: string;
+  tz?: string;
+  payload: unknown;
+  createdAt: string;
+  /** The next delivery time (the occurrence being retried, if any); null when finished. */
+  next: string | null;
+  state: "scheduled" | "retrying" | "done";
+  /** Failed attempts of the current occurrence. */
+  failedAttempts: number;
+  runCount: number;
+  lastRun: RunView | null;
+}
+
+export type CreateResult =
+  | { kind: "created" | "replayed"; schedule: ScheduleView; manageToken: string }
+  | { kind: "conflict" };
+
+/** Who asks: the holder of a manage token (its hash), or the admin. */
+export type Caller = { admin: true } | { admin: false; tokenHash: string };
+
+interface Row {
+  id: string;
+  token_hash: string;
+  manage_token: string | null;
+  idempotency_key: string | null;
+  request_hash: string;
+  target: string | null;
+  url: string | null;
+  kind: "at" | "every" | "cron";
+  at_ms: number | null;
+  every_ms: number | null;
+  anchor_ms: number | null;
+  cron: string | null;
+  tz: string | null;
+  payload: string;
+  created_ms: number;
+  occurrence_ms: number | null;
+  due_ms: number | null;
+  attempt: number;
+  run_count: number;
+  [key: string]: SqlStorageValue;
+}
+
+interface RunRow {
+  at_ms: number;
+  occurrence_ms: number;
+  attempt: number;
+  ok: number;
+  status: number | null;
+  duration_ms: number;
+  error: string | null;
+  [key: string]: SqlStorageValue;
+}
+
+/** Runs kept per schedule; older ones are dropped. */
+const RUNS_KEPT = 50;
+/** Most deliveries one object starts in one sweep. */
+const SWEEP_LIMIT = 1_000;
+/** While deliveries are in flight the dispatcher looks for newly due schedules this often. */
+const POLL_MS = 200;
+/** A due time this close is waited for inside the running alarm rather than by a new one. */
+const WAIT_IN_ALARM_MS = 1_000;
+/** How long one alarm keeps dispatching before it leaves the rest to the next alarm. */
+const HANDLER_BUDGET_MS = 60_000;
+
+/**
+ * One shard of the scheduler: it owns a slice of all schedules (rows in its SQLite storage) and
+ * keeps a single alarm at the earliest due time of its slice. See `routes.ts` for why the
+ * schedules are spread over a fixed number of these objects.
+ *
+ * A row stays due until its delivery is recorded, and the alarm is only done when every
+ * delivery it started has been recorded. So when the object is evicted or the backend stops
+ * mid-delivery, the alarm runs again and delivers the row again: at least once, never lost.
+ */
+export class Scheduler extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private dispatching = false;
+  /** The alarm as this object last set it (undefined: not read yet), to spare a read per create. */
+  private alarmAt: number | null | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS schedules (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL,
+        manage_token TEXT,
+        idempotency_key TEXT UNIQUE,
+        request_hash TEXT NOT NULL,
+        target TEXT,
+        url TEXT,
+        kind TEXT NOT NULL,
+        at_ms INTEGER,
+        every_ms INTEGER,
+        anchor_ms INTEGER,
+        cron TEXT,
+        tz TEXT,
+        payload TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        occurrence_ms INTEGER,
+        due_ms INTEGER,
+        attempt INTEGER NOT NULL DEFAULT 0,
+        run_count INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX IF NOT EXISTS schedules_due ON schedules (due_ms) WHERE due_ms IS NOT NULL;
+      CREATE TABLE IF NOT EXISTS runs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        schedule_id TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        occurrence_ms INTEGER NOT NULL,
+        attempt INTEGER NOT NULL,
+        ok INTEGER NOT NULL,
+        status INTEGER,
+        duration_ms INTEGER NOT NULL,
+        error TEXT
+      );
+      CREATE INDEX IF NOT EXISTS runs_by_schedule ON runs (schedule_id, seq);
+    `);
+    // Insurance for an alarm lost with a crashed handler: due rows always have an alarm.
+    void ctx.blockConcurrencyWhile(async () => {
+      if ((await ctx.storage.getAlarm()) === null) await this.armAlarm();
+    });
+  }
+
+  async create(input: NewSchedule): Promise<CreateResult> {
+    if (input.idempotencyKey !== null) {
+      const existing = this.one<Row>("SELECT * FROM schedules WHERE idempotency_key = ?", input.idempotencyKey);
+      if (existing) {
+        if (existing.request_hash !== input.requestHash) return { kind: "conflict" };
+        return { kind: "replayed", schedule: this.view(existing), manageToken: existing.manage_token ?? "" };
+      }
+    }
+    const now = Date.now();
+    const first = firstOccurrence(input.timing, now);
+    const t = input.timing;
+    this.sql.exec(
+      `INSERT INTO schedules (id, token_hash, manage_token, idempotency_key, request_hash, target, url, kind, at_ms,
+         every_ms, anchor_ms, cron, tz, payload, created_ms, occurrence_ms, due_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      input.id,
+      input.tokenHash,
+      // The token itself is kept only where an idempotent replay has to hand it out again.
+      input.idempotencyKey === null ? null : input.manageToken,
+      input.idempotencyKey,
+      input.requestHash,
+      input.target,
+      input.url,
+      t.kind,
+      t.kind === "at" ? t.at : null,
+      t.kind === "every" ? t.everyMs : null,
+      t.kind === "every" ? t.anchor : null,
+      t.kind === "cron" ? t.cron : null,
+      t.kind === "cron" ? t.tz : null,
+      input.payload,
+      now,
+      first,
+      first,
+    );
+    if (first !== null) await this.armAlarm(first);
+    const row = this.one<Row>("SELECT * FROM schedules WHERE id = ?", input.id)!;
+    return { kind: "created", schedule: this.view(row), manageToken: input.manageToken };
+  }
+
+  get(id: string, caller: Caller): ScheduleView | null {
+    const row = this.owned(id, caller);
+    return row ? this.view(row) : null;
+  }
+
+  runs(id: string, caller: Caller, limit: number): RunView[] | null {
+    if (!this.owned(id, caller)) return null;
+    return this.sql
+      .exec<RunRow>("SELECT * FROM runs WHERE schedule_id = ? ORDER BY seq DESC LIMIT ?", id, limit)
+      .toArray()
+      .map(runView);
+  }
+
+  /** Deletes the schedule and its runs; a delivery in flight finishes but records nothing. */
+  cancel(id: string, caller: Caller): boolean {
+    if (!this.owned(id, caller)) return false;
+    this.sql.exec("DELETE FROM schedules WHERE id = ?", id);
+    this.sql.exec("DELETE FROM runs WHERE schedule_id = ?", id);
+    return true;
+  }
+
+  /** A page of this shard's schedules in id order, after `afterId`. */
+  list(afterId: string, limit: number): ScheduleView[] {
+    return this.sql
+      .exec<Row>("SELECT * FROM schedules WHERE id > ? ORDER BY id LIMIT ?", afterId, limit)
+      .toArray()
+      .map((row) => this.view(row));
+  }
+
+  /**
+   * The dispatcher: starts every due delivery at once, then keeps looking for newly due ones
+   * (retries, next occurrences, schedules created meanwhile) until nothing is in flight.
+   */
+  override async alarm(): Promise<void> {
+    if (this.dispatching) return;
+    this.dispatching = true;
+    this.alarmAt = null;
+    const inFlight = new Map<string, Promise<void>>();
+    const began = Date.now();
+    try {
+      for (;;) {
+        this.claimDue(inFlight);
+        const wait = this.untilNextDue(inFlight);
+        // An alarm may fire a little before its time; waiting here beats re-arming it.
+        // Busy shards hand over to a fresh alarm now and then instead of running one forever.
+        if (inFlight.size === 0 && (wait > WAIT_IN_ALARM_MS || Date.now() - began > HANDLER_BUDGET_MS)) break;
+        await Promise.race([...inFlight.values(), new Promise((done) => setTimeout(done, Math.min(wait, POLL_MS)))]);
+      }
+    } finally {
+      this.dispatching = false;
+      await this.armAlarm();
+    }
+  }
+
+  /**
+   * Starts every due delivery that is not already in flight. Nothing is written first: a write
+   * would hold every outgoing request of this object until the disk confirms it, which under
+   * load costs more than the delivery. If the object dies mid-delivery the rows are still due
+   * and the alarm, which is only done when this handler returns, runs again: at least once.
+   */
+  private claimDue(inFlight: Map<string, Promise<void>>): void {
+    const now = Date.now();
+    const due = this.sql
+      .exec<Row>("SELECT * FROM schedules WHERE due_ms <= ? ORDER BY due_ms LIMIT ?", now, SWEEP_LIMIT + inFlight.size)
+      .toArray();
+    for (const row of due) {
+      if (inFlight.has(row.id) || inFlight.size >= SWEEP_LIMIT) continue;
+      inFlight.set(row.id, this.attempt(row).finally(() => inFlight.delete(row.id)));
+    }
+  }
+
+  /** Milliseconds until the next due time of a row not in flight (Infinity when none). */
+  private untilNextDue(inFlight: Map<string, Promise<void>>): number {
+    const rows = this.sql
+      .exec<{ id: string; due_ms: number }>(
+        "SELECT id, due_ms FROM schedules WHERE due_ms IS NOT NULL ORDER BY due_ms LIMIT ?",
+        inFlight.size + 1,
+      )
+      .toArray();
+    const next = rows.find((row) => !inFlight.has(row.id));
+    return next ? Math.max(0, next.due_ms - Date.now()) : Infinity;
+  }
+
+  private async attempt(row: Row): Promise<void> {
+    const settings = schedulerSettings(this.env);
+    const occurrence = row.occurrence_ms!;
+    const attempt = row.attempt + 1;
+    const started = Date.now();
+    let outcome;
+    try {
+      outcome = await deliver(this.env, settings, {
+        scheduleId: row.id,
+        occurrence,
+        attempt,
+        body: row.payload,
+        target: row.target,
+        url: row.url,
+      });
+    } catch (error) {
+      outcome = { ok: false, status: null, error: `Delivery failed: ${(error as Error).message}`, retry: true };
+    }
+    const finished = Date.now();
+    if (!this.one("SELECT id FROM schedules WHERE id = ?", row.id)) return;
+    this.sql.exec(
+      "INSERT INTO runs (schedule_id, at_ms, occurrence_ms, attempt, ok, status, duration_ms, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      row.id,
+      started,
+      occurrence,
+      attempt,
+      outcome.ok ? 1 : 0,
+      outcome.status,
+      finished - started,
+      outcome.error,
+    );
+    this.sql.exec(
+      `DELETE FROM runs WHERE schedule_id = ? AND seq <= (
+         SELECT seq FROM runs WHERE schedule_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
+      row.id,
+      row.id,
+      RUNS_KEPT,
+    );
+    if (!outcome.ok && outcome.retry && attempt < settings.maxAttempts) {
+      this.sql.exec(
+        "UPDATE schedules SET attempt = ?, due_ms = ?, run_count = run_count + 1 WHERE id = ?",
+        attempt,
+        finished + retryDelay(settings, attempt),
+        row.id,
+      );
+    } else {
+      const next = nextOccurrence(timingOf(row), occurrence, finished);
+      this.sql.exec(
+        "UPDATE schedules SET attempt = 0, occurrence_ms = ?, due_ms = ?, run_count = run_count + 1 WHERE id = ?",
+        next,
+        next,
+        row.id,
+      );
+    }
+  }
+
+  /** Sets the alarm to `at` if that is earlier, or (without `at`) to the earliest due time. */
+  private async armAlarm(at?: number): Promise<void> {
+    if (at !== undefined) {
+      if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+      if (this.alarmAt === null || at < this.alarmAt) {
+        this.alarmAt = at;
+        await this.ctx.storage.setAlarm(at);
+      }
+      return;
+    }
+    const next = this.one<{ due: number | null }>("SELECT MIN(due_ms) AS due FROM schedules")?.due ?? null;
+    this.alarmAt = next;
+    if (next === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(next);
+  }
+
+  private owned(id: string, caller: Caller): Row | null {
+    const row = this.one<Row>("SELECT * FROM schedules WHERE id = ?", id);
+    if (!row) return null;
+    if (caller.admin) return row;
+    return row.token_hash === caller.tokenHash ? row : null;
+  }
+
+  private one<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: SqlStorageValue[]): T | null {
+    return this.sql.exec<T>(query, ...bindings).toArray()[0] ?? null;
+  }
+
+  private view(row: Row): ScheduleView {
+    const last = this.one<RunRow>("SELECT * FROM runs WHERE schedule_id = ? ORDER BY seq DESC LIMIT 1", row.id);
+    const view: ScheduleView = {
+      id: row.id,
+      target: row.target,
+      url: row.url,
+      payload: JSON.parse(row.payload),
+      createdAt: iso(row.created_ms),
+      next: row.occurrence_ms === null ? null : iso(row.attempt > 0 ? row.due_ms! : row.occurrence_ms),
+      state: row.occurrence_ms === null ? "done" : row.attempt > 0 ? "retrying" : "scheduled",
+      failedAttempts: row.attempt,
+      runCount: row.run_count,
+      lastRun: last ? runView(last) : null,
+    };
+    if (row.kind === "at") view.at = iso(row.at_ms!);
+    if (row.kind === "every") {
+      view.every = row.every_ms! / 1000;
+      view.start = iso(row.anchor_ms!);
+    }
+    if (row.kind === "cron") {
+      view.cron = row.cron!;
+      view.tz = row.tz!;
+    }
+    return view;
+  }
+}
+
+function timingOf(row: Row): Timing {
+  if (row.kind === "every") return { kind: "every", everyMs: row.every_ms!, anchor: row.anchor_ms! };
+  if (row.kind === "cron") return { kind: "cron", cron: row.cron!, tz: row.tz! };
+  return { kind: "at", at: row.at_ms! };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function runView(run: RunRow): RunView {
+  return {
+    at: iso(run.at_ms),
+    occurrence: iso(run.occurrence_ms),
+    attempt: run.attempt,
+    ok: run.ok === 1,
+    status: run.status,
+    durationMs: run.duration_ms,
+    error: run.error,
+  };
+}

@@ -1,0 +1,92 @@
+import { z } from "zod";
+import type { Env } from "../env.ts";
+import { allowedPorts } from "./ssrf-guard.ts";
+
+/** Where a named target delivers: an owner-trusted URL (with extra headers), or a stream. */
+export type Target = { kind: "url"; url: string; headers: Record<string, string> } | { kind: "stream"; stream: string };
+
+const TargetSpec = z.union([
+  z.url({ protocol: /^https?$/ }),
+  z.object({ url: z.url({ protocol: /^https?$/ }), headers: z.record(z.string(), z.string()).optional() }).strict(),
+  z.object({ stream: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/) }).strict(),
+]);
+const TargetsSpec = z.record(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/), TargetSpec);
+
+/** The demo target: reminders appended to the `reminders` stream, which `<stream-feed>` can show. */
+export const DEFAULT_TARGETS = '{"reminders":{"stream":"reminders"}}';
+
+export interface SchedulerSettings {
+  targets: Map<string, Target>;
+  /** Ports a caller-given URL may use. */
+  ports: Set<number>;
+  /** Delivery attempts per occurrence, the first one included. */
+  maxAttempts: number;
+  /** Backoff before retry n is about `retryBaseMs · 2^(n-1)`, capped at `retryMaxMs`, with jitter. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** Shortest `every` a schedule may use. */
+  minIntervalSeconds: number;
+  /** Time allowed for one delivery attempt, redirects included. */
+  timeoutMs: number;
+}
+
+const cache = new Map<string, SchedulerSettings>();
+
+export function schedulerSettings(env: Env): SchedulerSettings {
+  const key = JSON.stringify([
+    env.SCHEDULE_TARGETS,
+    env.SCHEDULE_ALLOWED_PORTS,
+    env.SCHEDULE_MAX_ATTEMPTS,
+    env.SCHEDULE_RETRY_BASE_MS,
+    env.SCHEDULE_RETRY_MAX_MS,
+    env.SCHEDULE_MIN_INTERVAL_SECONDS,
+    env.SCHEDULE_TIMEOUT_MS,
+  ]);
+  let settings = cache.get(key);
+  if (!settings) {
+    settings = {
+      targets: parseTargets(env.SCHEDULE_TARGETS ?? DEFAULT_TARGETS),
+      ports: allowedPorts(env.SCHEDULE_ALLOWED_PORTS),
+      maxAttempts: positive(env.SCHEDULE_MAX_ATTEMPTS, 5),
+      retryBaseMs: positive(env.SCHEDULE_RETRY_BASE_MS, 2_000),
+      retryMaxMs: positive(env.SCHEDULE_RETRY_MAX_MS, 300_000),
+      minIntervalSeconds: positive(env.SCHEDULE_MIN_INTERVAL_SECONDS, 60),
+      timeoutMs: positive(env.SCHEDULE_TIMEOUT_MS, 10_000),
+    };
+    cache.set(key, settings);
+  }
+  return settings;
+}
+
+function positive(raw: string | undefined, fallback: number): number {
+  const value = Number(raw);
+  return raw !== undefined && raw.trim() !== "" && Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+function parseTargets(raw: string): Map<string, Target> {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    console.error("SCHEDULE_TARGETS is not valid JSON; no targets are configured");
+    return new Map();
+  }
+  const parsed = TargetsSpec.safeParse(json);
+  if (!parsed.success) {
+    console.error("SCHEDULE_TARGETS is not valid; no targets are configured", parsed.error.issues[0]);
+    return new Map();
+  }
+  const targets = new Map<string, Target>();
+  for (const [name, spec] of Object.entries(parsed.data)) {
+    if (typeof spec === "string") targets.set(name, { kind: "url", url: spec, headers: {} });
+    else if ("stream" in spec) targets.set(name, { kind: "stream", stream: spec.stream });
+    else targets.set(name, { kind: "url", url: spec.url, headers: spec.headers ?? {} });
+  }
+  return targets;
+}
+
+/** Capped exponential backoff with "equal jitter": half the step fixed, half random. */
+export function retryDelay(settings: SchedulerSettings, failedAttempt: number): number {
+  const step = Math.min(settings.retryMaxMs, settings.retryBaseMs * 2 ** (failedAttempt - 1));
+  return Math.round(step / 2 + Math.random() * (step / 2));
+}

@@ -1,0 +1,40 @@
+/**
+ * The demo target `reminders` appends to a stream. These tests need the stream feature
+ * (`StreamLog` bound as `STREAMS`, `/v1/stream/*`) in the same Worker.
+ */
+import { exports } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { BASE } from "../test-support.ts";
+import type { ScheduleView } from "./scheduler.ts";
+
+// workerd's clock stands still until the first I/O; start it before computing times.
+beforeAll(async () => {
+  await exports.default.fetch(`${BASE}/api/health`);
+});
+
+describe("stream targets", { timeout: 20_000 }, () => {
+  it("appends a due schedule's payload to the target's stream, where a reader sees it", async () => {
+    const text = `reminder ${crypto.randomUUID()}`;
+    const response = await exports.default.fetch(`${BASE}/api/schedules`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ target: "reminders", at: new Date(Date.now() + 1000).toISOString(), payload: { text } }),
+    });
+    expect(response.status, await response.clone().text()).toBe(201);
+    const schedule = (await response.json()) as ScheduleView & { manageToken: string };
+
+    await expect
+      .poll(
+        async () => {
+          const read = await exports.default.fetch(`${BASE}/v1/stream/reminders?offset=-1`);
+          return read.ok ? ((await read.json()) as unknown[]) : [];
+        },
+        { timeout: 10_000, interval: 100 },
+      )
+      .toContainEqual({ text });
+    const view = await exports.default.fetch(`${BASE}/api/schedules/${schedule.id}`, {
+      headers: { Authorization: `Bearer ${schedule.manageToken}` },
+    });
+    expect(await view.json()).toMatchObject({ state: "done", lastRun: { ok: true, error: null } });
+  });
+});

@@ -3,8 +3,8 @@ import type { Env } from "../env.ts";
 import { describeIssue } from "../http/validate.ts";
 import { checkRate } from "../rate-limiter/rate-limiter.ts";
 import { CloseCode } from "../socket/close-codes.ts";
-import { FrameError, SocketRoom } from "../socket/socket-room.ts";
-import { clientIp, closedSocket } from "../socket/upgrade.ts";
+import { FrameError, SocketRefusal, SocketRoom } from "../socket/socket-room.ts";
+import { clientIp } from "../socket/upgrade.ts";
 import {
   ClientMessage,
   DEFAULT_PAGE,
@@ -29,15 +29,6 @@ interface Member {
   after?: number;
 }
 
-/** A refused join, answered with a socket that closes at once with this code and reason. */
-class Refusal extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** Typing frames from one socket are passed on at most this often. */
 const TYPING_EVERY_MS = 2000;
@@ -45,8 +36,6 @@ const TYPING_EVERY_MS = 2000;
 const MAX_RESUME = 1000;
 /** Verified identity tokens must expire within this long: they are meant to be short-lived. */
 const MAX_TOKEN_LIFETIME_S = 24 * 3600;
-/** Try-again-later: the join was rate limited; the client retries with backoff. */
-const TRY_AGAIN_LATER = 1013;
 
 const positiveInt = (raw: string | undefined, fallback: number) => {
   const value = Number(raw);
@@ -114,37 +103,27 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
     `);
   }
 
-  /** Refused joins become a socket closed with a reason the widget can show. */
-  override async fetch(request: Request): Promise<Response> {
-    try {
-      return await super.fetch(request);
-    } catch (error) {
-      if (error instanceof Refusal) return closedSocket(error.code, error.message);
-      throw error;
-    }
-  }
-
   protected async attach(request: Request): Promise<Member> {
     const url = new URL(request.url);
     const query = JoinQuery.safeParse(Object.fromEntries(url.searchParams));
-    if (!query.success) throw new Refusal(CloseCode.badRequest, describeIssue(query.error));
+    if (!query.success) throw new SocketRefusal(CloseCode.badRequest, describeIssue(query.error));
     const ip = clientIp(request);
     const { name, session, after, token } = query.data;
 
     const join = await checkRate(this.env, ip, "chat-join");
-    if (!join.ok) throw new Refusal(TRY_AGAIN_LATER, `too many joins; retry in ${Math.ceil(join.retryAfterMs / 1000)} s`);
+    if (!join.ok) throw new SocketRefusal(CloseCode.tryAgainLater, `too many joins; retry in ${Math.ceil(join.retryAfterMs / 1000)} s`);
 
     let member: Member;
     if (token !== undefined) {
       const identity = await this.verifyToken(token);
       member = { ip, name: identity.name, verified: true, session: `user:${identity.sub}`, after };
     } else {
-      if (name === undefined) throw new Refusal(CloseCode.badRequest, "a name is required");
+      if (name === undefined) throw new SocketRefusal(CloseCode.badRequest, "a name is required");
       const key = `anon:${session ?? crypto.randomUUID()}`;
       member = { ip, name: this.uniqueName(name, key), verified: false, session: key, after };
     }
     const ban = this.activeBan(member.ip, member.name);
-    if (ban) throw new Refusal(CloseCode.forbidden, banReason(ban));
+    if (ban) throw new SocketRefusal(CloseCode.forbidden, banReason(ban));
     // The same session reconnecting (its old socket may linger half-open) replaces the old socket.
     if (!member.verified) {
       for (const ws of this.ctx.getWebSockets()) {
@@ -156,18 +135,18 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
 
   private async verifyToken(token: string): Promise<{ sub: string; name: string }> {
     const secret = this.env.CHAT_IDENTITY_SECRET;
-    if (!secret) throw new Refusal(CloseCode.unauthorized, "verified identities are not configured on this backend");
+    if (!secret) throw new SocketRefusal(CloseCode.unauthorized, "verified identities are not configured on this backend");
     try {
       const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), { algorithms: ["HS256"], requiredClaims: ["exp", "sub"] });
       const claims = IdentityClaims.safeParse(payload);
-      if (!claims.success) throw new Refusal(CloseCode.unauthorized, `user token: ${describeIssue(claims.error)}`);
+      if (!claims.success) throw new SocketRefusal(CloseCode.unauthorized, `user token: ${describeIssue(claims.error)}`);
       if (claims.data.exp - Date.now() / 1000 > MAX_TOKEN_LIFETIME_S) {
-        throw new Refusal(CloseCode.unauthorized, "user token lives too long; sign tokens for at most 24 hours");
+        throw new SocketRefusal(CloseCode.unauthorized, "user token lives too long; sign tokens for at most 24 hours");
       }
       return claims.data;
     } catch (error) {
-      if (error instanceof Refusal) throw error;
-      throw new Refusal(CloseCode.unauthorized, "user token is invalid or expired");
+      if (error instanceof SocketRefusal) throw error;
+      throw new SocketRefusal(CloseCode.unauthorized, "user token is invalid or expired");
     }
   }
 

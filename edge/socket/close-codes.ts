@@ -14,10 +14,3 @@ export const CloseCode = {
   forbidden: 4403,
 } as const;
 
-/** The close code that tells a client the same as an HTTP refusal of the handshake would. */
-export function closeCodeFor(status: number): number {
-  if (status === 401) return CloseCode.unauthorized;
-  if (status === 403) return CloseCode.forbidden;
-  if (status === 429 || status >= 500) return CloseCode.tryAgainLater;
-  return CloseCode.badRequest;
-}

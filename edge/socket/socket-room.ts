@@ -1,8 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { z } from "zod";
-import { HttpError } from "../http/errors.ts";
 import { describeIssue } from "../http/validate.ts";
-import { CloseCode, closeCodeFor } from "./close-codes.ts";
+import { CloseCode } from "./close-codes.ts";
 import { closedSocket } from "./upgrade.ts";
 
 /** Heartbeat frames, answered by the runtime itself so that a hibernated object stays asleep. */
@@ -17,6 +16,16 @@ export interface ErrorFrame {
   retryAfterMs?: number;
   /** The client's id of the message that was refused, when there was one. */
   ref?: string;
+}
+
+/** Thrown from `attach` to turn a socket away: it is accepted and closed at once with this code and reason. */
+export class SocketRefusal extends Error {
+  constructor(
+    readonly closeCode: number,
+    reason: string,
+  ) {
+    super(reason);
+  }
 }
 
 /** Thrown from a message handler to answer the sender with an error frame. */
@@ -42,7 +51,7 @@ export abstract class SocketRoom<E, Attachment, Message> extends DurableObject<E
   /** One schema for every client message; invalid ones are answered with an error frame. */
   protected abstract readonly messages: z.ZodType<Message>;
 
-  /** Builds the attachment for a new socket, or throws an HttpError to refuse it. */
+  /** Builds the attachment for a new socket, or throws a SocketRefusal to turn it away. */
   protected abstract attach(request: Request): Attachment | Promise<Attachment>;
   /** Runs after the socket is accepted: send the initial state, then `{"type":"ready"}`. */
   protected abstract onOpen(ws: WebSocket, attachment: Attachment): void | Promise<void>;
@@ -67,7 +76,7 @@ export abstract class SocketRoom<E, Attachment, Message> extends DurableObject<E
     } catch (error) {
       // A refused handshake looks like a network error to a browser, which would retry it
       // forever; a socket closed with a final code says why and stops the retries.
-      if (error instanceof HttpError) return closedSocket(closeCodeFor(error.status), error.message);
+      if (error instanceof SocketRefusal) return closedSocket(error.closeCode, error.message);
       throw error;
     }
     const { 0: client, 1: server } = new WebSocketPair();

@@ -207,6 +207,19 @@ describe("<stream-feed>", () => {
     expect(texts(allowed)).toEqual(["members only"]);
   });
 
+  it("waits for a stream that does not exist yet, then shows its items", async () => {
+    const stream = unique("later");
+    const element = mount({ stream, endpoint });
+    await until(element, () => status(element).startsWith("Waiting for this stream"));
+    expect(element.getAttribute("connection")).toBe("reconnecting");
+    await createStream(stream, { items: [{ text: "first at last" }] });
+    // Coming back online skips the backoff wait, as it does after a network drop.
+    window.dispatchEvent(new Event("online"));
+    await until(element, () => texts(element).length === 1);
+    expect(texts(element)).toEqual(["first at last"]);
+    expect(element.getAttribute("connection")).toBe("open");
+  });
+
   it("explains a bad stream name instead of connecting", async () => {
     const element = mount({ stream: "no spaces allowed", endpoint });
     await element.updateComplete;

@@ -86,6 +86,8 @@ export class StreamFeed extends EdgeElement {
   @state() private closed = false;
   @state() private paused = false;
   @state() private problem = "";
+  /** The stream does not exist yet; the reader keeps checking. */
+  @state() private waiting = false;
   @state() private connectionState = "";
 
   private reader: StreamReader | undefined;
@@ -177,7 +179,13 @@ export class StreamFeed extends EdgeElement {
       token: this.token ?? undefined,
       offset: this.offset,
       live: this.live === "sse" || this.live === "long-poll" ? this.live : "auto",
-      onState: (state) => this.setConnection(state),
+      onState: (state) => {
+        if (state === "open") this.waiting = false;
+        this.setConnection(state);
+      },
+      onWaiting: () => {
+        this.waiting = true;
+      },
       onItems: (values, offset) => this.add(values, offset),
       onClosed: (offset) => {
         this.closed = true;
@@ -186,7 +194,7 @@ export class StreamFeed extends EdgeElement {
         emit(this, "edge-stream-closed", { stream: this.stream, offset });
       },
       onFailure: (status, message) => {
-        this.problem = status === 401 || status === 403 ? `This feed is private: ${message}` : status === 404 ? "There is no such stream (yet)." : message;
+        this.problem = status === 401 || status === 403 ? `This feed is private: ${message}` : message;
       },
     });
     this.reader.start();
@@ -267,6 +275,8 @@ export class StreamFeed extends EdgeElement {
         ? "This feed has ended."
         : this.paused
           ? "Paused while the page is hidden."
+          : this.waiting
+            ? "Waiting for this stream to be created…"
           : this.items.length === 0 && this.connectionState === "open"
             ? "No items yet."
             : "";

@@ -19,8 +19,10 @@ export interface ReaderOptions {
   onItems(values: unknown[], offset: string): void;
   onClosed(offset: string): void;
   onState(state: ConnectionState): void;
-  /** A refusal that retrying will not fix (401, 403, 404, 400, a non-JSON stream). */
+  /** A refusal that retrying will not fix (401, 403, 400, a non-JSON stream). */
   onFailure(status: number, message: string): void;
+  /** The stream does not exist (yet): the reader keeps checking, with backoff, until it does. */
+  onWaiting(): void;
 }
 
 /** Thrown for HTTP answers that end the reader. */
@@ -85,7 +87,8 @@ export class StreamReader {
         if (ended) return this.finish();
       } catch (error) {
         if (!this.running) return;
-        if (error instanceof Refused) {
+        const missing = error instanceof Refused && error.status === 404;
+        if (error instanceof Refused && !missing) {
           this.running = false;
           this.options.onState("closed");
           this.options.onFailure(error.status, error.message);
@@ -93,6 +96,7 @@ export class StreamReader {
         }
         this.failures += 1;
         this.options.onState("reconnecting");
+        if (missing) this.options.onWaiting();
         await this.pause(Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.min(this.failures, 6)) * (0.5 + Math.random() / 2));
       }
     }

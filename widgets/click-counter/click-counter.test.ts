@@ -2,6 +2,7 @@ import { afterEach, describe, expect, inject, it } from "vitest";
 import { userEvent } from "vitest/browser";
 import "./click-counter.ts";
 import type { ClickCounter } from "./click-counter.ts";
+import { nextEvent } from "../internal/test-support.ts";
 
 const endpoint = inject("endpoint");
 const unique = (label: string) => `${label}-${crypto.randomUUID().slice(0, 8)}`;
@@ -16,22 +17,6 @@ function mount(attributes: Record<string, string>, label?: string): ClickCounter
 
 const part = (element: Element, name: string) => element.shadowRoot!.querySelector<HTMLElement>(`[part="${name}"]`)!;
 const countText = (element: Element) => part(element, "count").textContent!.trim();
-
-/** Resolves when the element fires `type` with a detail that satisfies `match`. */
-function nextEvent<K extends keyof HTMLElementEventMap>(
-  element: HTMLElement,
-  type: K,
-  match: (event: HTMLElementEventMap[K]) => boolean = () => true,
-): Promise<HTMLElementEventMap[K]> {
-  return new Promise((done) => {
-    const listener = (event: HTMLElementEventMap[K]) => {
-      if (!match(event)) return;
-      element.removeEventListener(type, listener);
-      done(event);
-    };
-    element.addEventListener(type, listener);
-  });
-}
 
 afterEach(() => {
   document.body.replaceChildren();

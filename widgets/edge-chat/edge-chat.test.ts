@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { userEvent } from "vitest/browser";
 import "./edge-chat.ts";
 import type { ChatMessage, EdgeChat } from "./edge-chat.ts";
+import { nextEvent } from "../internal/test-support.ts";
 
 const endpoint = inject("endpoint");
 const unique = (label: string) => `${label}-${crypto.randomUUID().slice(0, 8)}`;
@@ -18,21 +19,6 @@ const shadow = (element: Element) => element.shadowRoot!;
 const part = (element: Element, name: string) => shadow(element).querySelector<HTMLElement>(`[part~="${name}"]`)!;
 const shown = (element: Element) =>
   [...shadow(element).querySelectorAll<HTMLElement>("[part~=message]")].map((li) => li.querySelector(".text")!.textContent!);
-
-function nextEvent<K extends keyof HTMLElementEventMap>(
-  element: HTMLElement,
-  type: K,
-  match: (event: HTMLElementEventMap[K]) => boolean = () => true,
-): Promise<HTMLElementEventMap[K]> {
-  return new Promise((done) => {
-    const listener = (event: HTMLElementEventMap[K]) => {
-      if (!match(event)) return;
-      element.removeEventListener(type, listener);
-      done(event);
-    };
-    element.addEventListener(type, listener);
-  });
-}
 
 const opened = (element: HTMLElement) => nextEvent(element, "edge-connection", (e) => e.detail.state === "open");
 

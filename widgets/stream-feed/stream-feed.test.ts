@@ -2,6 +2,7 @@ import { afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { DEV_STREAMS_SECRET, mintStreamToken } from "../../edge/streams/tokens.ts";
 import "./stream-feed.ts";
 import type { StreamFeed } from "./stream-feed.ts";
+import { until } from "../internal/test-support.ts";
 
 // The test backend runs on 127.0.0.1 without STREAMS_JWT_SECRET, so it takes dev-secret tokens.
 const endpoint = inject("endpoint");
@@ -43,25 +44,6 @@ function mount(attributes: Record<string, string>, inner = ""): StreamFeed {
 const items = (element: StreamFeed) => [...element.shadowRoot!.querySelectorAll<HTMLElement>('[part="item"]')];
 const texts = (element: StreamFeed) => items(element).map((item) => item.textContent!.replace(/\s+/g, " ").trim());
 const status = (element: StreamFeed) => element.shadowRoot!.querySelector('[part="status"]')!.textContent!.trim();
-
-/** Resolves once `check` holds after a render; re-checks after every update and event. */
-async function until(element: StreamFeed, check: () => boolean): Promise<void> {
-  for (;;) {
-    await element.updateComplete;
-    if (check()) return;
-    await new Promise<void>((done) => {
-      const handler = () => {
-        element.removeEventListener("edge-items", handler);
-        element.removeEventListener("edge-connection", handler);
-        element.removeEventListener("edge-stream-closed", handler);
-        done();
-      };
-      element.addEventListener("edge-items", handler);
-      element.addEventListener("edge-connection", handler);
-      element.addEventListener("edge-stream-closed", handler);
-    });
-  }
-}
 
 afterEach(() => {
   document.body.replaceChildren();

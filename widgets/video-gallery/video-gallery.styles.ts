@@ -148,12 +148,4 @@ export const styles = css`
     outline: none;
     box-shadow: var(--_focus);
   }
-  .visually-hidden {
-    position: absolute;
-    width: 1px;
-    height: 1px;
-    overflow: hidden;
-    clip-path: inset(50%);
-    white-space: nowrap;
-  }
 `;

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, inject, it } from "vitest";
 import { userEvent } from "vitest/browser";
 import "./video-gallery.ts";
 import type { VideoGallery } from "./video-gallery.ts";
+import { nextEvent, until } from "../internal/test-support.ts";
 
 const endpoint = inject("endpoint");
 /** The public samples of the local library, newest first (demo/videos/library.json). */
@@ -17,24 +18,6 @@ function mount(attributes: Record<string, string>): VideoGallery {
 const parts = (element: Element, name: string) => [...element.shadowRoot!.querySelectorAll<HTMLElement>(`[part~="${name}"]`)];
 const part = (element: Element, name: string) => parts(element, name)[0]!;
 const names = (element: Element) => parts(element, "name").map((el) => el.textContent!.trim());
-
-/** Resolves once `check` holds, re-checked after each render of the element. */
-async function until(element: VideoGallery, check: () => boolean): Promise<void> {
-  while (!check()) {
-    await new Promise<void>((done) => {
-      const observer = new MutationObserver(() => {
-        observer.disconnect();
-        done();
-      });
-      observer.observe(element.shadowRoot!, { subtree: true, childList: true, characterData: true, attributes: true });
-    });
-    await element.updateComplete;
-  }
-}
-
-function nextEvent<K extends keyof HTMLElementEventMap>(target: EventTarget, type: K): Promise<HTMLElementEventMap[K]> {
-  return new Promise((done) => target.addEventListener(type, (event) => done(event as HTMLElementEventMap[K]), { once: true }));
-}
 
 /** Resolves when the media element has played past `seconds`. */
 function playedPast(media: HTMLVideoElement, seconds: number): Promise<void> {

@@ -207,6 +207,16 @@ describe("<stream-feed>", () => {
     expect(texts(allowed)).toEqual(["members only"]);
   });
 
+  it("says a stream does not exist yet, and shows its items once a writer creates it", async () => {
+    const stream = unique("later");
+    const element = mount({ stream, endpoint });
+    await until(element, () => /no such stream yet/.test(status(element)));
+    await createStream(stream, { items: [{ text: "first at last" }] });
+    await until(element, () => texts(element).length === 1);
+    expect(texts(element)).toEqual(["first at last"]);
+    expect(status(element)).toBe("");
+  });
+
   it("explains a bad stream name instead of connecting", async () => {
     const element = mount({ stream: "no spaces allowed", endpoint });
     await element.updateComplete;

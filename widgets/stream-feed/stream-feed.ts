@@ -86,6 +86,8 @@ export class StreamFeed extends EdgeElement {
   @state() private closed = false;
   @state() private paused = false;
   @state() private problem = "";
+  /** The stream does not exist yet; the reader keeps checking for it. */
+  @state() private missing = false;
   @state() private connectionState = "";
 
   private reader: StreamReader | undefined;
@@ -138,6 +140,7 @@ export class StreamFeed extends EdgeElement {
   private open(): void {
     this.stopReader();
     this.problem = "";
+    this.missing = false;
     this.paused = false;
     this.closed = false;
     this.items = [];
@@ -177,7 +180,13 @@ export class StreamFeed extends EdgeElement {
       token: this.token ?? undefined,
       offset: this.offset,
       live: this.live === "sse" || this.live === "long-poll" ? this.live : "auto",
-      onState: (state) => this.setConnection(state),
+      onState: (state) => {
+        if (state === "open") this.missing = false;
+        this.setConnection(state);
+      },
+      onMissing: () => {
+        this.missing = true;
+      },
       onItems: (values, offset) => this.add(values, offset),
       onClosed: (offset) => {
         this.closed = true;
@@ -186,7 +195,7 @@ export class StreamFeed extends EdgeElement {
         emit(this, "edge-stream-closed", { stream: this.stream, offset });
       },
       onFailure: (status, message) => {
-        this.problem = status === 401 || status === 403 ? `This feed is private: ${message}` : status === 404 ? "There is no such stream (yet)." : message;
+        this.problem = status === 401 || status === 403 ? `This feed is private: ${message}` : message;
       },
     });
     this.reader.start();
@@ -263,7 +272,9 @@ export class StreamFeed extends EdgeElement {
     const ordered = this.order === "oldest-first" ? this.items : [...this.items].reverse();
     const note = this.problem
       ? this.problem
-      : this.closed
+      : this.missing
+        ? "There is no such stream yet; it will show here once it starts."
+        : this.closed
         ? "This feed has ended."
         : this.paused
           ? "Paused while the page is hidden."

@@ -19,8 +19,13 @@ export interface ReaderOptions {
   onItems(values: unknown[], offset: string): void;
   onClosed(offset: string): void;
   onState(state: ConnectionState): void;
-  /** A refusal that retrying will not fix (401, 403, 404, 400, a non-JSON stream). */
+  /** A refusal that retrying will not fix (401, 403, 400, a non-JSON stream). */
   onFailure(status: number, message: string): void;
+  /**
+   * The stream does not exist (yet): a 404. The reader keeps checking with its backoff, since a
+   * writer (or a scheduled delivery) may create it later; `onState("open")` follows once it does.
+   */
+  onMissing(): void;
 }
 
 /** Thrown for HTTP answers that end the reader. */
@@ -85,7 +90,9 @@ export class StreamReader {
         if (ended) return this.finish();
       } catch (error) {
         if (!this.running) return;
-        if (error instanceof Refused) {
+        if (error instanceof Refused && error.status === 404) {
+          this.options.onMissing();
+        } else if (error instanceof Refused) {
           this.running = false;
           this.options.onState("closed");
           this.options.onFailure(error.status, error.message);

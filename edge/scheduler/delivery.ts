@@ -21,17 +21,6 @@ export interface Delivery {
   url: string | null;
 }
 
-/**
- * The stream Durable Object's append call, as much of it as the scheduler needs. Typed here so
- * the scheduler does not depend on the stream's class; `STREAMS` is bound by the stream feature.
- */
-export interface StreamAppender extends Rpc.DurableObjectBranded {
-  appendJson(value: unknown): Promise<{ offset: string }>;
-}
-interface StreamBindings {
-  STREAMS?: DurableObjectNamespace<StreamAppender>;
-}
-
 const MAX_REDIRECTS = 5;
 
 export async function deliver(env: Env, settings: SchedulerSettings, delivery: Delivery): Promise<Outcome> {
@@ -45,10 +34,8 @@ export async function deliver(env: Env, settings: SchedulerSettings, delivery: D
 }
 
 async function appendToStream(env: Env, stream: string, body: string): Promise<Outcome> {
-  const streams = (env as unknown as StreamBindings).STREAMS;
-  if (!streams) return failed("Stream targets need the STREAMS binding, which this deployment does not have.", false);
   try {
-    await streams.getByName(stream).appendJson(JSON.parse(body));
+    await env.STREAMS.getByName(stream).appendJson(JSON.parse(body));
     return { ok: true, status: null, error: null, retry: false };
   } catch (error) {
     return failed(`Appending to the stream "${stream}" failed: ${(error as Error).message}`, true);

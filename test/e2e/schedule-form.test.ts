@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBackend, type Backend } from "../../scripts/backend.ts";
 import type { Received } from "../webhook-receiver.ts";
 import { startReceiver, verifySignature, type Receiver } from "../webhook-receiver.ts";
-import { embedding, hostPage, launchBrowser } from "./support.ts";
+import { embedding, hostPage, launchBrowser, pageErrors } from "./support.ts";
 
 const SECRET = "e2e-signing-secret";
 let browser: Browser;
@@ -68,6 +68,50 @@ describe("<schedule-form> on a third-party page", () => {
       await form.getByRole("button", { name: /Cancel schedule/ }).click();
       await expect.poll(() => form.locator("[part=schedule]").count()).toBe(0);
       expect(errors).toEqual([]);
+    } finally {
+      await host.close();
+    }
+  });
+});
+
+describe("the reminders demo: <schedule-form> feeding <stream-feed> on one page", () => {
+  it("a reminder scheduled a few seconds ahead shows up in the feed when it is due", async () => {
+    const host = await hostPage(
+      embedding(
+        backend.url,
+        `<schedule-form target="reminders">
+           <label>Remind me to <input name="title" required></label>
+           <label>Details <input name="text"></label>
+         </schedule-form>
+         <stream-feed stream="reminders"></stream-feed>`,
+      ),
+    );
+    try {
+      const page = await browser.newPage();
+      const errors = pageErrors(page);
+      await page.goto(host.url);
+      const form = page.locator("schedule-form");
+      const feed = page.locator("stream-feed");
+      // Nothing has been delivered yet, so the stream does not exist: the feed says so and waits.
+      await expect.poll(() => feed.locator("[part=status]").textContent()).toMatch(/Waiting for this stream to be created/);
+
+      await form.getByLabel("Remind me to").fill("water the plants");
+      await form.getByLabel("Details").fill("the fern too");
+      const when = await page.evaluate(() => {
+        const d = new Date(Date.now() + 3_000);
+        const pad = (n: number) => String(n).padStart(2, "0");
+        return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+      });
+      await form.locator("[part=when]").fill(when);
+      await form.getByRole("button", { name: "Schedule" }).click();
+      await expect.poll(() => form.locator("[part=status]").textContent()).toMatch(/^Scheduled for /);
+
+      await feed.locator("[part=item]").first().waitFor({ timeout: 30_000 });
+      expect(await feed.locator("[part=title]").allTextContents()).toEqual(["water the plants"]);
+      expect(await feed.locator("[part=text]").allTextContents()).toEqual(["the fern too"]);
+      await expect.poll(() => form.locator("[part=schedule]").textContent(), { timeout: 15_000 }).toMatch(/Delivered/);
+      // The host page has no favicon, and the feed's first reads of the missing stream are 404s.
+      expect(errors.filter((e) => !e.startsWith("Failed to load resource"))).toEqual([]);
     } finally {
       await host.close();
     }

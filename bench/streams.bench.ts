@@ -6,10 +6,17 @@
  *   (ours crosses from R2 segments into the SQLite hot log on the way);
  * - POST → SSE latency: one append at a time, timed until an SSE reader has it.
  * Ours runs under wrangler dev (workerd, SQLite and local R2 on disk) with stream auth off, as
- * the peer has none; the peer keeps everything in memory. Ratios are ours / peer.
+ * the peer has none, and without wrangler's local trace collector (`X_LOCAL_OBSERVABILITY`), a
+ * dev-only feature that stores a trace of every request and object call in SQLite and costs
+ * about as much CPU as the append itself; a deployed Worker does not run it. The peer keeps
+ * everything in memory. Ratios are ours / peer.
+ *
+ * Throughput on a shared machine swings with whatever else runs, so the appends also report
+ * the server's CPU time per append (all of wrangler dev's processes for ours, the one Node
+ * process for the peer), which other load hardly moves.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort, offlineEnv, root, startBackend } from "../scripts/backend.ts";
@@ -23,6 +30,8 @@ const LATENCY_SAMPLES = 300;
 interface Server {
   name: string;
   url: string;
+  /** CPU milliseconds the server's processes have used so far; NaN where /proc is missing. */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -30,6 +39,7 @@ interface Result {
   /** The same 16-way client against a route that does no work: the runtime's ceiling. */
   emptyPerSecond: number;
   appendsPerSecond: number;
+  cpuMsPerAppend: number;
   readMBps: number;
   p50: number;
   p99: number;
@@ -52,12 +62,33 @@ async function startPeer(): Promise<Server> {
   return {
     name: "reference",
     url,
+    cpuMs: () => cpuMs((pid) => pid === child.pid),
     stop: () =>
       new Promise<void>((done) => {
         child.once("exit", () => done());
         child.kill("SIGTERM");
       }),
   };
+}
+
+/** User + system CPU ms of the processes `wanted` picks (Linux /proc; NaN elsewhere). */
+function cpuMs(wanted: (pid: number, group: number) => boolean): number {
+  if (!existsSync("/proc/self/stat")) return Number.NaN;
+  const tick = 10; // USER_HZ is 100 on Linux.
+  let total = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // Gone meanwhile.
+    }
+    // Fields after the parenthesised name: state ppid pgrp ... utime(12th) stime(13th).
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (wanted(Number(entry), Number(fields[2]))) total += (Number(fields[11]) + Number(fields[12])) * tick;
+  }
+  return total;
 }
 
 const body100 = (n: number) => {
@@ -85,9 +116,10 @@ async function emptyRate(url: string): Promise<number> {
   return done / ((performance.now() - started) / 1000);
 }
 
-async function appendRate(base: string): Promise<number> {
-  const url = `${base}/v1/stream/bench-appends`;
+async function appendRate(server: Server): Promise<{ perSecond: number; cpuMsPerAppend: number }> {
+  const url = `${server.url}/v1/stream/bench-appends`;
   await create(url, "application/json");
+  const cpuBefore = server.cpuMs();
   let done = 0;
   const deadline = performance.now() + APPEND_SECONDS * 1000;
   const started = performance.now();
@@ -101,7 +133,8 @@ async function appendRate(base: string): Promise<number> {
       }
     }),
   );
-  return done / ((performance.now() - started) / 1000);
+  const perSecond = done / ((performance.now() - started) / 1000);
+  return { perSecond, cpuMsPerAppend: (server.cpuMs() - cpuBefore) / done };
 }
 
 async function readRate(base: string): Promise<number> {
@@ -173,26 +206,36 @@ async function latency(base: string): Promise<number[]> {
 
 async function measure(server: Server, empty: string): Promise<Result> {
   const emptyPerSecond = await emptyRate(empty);
-  const appendsPerSecond = await appendRate(server.url);
+  const { perSecond: appendsPerSecond, cpuMsPerAppend } = await appendRate(server);
   const readMBps = await readRate(server.url);
   const samples = await latency(server.url);
-  return { emptyPerSecond, appendsPerSecond, readMBps, p50: quantile(samples, 0.5), p99: quantile(samples, 0.99) };
+  return { emptyPerSecond, appendsPerSecond, cpuMsPerAppend, readMBps, p50: quantile(samples, 0.5), p99: quantile(samples, 0.99) };
 }
 
 export default async function streams(): Promise<Figure[]> {
   const state = mkdtempSync(join(tmpdir(), "bench-streams-"));
-  const ours = await startBackend({ persistTo: state, vars: { STREAMS_AUTH: "off" } });
+  const tracing = process.env.X_LOCAL_OBSERVABILITY;
+  process.env.X_LOCAL_OBSERVABILITY = "false";
+  const ours = await startBackend({ persistTo: state, vars: { STREAMS_AUTH: "off" } }).finally(() => {
+    if (tracing === undefined) delete process.env.X_LOCAL_OBSERVABILITY;
+    else process.env.X_LOCAL_OBSERVABILITY = tracing;
+  });
+  const group = ours.process.pid!;
   const peer = await startPeer();
   try {
-    const mine = await measure({ name: "edge-widgets", url: ours.url, stop: ours.stop }, `${ours.url}/api/health`);
+    const mine = await measure({ name: "edge-widgets", url: ours.url, cpuMs: () => cpuMs((_, pgrp) => pgrp === group), stop: ours.stop }, `${ours.url}/api/health`);
     const theirs = await measure(peer, `${peer.url}/v1/stream/no-such-stream`);
-    const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+    const round2 = (n: number) => Math.round(n * 100) / 100;
+    const ratio = (a: number, b: number) => round2(a / b);
     return [
       { name: "empty requests/s (ours)", value: Math.round(mine.emptyPerSecond), unit: "req/s", note: "HEAD /api/health: the wrangler dev ceiling" },
       { name: "empty requests/s (reference)", value: Math.round(theirs.emptyPerSecond), unit: "req/s", note: "HEAD of a missing stream" },
       { name: "appends/s (ours)", value: Math.round(mine.appendsPerSecond), unit: "appends/s", note: `${WRITERS} writers, 100-byte JSON` },
       { name: "appends/s (reference)", value: Math.round(theirs.appendsPerSecond), unit: "appends/s", note: "@durable-streams/server, in memory" },
       { name: "appends/s ratio", value: ratio(mine.appendsPerSecond, theirs.appendsPerSecond), unit: "× peer", note: "higher is better" },
+      { name: "CPU per append (ours)", value: round2(mine.cpuMsPerAppend), unit: "ms", note: "wrangler dev: proxy + workerd + node" },
+      { name: "CPU per append (reference)", value: round2(theirs.cpuMsPerAppend), unit: "ms", note: "its Node process" },
+      { name: "CPU per append ratio", value: ratio(mine.cpuMsPerAppend, theirs.cpuMsPerAppend), unit: "× peer", note: "lower is better" },
       { name: "catch-up read (ours)", value: mine.readMBps, unit: "MB/s", note: `${READ_MIB} MiB from offset -1, R2 + SQLite` },
       { name: "catch-up read (reference)", value: theirs.readMBps, unit: "MB/s", note: "one response, in memory" },
       { name: "catch-up read ratio", value: ratio(mine.readMBps, theirs.readMBps), unit: "× peer", note: "higher is better" },

@@ -38,9 +38,22 @@ export async function readJson<T>(request: Request, schema: z.ZodType<T>, maxByt
 
 /** Reads a request body as text, refusing it with 413 as soon as it passes `maxBytes`. */
 export async function readText(request: Request, maxBytes: number): Promise<string> {
+  const bytes = await readBytes(request, maxBytes);
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw badRequest("The body is not valid UTF-8.", "invalid_utf8");
+  }
+}
+
+/**
+ * Reads a request body, refusing it with 413 as soon as it passes `maxBytes`: a chunked body
+ * has no length up front, so the limit is checked while reading, not after.
+ */
+export async function readBytes(request: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw tooLarge(maxBytes);
-  if (!request.body) return "";
+  if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -54,17 +67,17 @@ export async function readText(request: Request, maxBytes: number): Promise<stri
     }
     chunks.push(value);
   }
-  const bytes = new Uint8Array(size);
+  return concatBytes(chunks);
+}
+
+export function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
   let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
   }
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    throw badRequest("The body is not valid UTF-8.", "invalid_utf8");
-  }
+  return out;
 }
 
 const tooLarge = (maxBytes: number) =>

@@ -1,6 +1,6 @@
 import type { Env } from "../env.ts";
 import { HttpError, badRequest, errorResponse } from "../http/errors.ts";
-import { parseName } from "../http/validate.ts";
+import { concatBytes, parseName, readBytes } from "../http/validate.ts";
 import type { Handler, RouteContext } from "../router.ts";
 import { authorize } from "./auth.ts";
 import { Bridge, type BridgeEvent } from "./bridge.ts";
@@ -68,28 +68,7 @@ function reply(result: Reply | Refusal, extra: Record<string, string> = {}): Res
   return new Response(null, { status: result.status, headers: { ...result.headers, ...extra } });
 }
 
-async function readBody(request: Request): Promise<Uint8Array> {
-  const declared = Number(request.headers.get("Content-Length") ?? "0");
-  if (declared > MAX_BODY_BYTES) throw tooLarge();
-  if (!request.body) return new Uint8Array(0);
-  // A chunked body has no length up front: stop reading as soon as it passes the limit.
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  return concat(chunks);
-}
-
-const tooLarge = () => new HttpError(413, "payload_too_large", `A request body may hold at most ${MAX_BODY_BYTES} bytes.`);
+const readBody = (request: Request) => readBytes(request, MAX_BODY_BYTES);
 
 const NON_NEGATIVE = /^(0|[1-9]\d*)$/;
 
@@ -318,16 +297,6 @@ function noContent(offset: string, cursor: string | null, closed: boolean): Resp
   return new Response(null, { status: 204, headers });
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
-}
-
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -375,7 +344,7 @@ async function serveSse(route: StreamRequest, offset: string, authorized: boolea
       const last = i === messages.length - 1;
       parts.push(sseEvent("data", payload(message)), control(message.offset, last && upToDate, last && closedAtEnd));
     });
-    await writer.write(concat(parts));
+    await writer.write(concatBytes(parts));
     return messages.at(-1)!.offset;
   };
 

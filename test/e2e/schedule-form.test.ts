@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Browser } from "playwright-core";
+import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBackend, type Backend } from "../../scripts/backend.ts";
 import type { Received } from "../webhook-receiver.ts";
@@ -38,6 +38,18 @@ afterAll(async () => {
   rmSync(state, { recursive: true, force: true });
 });
 
+/** Sets the form's time `seconds` ahead (in the page's own time zone, as the input expects) and submits it. */
+async function scheduleSecondsAhead(page: Page, form: Locator, seconds: number): Promise<void> {
+  const when = await page.evaluate((ahead) => {
+    const d = new Date(Date.now() + ahead * 1000);
+    const pad = (n: number) => String(n).padStart(2, "0");
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  }, seconds);
+  await form.locator("[part=when]").fill(when);
+  await form.getByRole("button", { name: "Schedule" }).click();
+  await expect.poll(() => form.locator("[part=status]").textContent()).toMatch(/^Scheduled for /);
+}
+
 describe("<schedule-form> on a third-party page", () => {
   it("schedules a delivery a few seconds ahead; it arrives signed and the list shows it delivered", async () => {
     const host = await hostPage(
@@ -50,15 +62,7 @@ describe("<schedule-form> on a third-party page", () => {
       await page.goto(host.url);
       const form = page.locator("schedule-form");
       await form.getByLabel("Note").fill("call the plumber");
-      // Three seconds ahead, written in the page's own time zone as the input expects.
-      const when = await page.evaluate(() => {
-        const d = new Date(Date.now() + 3_000);
-        const pad = (n: number) => String(n).padStart(2, "0");
-        return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-      });
-      await form.locator("[part=when]").fill(when);
-      await form.getByRole("button", { name: "Schedule" }).click();
-      await expect.poll(() => form.locator("[part=status]").textContent()).toMatch(/^Scheduled for /);
+      await scheduleSecondsAhead(page, form, 3);
 
       const [delivery] = await receiver.waitFor(1, (r) => r.path === "/inbox");
       expect(JSON.parse(delivery!.body)).toEqual({ note: "call the plumber" });
@@ -97,14 +101,7 @@ describe("the reminders demo: <schedule-form> feeding <stream-feed> on one page"
 
       await form.getByLabel("Remind me to").fill("water the plants");
       await form.getByLabel("Details").fill("the fern too");
-      const when = await page.evaluate(() => {
-        const d = new Date(Date.now() + 3_000);
-        const pad = (n: number) => String(n).padStart(2, "0");
-        return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-      });
-      await form.locator("[part=when]").fill(when);
-      await form.getByRole("button", { name: "Schedule" }).click();
-      await expect.poll(() => form.locator("[part=status]").textContent()).toMatch(/^Scheduled for /);
+      await scheduleSecondsAhead(page, form, 3);
 
       await feed.locator("[part=item]").first().waitFor({ timeout: 30_000 });
       expect(await feed.locator("[part=title]").allTextContents()).toEqual(["water the plants"]);

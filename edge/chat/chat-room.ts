@@ -1,7 +1,7 @@
 import { jwtVerify } from "jose";
 import type { Env } from "../env.ts";
 import { describeIssue } from "../http/validate.ts";
-import { checkRate } from "../rate-limiter/rate-limiter.ts";
+import { BatchedRateCheck, checkRate } from "../rate-limiter/rate-limiter.ts";
 import { CloseCode } from "../socket/close-codes.ts";
 import { FrameError, SocketRefusal, SocketRoom } from "../socket/socket-room.ts";
 import { clientIp } from "../socket/upgrade.ts";
@@ -74,6 +74,8 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
   private readonly retention: number;
   private readonly joinHistory: number;
   private readonly lastTyping = new WeakMap<WebSocket, number>();
+  /** Messages from one IP that arrive while its limiter is being asked go in its next call. */
+  private readonly sends = new BatchedRateCheck(this.env, "chat-message");
   private outgoing: { message: ChatMessage; sender: WebSocket }[] = [];
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -242,7 +244,8 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
     // A resend of a message the room already has is answered from storage and costs nothing.
     const known = this.byClientId(clientId);
     if (known) return this.acknowledge(ws, known);
-    const decision = await checkRate(this.env, member.ip, "chat-message");
+    // Checks are answered in arrival order, so messages are stored in the order they came.
+    const decision = await this.sends.check(member.ip);
     if (!decision.ok) {
       throw new FrameError("rate_limited", "You are sending too fast; wait a moment.", { retryAfterMs: decision.retryAfterMs, ref: clientId });
     }

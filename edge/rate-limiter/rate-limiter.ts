@@ -21,20 +21,26 @@ interface Bucket {
 
 /**
  * One object per client IP, shared by every feature. Token buckets are refilled by arithmetic
- * on the time of the last call, so the object needs no alarm or timer and can sleep between
- * calls. Buckets live in memory and in the object's storage, so an eviction forgives nothing.
+ * on the time of the last call, so the object needs no alarm and can sleep between calls.
+ * Buckets live in memory and in the object's storage. A bucket below half its burst is written
+ * at once, so an eviction forgives nothing that matters; a fuller one is written at most once a
+ * second (`WRITE_EVERY_MS`), so a busy client costs one storage write a second instead of one
+ * per action; an eviction or crash within that second forgives at most half a burst, once.
  */
 export class RateLimiter extends DurableObject<Env> {
   private buckets = new Map<string, Bucket>();
+  /** Buckets changed since they were last written, waiting for `flushTimer`. */
+  private unwritten = new Map<string, Bucket>();
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** Takes `cost` tokens at once, or none. */
   consume(action: string, policy: RatePolicy, cost = 1): RateDecision {
     const { tokens, now } = this.refill(action, policy);
     if (tokens >= cost) {
-      this.save(action, { tokens: tokens - cost, at: now });
+      this.save(action, policy, { tokens: tokens - cost, at: now });
       return { ok: true, retryAfterMs: 0, remaining: Math.floor(tokens - cost) };
     }
-    this.save(action, { tokens, at: now });
+    this.save(action, policy, { tokens, at: now });
     return { ok: false, retryAfterMs: waitFor(cost - tokens, policy), remaining: 0 };
   }
 
@@ -42,7 +48,7 @@ export class RateLimiter extends DurableObject<Env> {
   take(action: string, policy: RatePolicy, wanted: number): RateGrant {
     const { tokens, now } = this.refill(action, policy);
     const granted = Math.min(wanted, Math.floor(tokens));
-    this.save(action, { tokens: tokens - granted, at: now });
+    this.save(action, policy, { tokens: tokens - granted, at: now });
     return { granted, retryAfterMs: granted < wanted ? waitFor(1 - (tokens - granted), policy) : 0 };
   }
 
@@ -54,13 +60,29 @@ export class RateLimiter extends DurableObject<Env> {
     return { tokens: Math.min(policy.burst, stored.tokens + elapsed * policy.perSecond), now };
   }
 
-  private save(action: string, bucket: Bucket): void {
+  private save(action: string, policy: RatePolicy, bucket: Bucket): void {
     this.buckets.set(action, bucket);
+    if (bucket.tokens >= policy.burst / 2) {
+      this.unwritten.set(action, bucket);
+      this.flushTimer ??= setTimeout(() => this.flush(), WRITE_EVERY_MS);
+      return;
+    }
+    this.unwritten.delete(action);
     // The answer need not wait for the write: a lost write only forgives a few tokens, and
     // holding every reply for a commit would cap the limiter (and every caller) at the disk's pace.
     void this.ctx.storage.put(action, bucket, { allowUnconfirmed: true });
   }
+
+  private flush(): void {
+    this.flushTimer = undefined;
+    if (this.unwritten.size === 0) return;
+    void this.ctx.storage.put(Object.fromEntries(this.unwritten), { allowUnconfirmed: true });
+    this.unwritten.clear();
+  }
 }
+
+/** How long a bucket at least half full may wait to be written. */
+const WRITE_EVERY_MS = 1000;
 
 const waitFor = (missing: number, policy: RatePolicy) => Math.max(1, Math.ceil((missing / policy.perSecond) * 1000));
 

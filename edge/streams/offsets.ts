@@ -4,6 +4,8 @@
  * message moves the position by its length plus a fixed 5-byte frame, the same arithmetic as
  * the reference server, so a segment can rebuild every offset from its first one.
  */
+import { HttpError } from "../http/errors.ts";
+
 export const ZERO_OFFSET = "0000000000000000_0000000000000000";
 export const FRAME_OVERHEAD = 5;
 
@@ -50,12 +52,12 @@ export function jsonFragment(body: Uint8Array, onCreate: boolean): Uint8Array {
   try {
     parsed = JSON.parse(decoder.decode(body));
   } catch {
-    throw new ProtocolError(400, "invalid_json", "The body is not valid JSON.");
+    throw new HttpError(400, "invalid_json", "The body is not valid JSON.");
   }
   if (Array.isArray(parsed)) {
     if (parsed.length === 0) {
       if (onCreate) return new Uint8Array(0);
-      throw new ProtocolError(400, "empty_array", "Empty arrays are not allowed.");
+      throw new HttpError(400, "empty_array", "Empty arrays are not allowed.");
     }
     return encoder.encode(parsed.map((item) => JSON.stringify(item)).join(",") + ",");
   }
@@ -72,23 +74,12 @@ export function jsonArray(fragments: Uint8Array[]): string {
   return `[${parts.filter((p) => p.length > 0).join(",")}]`;
 }
 
-/** A refusal inside the stream log, carried across RPC as plain data (see `Refusal`). */
-export class ProtocolError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
+/** An HttpError raised inside the stream log, carried across RPC as plain data (class identity does not survive RPC). */
 export interface Refusal {
   refused: { status: number; code: string; message: string; headers: Record<string, string> };
 }
 
-export const refusal = (error: ProtocolError): Refusal => ({
+export const refusal = (error: HttpError): Refusal => ({
   refused: { status: error.status, code: error.code, message: error.message, headers: error.headers },
 });
 

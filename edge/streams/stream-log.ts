@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
+import { HttpError } from "../http/errors.ts";
 import {
-  ProtocolError,
   ZERO_OFFSET,
   advance,
   isJsonType,
@@ -122,7 +122,7 @@ const PRODUCER_TTL_MS = 7 * 24 * 3600 * 1000;
 const SEGMENT_CACHE = 4;
 
 const json = (status: number, code: string, message: string, headers: Record<string, string> = {}): Refusal =>
-  refusal(new ProtocolError(status, code, message, headers));
+  refusal(new HttpError(status, code, message, headers));
 const NOT_FOUND = () => json(404, "not_found", "No such stream.");
 const GONE = () => json(410, "stream_gone", "The stream was deleted; forks of it still read its data.");
 
@@ -170,7 +170,7 @@ export class StreamLog extends DurableObject<Env> {
     try {
       return await run;
     } catch (error) {
-      if (error instanceof ProtocolError) return refusal(error);
+      if (error instanceof HttpError) return refusal(error);
       throw error;
     }
   }
@@ -179,7 +179,7 @@ export class StreamLog extends DurableObject<Env> {
     try {
       return await this.appendNow(input);
     } catch (error) {
-      if (error instanceof ProtocolError) return refusal(error);
+      if (error instanceof HttpError) return refusal(error);
       throw error;
     }
   }
@@ -202,13 +202,7 @@ export class StreamLog extends DurableObject<Env> {
     const meta = await this.current();
     if (!meta) return NOT_FOUND();
     if (meta.softDeleted) return GONE();
-    if (meta.refCount > 0) {
-      meta.softDeleted = true;
-      this.save(meta);
-      this.closeBridges();
-    } else {
-      await this.wipe();
-    }
+    await this.discard(meta);
     return { status: 204, headers: {} };
   }
 
@@ -315,7 +309,7 @@ export class StreamLog extends DurableObject<Env> {
     if (!meta || meta.softDeleted) return;
     const at = expiryTime(meta);
     if (at === undefined) return;
-    if (Date.now() >= at) await this.expire(meta);
+    if (Date.now() >= at) await this.discard(meta);
     else await this.ctx.storage.setAlarm(at);
   }
 
@@ -331,7 +325,7 @@ export class StreamLog extends DurableObject<Env> {
   /** The live stream, after enforcing expiry (an alarm may not have fired yet). */
   private async current(): Promise<Meta | undefined> {
     const meta = this.meta;
-    if (meta && !meta.softDeleted && this.expired(meta)) await this.expire(meta);
+    if (meta && !meta.softDeleted && this.expired(meta)) await this.discard(meta);
     return this.meta;
   }
 
@@ -340,7 +334,8 @@ export class StreamLog extends DurableObject<Env> {
     return at !== undefined && Date.now() >= at;
   }
 
-  private async expire(meta: Meta): Promise<void> {
+  /** Ends a stream: wiped at once, or kept hidden for reading while forks still depend on it. */
+  private async discard(meta: Meta): Promise<void> {
     if (meta.refCount > 0) {
       meta.softDeleted = true;
       this.save(meta);
@@ -424,8 +419,8 @@ export class StreamLog extends DurableObject<Env> {
 
   private async appendNow(input: AppendInput): Promise<Reply> {
     const meta = await this.current();
-    if (!meta) throw new ProtocolError(404, "not_found", "No such stream.");
-    if (meta.softDeleted) throw new ProtocolError(410, "stream_gone", "The stream was deleted.");
+    if (!meta) throw new HttpError(404, "not_found", "No such stream.");
+    if (meta.softDeleted) throw new HttpError(410, "stream_gone", "The stream was deleted.");
     const { producer } = input;
     const closeOnly = input.close && input.body.byteLength === 0;
 
@@ -436,10 +431,10 @@ export class StreamLog extends DurableObject<Env> {
       }
       // Closing again is idempotent; only writes to a closed stream are refused.
       if (closeOnly && !producer) return { status: 204, headers: { "Stream-Next-Offset": meta.tail, "Stream-Closed": "true" } };
-      throw new ProtocolError(409, "stream_closed", "The stream is closed.", { "Stream-Closed": "true", "Stream-Next-Offset": meta.tail });
+      throw new HttpError(409, "stream_closed", "The stream is closed.", { "Stream-Closed": "true", "Stream-Next-Offset": meta.tail });
     }
     if (!closeOnly && input.contentType !== undefined && mediaType(input.contentType) !== mediaType(meta.contentType)) {
-      throw new ProtocolError(409, "content_type_mismatch", `This stream holds ${meta.contentType}.`);
+      throw new HttpError(409, "content_type_mismatch", `This stream holds ${meta.contentType}.`);
     }
 
     let accepted: Producer | undefined;
@@ -449,13 +444,13 @@ export class StreamLog extends DurableObject<Env> {
         return { status: 204, headers: producerHeaders(producer.epoch, verdict.lastSeq) };
       }
       if (verdict.kind === "stale") {
-        throw new ProtocolError(403, "stale_producer_epoch", "A newer epoch of this producer exists.", { "Producer-Epoch": String(verdict.currentEpoch) });
+        throw new HttpError(403, "stale_producer_epoch", "A newer epoch of this producer exists.", { "Producer-Epoch": String(verdict.currentEpoch) });
       }
       if (verdict.kind === "bad_epoch_seq") {
-        throw new ProtocolError(400, "invalid_producer_seq", "A new producer epoch must start at sequence 0.");
+        throw new HttpError(400, "invalid_producer_seq", "A new producer epoch must start at sequence 0.");
       }
       if (verdict.kind === "gap") {
-        throw new ProtocolError(409, "producer_sequence_gap", `Expected Producer-Seq ${verdict.expected}.`, {
+        throw new HttpError(409, "producer_sequence_gap", `Expected Producer-Seq ${verdict.expected}.`, {
           "Producer-Expected-Seq": String(verdict.expected),
           "Producer-Received-Seq": String(producer.seq),
         });
@@ -463,7 +458,7 @@ export class StreamLog extends DurableObject<Env> {
       accepted = producer;
     }
     if (!closeOnly && input.seq !== undefined && meta.lastSeq !== undefined && input.seq <= meta.lastSeq) {
-      throw new ProtocolError(409, "sequence_conflict", `Stream-Seq must grow past ${meta.lastSeq}.`);
+      throw new HttpError(409, "sequence_conflict", `Stream-Seq must grow past ${meta.lastSeq}.`);
     }
 
     const after = meta.tail;

@@ -6,18 +6,11 @@ import { NAME_PATTERN, socketUrl } from "../internal/endpoint.ts";
 import { emit } from "../internal/events.ts";
 import { theme } from "../internal/theme.ts";
 import type { ReconnectingSocket, ServerFrame } from "../internal/reconnecting-socket.ts";
+// A type-only import: the room's message shape without bringing zod into the bundle.
+import type { ChatMessage } from "../../edge/chat/messages.ts";
 import { styles } from "./edge-chat.styles.ts";
 
-/** A message as the room stored it. */
-export interface ChatMessage {
-  id: number;
-  clientId: string;
-  name: string;
-  text: string;
-  /** Server time, milliseconds since the epoch. */
-  at: number;
-  verified: boolean;
-}
+export type { ChatMessage };
 
 export interface ChatPerson {
   name: string;

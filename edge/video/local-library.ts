@@ -6,7 +6,7 @@ import { clientIp } from "../socket/upgrade.ts";
 import { accessAllowed } from "./access-rules.ts";
 import { mp4Duration } from "./mp4.ts";
 import { isPublic, type ListQuery, type Upload, type UploadRequest, type Video, type VideoPage, type VideoProvider } from "./provider.ts";
-import { AccessRules, signingKey, type SigningKey } from "./sign-playback-token.ts";
+import { AccessRules, generateSigningJwk, signingKey, type SigningKey } from "./sign-playback-token.ts";
 import { playbackToken } from "./token-cache.ts";
 
 /**
@@ -194,13 +194,8 @@ export class LocalLibrary implements VideoProvider {
   private async localKey(): Promise<SigningKey> {
     const stored = await this.env.VIDEOS.get("keys/signing.jwk");
     if (stored) return signingKey(await stored.text());
-    const pair = (await crypto.subtle.generateKey(
-      { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
-      true,
-      ["sign", "verify"],
-    )) as CryptoKeyPair;
-    const jwk = (await crypto.subtle.exportKey("jwk", pair.privateKey)) as JsonWebKey;
-    await this.env.VIDEOS.put("keys/signing.jwk", btoa(JSON.stringify({ ...jwk, kid: randomHex() })));
+    const { base64 } = await generateSigningJwk(randomHex());
+    await this.env.VIDEOS.put("keys/signing.jwk", base64);
     // Read back what is stored: if two isolates raced, both now sign with the same key.
     return signingKey(await (await this.env.VIDEOS.get("keys/signing.jwk"))!.text());
   }

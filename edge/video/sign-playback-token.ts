@@ -59,6 +59,20 @@ const Jwk = z.looseObject({
   d: z.string().min(1),
 });
 
+/**
+ * A new RS256 signing key as Stream's key API hands one out: the private JWK with a `kid`,
+ * base64-encoded (the form STREAM_SIGNING_JWK takes).
+ */
+export async function generateSigningJwk(kid: string): Promise<{ base64: string; privateJwk: JsonWebKey }> {
+  const pair = (await crypto.subtle.generateKey(
+    { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+    true,
+    ["sign", "verify"],
+  )) as CryptoKeyPair;
+  const privateJwk = (await crypto.subtle.exportKey("jwk", pair.privateKey)) as JsonWebKey;
+  return { base64: btoa(JSON.stringify({ ...privateJwk, kid })), privateJwk };
+}
+
 /** Keys imported so far in this isolate, by the configured base64 text. */
 const imported = new Map<string, Promise<SigningKey>>();
 

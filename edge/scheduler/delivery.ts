@@ -1,6 +1,6 @@
 import type { Env } from "../env.ts";
 import type { SchedulerSettings } from "./settings.ts";
-import { checkUrl } from "./ssrf-guard.ts";
+import { checkUrl } from "../http/ssrf-guard.ts";
 
 /** What one delivery attempt came to. `retry` says whether another attempt may help. */
 export interface Outcome {

@@ -7,7 +7,7 @@ import type { Handler } from "../router.ts";
 import { clientIp } from "../socket/upgrade.ts";
 import type { Caller, CreateResult, NewSchedule, ScheduleView } from "./scheduler.ts";
 import { schedulerSettings } from "./settings.ts";
-import { checkUrl } from "./ssrf-guard.ts";
+import { checkUrl } from "../http/ssrf-guard.ts";
 import { checkCron, isTimeZone, type Timing } from "./timing.ts";
 
 /**

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Env } from "../env.ts";
-import { allowedPorts } from "./ssrf-guard.ts";
+import { allowedPorts } from "../http/ssrf-guard.ts";
 
 /** Where a named target delivers: an owner-trusted URL (with extra headers), or a stream. */
 export type Target = { kind: "url"; url: string; headers: Record<string, string> } | { kind: "stream"; stream: string };

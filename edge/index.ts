@@ -36,7 +36,7 @@ const routes = new Router()
   .on("/widgets.js", { GET: serveWidgetFile })
   .on("/widgets/*", { GET: serveWidgetFile })
   .on("/chunks/*", { GET: serveWidgetFile })
-  .on("/v1/stream/:name", STREAM_METHODS);
+  .on("/v1/stream/*", STREAM_METHODS);
 
 /** Widget files carry their own `*` CORS header; everything else follows ALLOWED_ORIGINS. */
 const isWidgetFile = (path: string) => path === "/widgets.js" || path.startsWith("/widgets/") || path.startsWith("/chunks/");

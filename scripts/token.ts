@@ -4,11 +4,12 @@
  * only a local backend accepts). Without a stream the token is good for every stream.
  */
 import { parseArgs } from "node:util";
+import { isStreamPath } from "../edge/streams/paths.ts";
 import { DEV_STREAMS_SECRET, mintStreamToken } from "../edge/streams/tokens.ts";
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { expires: { type: "string", default: "1h" } } });
 const [scope, stream] = positionals;
-if ((scope !== "read" && scope !== "write") || positionals.length > 2 || (stream !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(stream))) {
+if ((scope !== "read" && scope !== "write") || positionals.length > 2 || (stream !== undefined && !isStreamPath(stream))) {
   console.error("usage: npm run token -- <read|write> [stream] [--expires 1h]");
   process.exit(2);
 }

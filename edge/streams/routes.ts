@@ -1,15 +1,16 @@
 import type { Env } from "../env.ts";
 import { HttpError, badRequest, errorResponse } from "../http/errors.ts";
-import { concatBytes, parseName, readBytes } from "../http/validate.ts";
+import { concatBytes, readBytes } from "../http/validate.ts";
 import type { Handler, RouteContext } from "../router.ts";
 import { authorize } from "./auth.ts";
 import { Bridge, type BridgeEvent } from "./bridge.ts";
 import { CONCRETE_OFFSET, OFFSET_PARAM, ZERO_OFFSET, isJsonType, jsonArray, mediaType, responseCursor, toBase64, type Refusal } from "./offsets.ts";
 import type { StoredMessage } from "./segments.ts";
+import { STREAM_PREFIX, parseStreamPath } from "./paths.ts";
 import type { ReadResult, Reply, StreamInfo } from "./stream-log.ts";
 
 /**
- * The Durable Streams protocol at `/v1/stream/{stream}`: this file checks and translates HTTP,
+ * The Durable Streams protocol at `/v1/stream/{stream}` (a stream path, see paths.ts): this file checks and translates HTTP,
  * the stream's object (`StreamLog`) decides. Live reads (long-poll, SSE) wait here, on the
  * bridge, so the object can hibernate while nothing is written.
  */
@@ -17,7 +18,6 @@ import type { ReadResult, Reply, StreamInfo } from "./stream-log.ts";
 const MAX_BODY_BYTES = 1536 * 1024;
 const READ_CHUNK_BYTES = 4 * 1024 * 1024;
 const DEFAULT_LONG_POLL_MS = 20_000;
-const PATH_PREFIX = "/v1/stream/";
 
 const SECURITY_HEADERS = { "X-Content-Type-Options": "nosniff", "Cross-Origin-Resource-Policy": "cross-origin" };
 
@@ -40,7 +40,7 @@ const handlers: Record<string, (request: StreamRequest) => Promise<Response>> = 
 export const streamRoute: Handler = async (route) => {
   let response: Response;
   try {
-    const name = parseName(route.params.name, "stream");
+    const name = parseStreamPath(route.url.pathname.slice(STREAM_PREFIX.length));
     const handler = handlers[route.request.method]!;
     response = await handler({ ...route, name, stub: route.env.STREAMS.getByName(name) });
   } catch (error) {
@@ -110,7 +110,7 @@ async function createStream({ request, env, url, name, stub }: StreamRequest): P
   return reply(result, result.created ? { Location: `${url.origin}${url.pathname}` } : {});
 }
 
-/** `Stream-Forked-From` names the source by path (`/v1/stream/name`) or by plain name. */
+/** `Stream-Forked-From` names the source by URL path (`/v1/stream/a/b`) or by stream path (`a/b`). */
 function sourceName(value: string): string {
   let path = value.trim();
   try {
@@ -118,8 +118,8 @@ function sourceName(value: string): string {
   } catch {
     // Not a URL; treat it as a path or name.
   }
-  if (path.startsWith(PATH_PREFIX)) path = path.slice(PATH_PREFIX.length);
-  return parseName(path, "source stream");
+  if (path.startsWith(STREAM_PREFIX)) path = path.slice(STREAM_PREFIX.length);
+  return parseStreamPath(path, "source stream");
 }
 
 const INTEGER = /^\d+$/;

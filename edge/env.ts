@@ -3,6 +3,8 @@ import type { Counter } from "./counter/counter.ts";
 import type { RateLimiter } from "./rate-limiter/rate-limiter.ts";
 import type { StreamLog } from "./streams/stream-log.ts";
 import type { Scheduler } from "./scheduler/scheduler.ts";
+import type { SubscriptionRegistry } from "./subscriptions/registry.ts";
+import type { Subscription } from "./subscriptions/subscription.ts";
 
 /** Bindings and settings from wrangler.toml (vars) and `wrangler secret put` (secrets). */
 export interface Env {
@@ -19,6 +21,10 @@ export interface Env {
   RATE_LIMITS?: string;
   /** One `StreamLog` per Durable Streams stream: the single writer of its log. */
   STREAMS: DurableObjectNamespace<StreamLog>;
+  /** One `Subscription` per Durable Streams subscription id (`/v1/stream/__ds/subscriptions/{id}`). */
+  SUBSCRIPTIONS: DurableObjectNamespace<Subscription>;
+  /** One object: the stream paths and subscription patterns, and the webhook signing key. */
+  SUBSCRIPTION_REGISTRY: DurableObjectNamespace<SubscriptionRegistry>;
   /** Cold, immutable segments of stream logs. */
   STREAM_SEGMENTS: R2Bucket;
   /** HS256 secret of stream tokens; unset, only local requests use the public dev secret. */

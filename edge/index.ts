@@ -7,6 +7,7 @@ import { Router } from "./router.ts";
 import { createSchedule, deleteSchedule, getSchedule, listRuns, listSchedules } from "./scheduler/routes.ts";
 import { serveWidgetFile } from "./widget-files.ts";
 import { STREAM_METHODS } from "./streams/routes.ts";
+import * as subscriptions from "./subscriptions/routes.ts";
 import { createUpload, getVideo, listVideos, missingToken, playMedia, receiveUpload } from "./video/routes.ts";
 
 export { ChatRoom } from "./chat/chat-room.ts";
@@ -14,6 +15,10 @@ export { Counter } from "./counter/counter.ts";
 export { RateLimiter } from "./rate-limiter/rate-limiter.ts";
 export { StreamLog } from "./streams/stream-log.ts";
 export { Scheduler } from "./scheduler/scheduler.ts";
+export { Subscription } from "./subscriptions/subscription.ts";
+export { SubscriptionRegistry } from "./subscriptions/registry.ts";
+
+const ANY_METHOD = { GET: subscriptions.unknownControlRoute, PUT: subscriptions.unknownControlRoute, POST: subscriptions.unknownControlRoute, DELETE: subscriptions.unknownControlRoute };
 
 const routes = new Router()
   .on("/api/health", { GET: () => Response.json({ ok: true }) })
@@ -36,6 +41,16 @@ const routes = new Router()
   .on("/widgets.js", { GET: serveWidgetFile })
   .on("/widgets/*", { GET: serveWidgetFile })
   .on("/chunks/*", { GET: serveWidgetFile })
+  .on("/v1/stream/__ds/jwks.json", { GET: subscriptions.jwks })
+  .on("/v1/stream/__ds/subscriptions/:id", { PUT: subscriptions.putSubscription, GET: subscriptions.getSubscription, DELETE: subscriptions.deleteSubscription })
+  .on("/v1/stream/__ds/subscriptions/:id/streams", { POST: subscriptions.addStreams })
+  .on("/v1/stream/__ds/subscriptions/:id/streams/*", { DELETE: subscriptions.removeStream })
+  .on("/v1/stream/__ds/subscriptions/:id/callback", { POST: subscriptions.callback })
+  .on("/v1/stream/__ds/subscriptions/:id/claim", { POST: subscriptions.claim })
+  .on("/v1/stream/__ds/subscriptions/:id/ack", { POST: subscriptions.ack })
+  .on("/v1/stream/__ds/subscriptions/:id/release", { POST: subscriptions.release })
+  .on("/v1/stream/__ds", ANY_METHOD)
+  .on("/v1/stream/__ds/*", ANY_METHOD)
   .on("/v1/stream/*", STREAM_METHODS);
 
 /** Widget files carry their own `*` CORS header; everything else follows ALLOWED_ORIGINS. */

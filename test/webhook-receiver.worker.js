@@ -3,7 +3,9 @@
  * every outbound fetch of the Worker under test (miniflare `outboundService`), as the internet
  * would. It records each request and answers as the URL asks:
  *   POST <any url>?respond=500,429,200   answers 500, then 429, then 200 (the last repeats);
- *   POST <any url>?redirect=<url>         answers 307 to <url>.
+ *   POST <any url>?redirect=<url>         answers 307 to <url>;
+ *   POST <any url>?done=true              answers 200 with {"done":true} (a stream webhook's
+ *                                         "handled it all" reply).
  * The tests read what arrived through the RECEIVER service binding:
  *   GET https://receiver/deliveries?schedule=<id>&count=<n>   waits until n have arrived.
  */
@@ -21,6 +23,7 @@ export default {
     if (redirect) return new Response(null, { status: 307, headers: { Location: redirect } });
     const plan = (url.searchParams.get("respond") ?? "200").split(",").map(Number);
     const status = plan[Math.min(seen, plan.length - 1)];
+    if (status < 300 && url.searchParams.get("done") === "true") return Response.json({ done: true });
     return new Response(status < 300 ? "ok" : "not now", { status });
   },
 };

@@ -12,6 +12,7 @@ import {
   type Refusal,
 } from "./offsets.ts";
 import { decodeSegment, encodeSegment, generationPrefix, segmentKey, type StoredMessage } from "./segments.ts";
+import { REGISTRY } from "../subscriptions/registry.ts";
 
 /** What a stream is, as its object keeps it (one `meta` entry in the object's KV). */
 interface Meta {
@@ -118,6 +119,8 @@ export type BridgeFrame =
 export const STREAM_GONE = 4404;
 
 const DEFAULT_HOT_BYTES = 8 * 1024 * 1024;
+/** After a subscription could not be told of an append, try again this much later. */
+const NOTIFY_RETRY_MS = 1000;
 const PRODUCER_TTL_MS = 7 * 24 * 3600 * 1000;
 const SEGMENT_CACHE = 4;
 
@@ -140,6 +143,11 @@ export class StreamLog extends DurableObject<Env> {
   /** Counts finished rotations, so a read that awaited R2 knows the hot log moved under it. */
   private rotations = 0;
   private creating: Promise<unknown> = Promise.resolve();
+  /** Subscriptions that follow this stream (by pattern or by name); told the tail on each append. */
+  private readonly watchers = new Set<string>();
+  private appendsSeen = 0;
+  private notifiedThrough = 0;
+  private notifying: Promise<void> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -150,7 +158,14 @@ export class StreamLog extends DurableObject<Env> {
       `CREATE TABLE IF NOT EXISTS segments (start_offset TEXT PRIMARY KEY, end_offset TEXT NOT NULL, key TEXT NOT NULL, messages INTEGER NOT NULL, bytes INTEGER NOT NULL)`,
     );
     this.sql.exec(`CREATE TABLE IF NOT EXISTS producers (id TEXT PRIMARY KEY, epoch INTEGER NOT NULL, last_seq INTEGER NOT NULL, updated INTEGER NOT NULL)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS watchers (subscription TEXT PRIMARY KEY)`);
+    for (const row of this.sql.exec<{ subscription: string }>("SELECT subscription FROM watchers")) this.watchers.add(row.subscription);
     this.meta = ctx.storage.kv.get<Meta>("meta");
+  }
+
+  /** The stream's path (its object's name). */
+  private get path(): string | undefined {
+    return this.ctx.id.name;
   }
 
   // ── RPC used by the Worker's protocol handler ─────────────────────────────────────────
@@ -177,7 +192,11 @@ export class StreamLog extends DurableObject<Env> {
 
   async append(input: AppendInput): Promise<Reply | Refusal> {
     try {
-      return await this.appendNow(input);
+      const reply = await this.appendNow(input);
+      // A watched stream answers once its subscriptions know the new tail, so a consumer
+      // that hears of the append can claim and acknowledge it at once.
+      if (reply.wrote) await this.notifyWatchers();
+      return { status: reply.status, headers: reply.headers };
     } catch (error) {
       if (error instanceof HttpError) return refusal(error);
       throw error;
@@ -211,10 +230,12 @@ export class StreamLog extends DurableObject<Env> {
    * `application/json` stream when it does not exist (or has expired). This is how other
    * parts of the Worker (the scheduler's `{"stream": ...}` targets) write to a stream without
    * going through HTTP or auth. An array is appended as one message holding that array.
-   * Throws if the stream is closed, was deleted while forks remain, or has another type.
+   * Throws if the stream is closed, was deleted while forks remain, or has another type,
+   * and with `create: false` if it does not exist.
    */
-  async appendJson(value: unknown): Promise<{ offset: string }> {
+  async appendJson(value: unknown, options: { create?: boolean } = {}): Promise<{ offset: string }> {
     let meta = await this.current();
+    if (!meta && options.create === false) throw new Error("No such stream.");
     if (!meta) {
       const made = await this.create({ contentType: "application/json", closed: false, public: true, body: new Uint8Array(0) });
       if ("refused" in made) throw new Error(made.refused.message);
@@ -280,6 +301,20 @@ export class StreamLog extends DurableObject<Env> {
     return this.collect(after, cap, maxBytes);
   }
 
+  // ── RPC from subscriptions ────────────────────────────────────────────────────────────
+
+  /** A subscription follows this stream from now on; answers the tail, or null if there is no stream. */
+  async watch(subscription: string): Promise<{ tail: string | null }> {
+    this.addWatcher(subscription);
+    const meta = await this.current();
+    return { tail: meta && !meta.softDeleted ? meta.tail : null };
+  }
+
+  unwatch(subscription: string): void {
+    this.watchers.delete(subscription);
+    this.sql.exec("DELETE FROM watchers WHERE subscription = ?", subscription);
+  }
+
   // ── the bridge: live readers in the Worker hold a hibernatable socket each ───────────
 
   override async fetch(request: Request): Promise<Response> {
@@ -305,12 +340,23 @@ export class StreamLog extends DurableObject<Env> {
   // ── expiry ────────────────────────────────────────────────────────────────────────────
 
   override async alarm(): Promise<void> {
+    if (this.ctx.storage.kv.get<number>("notify-retry") !== undefined) {
+      this.ctx.storage.kv.delete("notify-retry");
+      await this.notifyWatchers();
+    }
     const meta = this.meta;
-    if (!meta || meta.softDeleted) return;
-    const at = expiryTime(meta);
-    if (at === undefined) return;
-    if (Date.now() >= at) await this.discard(meta);
-    else await this.ctx.storage.setAlarm(at);
+    if (meta && !meta.softDeleted && this.expired(meta)) await this.discard(meta);
+    await this.setAlarm();
+  }
+
+  /** One alarm serves expiry and retries of subscription notices: it is set to the sooner. */
+  private async setAlarm(): Promise<void> {
+    const meta = this.meta;
+    const expiry = meta && !meta.softDeleted ? expiryTime(meta) : undefined;
+    const retry = this.ctx.storage.kv.get<number>("notify-retry");
+    const next = Math.min(expiry ?? Infinity, retry ?? Infinity);
+    if (next === Infinity) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(next);
   }
 
   /** Resolves once a rotation in progress has finished (tests and benchmarks wait on it). */
@@ -343,6 +389,7 @@ export class StreamLog extends DurableObject<Env> {
     } else {
       await this.wipe();
     }
+    await this.forgetWatchers();
   }
 
   private async createNow(input: CreateInput): Promise<(Reply & { created: boolean }) | Refusal> {
@@ -384,6 +431,11 @@ export class StreamLog extends DurableObject<Env> {
       throw error;
     }
 
+    // Subscriptions whose pattern matches a new stream follow it from its first byte.
+    if (this.path !== undefined) {
+      for (const id of await this.env.SUBSCRIPTION_REGISTRY.getByName(REGISTRY).streamCreated(this.path)) this.addWatcher(id);
+    }
+
     const meta: Meta = {
       generation: crypto.randomUUID(),
       contentType,
@@ -412,12 +464,13 @@ export class StreamLog extends DurableObject<Env> {
     if (first.byteLength > 0) this.writeMessage(meta, first);
     this.meta = meta;
     this.save(meta);
-    const at = expiryTime(meta);
-    if (at !== undefined) await this.ctx.storage.setAlarm(at);
+    await this.setAlarm();
+    await this.notifyWatchers();
     return { created: true, ...created(meta, 201) };
   }
 
-  private async appendNow(input: AppendInput): Promise<Reply> {
+  /** `wrote` says whether the tail moved (subscriptions are told only then). */
+  private async appendNow(input: AppendInput): Promise<Reply & { wrote?: boolean }> {
     const meta = await this.current();
     if (!meta) throw new HttpError(404, "not_found", "No such stream.");
     if (meta.softDeleted) throw new HttpError(410, "stream_gone", "The stream was deleted.");
@@ -492,7 +545,7 @@ export class StreamLog extends DurableObject<Env> {
     const headers: Record<string, string> = { "Stream-Next-Offset": meta.tail };
     if (accepted) Object.assign(headers, producerHeaders(accepted.epoch, accepted.seq));
     if (input.close) headers["Stream-Closed"] = "true";
-    return { status: producer && !closeOnly ? 200 : 204, headers };
+    return { status: producer && !closeOnly ? 200 : 204, headers, wrote: data !== undefined };
   }
 
   private checkProducer(
@@ -513,6 +566,73 @@ export class StreamLog extends DurableObject<Env> {
     if (producer.seq <= state.last_seq) return { kind: "duplicate", lastSeq: state.last_seq };
     if (producer.seq === state.last_seq + 1) return { kind: "accepted" };
     return { kind: "gap", expected: state.last_seq + 1 };
+  }
+
+  private addWatcher(subscription: string): void {
+    if (this.watchers.has(subscription)) return;
+    this.watchers.add(subscription);
+    this.sql.exec("INSERT OR IGNORE INTO watchers (subscription) VALUES (?)", subscription);
+  }
+
+  /**
+   * Tells every watching subscription the current tail. Concurrent appends share rounds: a
+   * caller waits for the first round that began after its append, so it never waits on
+   * appends that came later. A subscription that cannot be reached is retried by alarm;
+   * the append itself has already been stored either way.
+   */
+  private async notifyWatchers(): Promise<void> {
+    if (this.watchers.size === 0) return;
+    const mine = ++this.appendsSeen;
+    while (this.notifiedThrough < mine) {
+      if (!this.notifying) {
+        const through = this.appendsSeen;
+        this.notifying = this.sendTail().finally(() => {
+          this.notifiedThrough = Math.max(this.notifiedThrough, through);
+          this.notifying = undefined;
+        });
+      }
+      await this.notifying;
+    }
+  }
+
+  private async sendTail(): Promise<void> {
+    const path = this.path;
+    const meta = this.meta;
+    if (path === undefined || !meta || meta.softDeleted) return;
+    let failed = false;
+    await Promise.all(
+      [...this.watchers].map(async (id) => {
+        try {
+          if (!(await this.env.SUBSCRIPTIONS.getByName(id).streamChanged(path, meta.tail))) this.unwatch(id);
+        } catch (error) {
+          failed = true;
+          console.warn(`stream ${path}: could not tell subscription ${id} of an append: ${(error as Error).message}`);
+        }
+      }),
+    );
+    if (failed) {
+      this.ctx.storage.kv.put("notify-retry", Date.now() + NOTIFY_RETRY_MS);
+      await this.setAlarm();
+    }
+  }
+
+  /** The stream is gone: the registry forgets it, and its subscriptions drop their links. */
+  private async forgetWatchers(): Promise<void> {
+    const path = this.path;
+    if (path === undefined) return;
+    const watchers = [...this.watchers];
+    this.watchers.clear();
+    this.sql.exec("DELETE FROM watchers");
+    this.ctx.storage.kv.delete("notify-retry");
+    try {
+      await Promise.all([
+        this.env.SUBSCRIPTION_REGISTRY.getByName(REGISTRY).streamRemoved(path),
+        ...watchers.map((id) => this.env.SUBSCRIPTIONS.getByName(id).streamGone(path)),
+      ]);
+    } catch (error) {
+      // A subscription that missed this drops the link when the path is appended to again.
+      console.warn(`stream ${path}: could not tell subscriptions it is gone: ${(error as Error).message}`);
+    }
   }
 
   private writeMessage(meta: Meta, data: Uint8Array): void {

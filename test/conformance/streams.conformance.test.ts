@@ -14,7 +14,7 @@ const state = mkdtempSync(join(tmpdir(), "streams-conformance-"));
 let backend: Backend | undefined;
 
 // The suite reads `baseUrl` when each test runs, so it can be filled in once the backend is up.
-const options: ConformanceTestOptions = { baseUrl: "", longPollTimeoutMs: LONG_POLL_MS };
+const options: ConformanceTestOptions = { baseUrl: "", longPollTimeoutMs: LONG_POLL_MS, subscriptions: true };
 
 beforeAll(async () => {
   backend = await startBackend({

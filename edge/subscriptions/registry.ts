@@ -1,0 +1,71 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../env.ts";
+import { globMatch, literalPrefix } from "./glob.ts";
+import { generateSigningKey, type SigningKey } from "./webhooks.ts";
+
+/** The registry is one object; this is its name. */
+export const REGISTRY = "registry";
+
+/**
+ * What subscriptions need to know across all streams, in one place: which stream paths
+ * exist (so a new pattern subscription links the streams it matches) and which patterns
+ * subscriptions watch (so a new stream learns who watches it). It is asked only when a
+ * stream is created or removed and when a subscription changes, never on an append: each
+ * stream keeps its own list of watchers. It also keeps the webhook signing key.
+ */
+export class SubscriptionRegistry extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private readonly patterns = new Map<string, string>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec("CREATE TABLE IF NOT EXISTS streams (path TEXT PRIMARY KEY)");
+    this.sql.exec("CREATE TABLE IF NOT EXISTS patterns (subscription TEXT PRIMARY KEY, pattern TEXT NOT NULL)");
+    for (const row of this.sql.exec<{ subscription: string; pattern: string }>("SELECT subscription, pattern FROM patterns")) {
+      this.patterns.set(row.subscription, row.pattern);
+    }
+  }
+
+  /** A stream was created: remember it, and answer the subscriptions whose pattern matches it. */
+  streamCreated(path: string): string[] {
+    this.sql.exec("INSERT OR IGNORE INTO streams (path) VALUES (?)", path);
+    return [...this.patterns].filter(([, pattern]) => globMatch(pattern, path)).map(([id]) => id);
+  }
+
+  streamRemoved(path: string): void {
+    this.sql.exec("DELETE FROM streams WHERE path = ?", path);
+  }
+
+  /** A subscription watches `pattern` from now on; answers the existing streams it matches. */
+  addPattern(subscription: string, pattern: string): string[] {
+    this.sql.exec("INSERT OR REPLACE INTO patterns (subscription, pattern) VALUES (?, ?)", subscription, pattern);
+    this.patterns.set(subscription, pattern);
+    const prefix = literalPrefix(pattern);
+    // Paths are ASCII, so every path that starts with `prefix` sorts below prefix + U+FFFF.
+    const rows = this.sql.exec<{ path: string }>("SELECT path FROM streams WHERE path >= ? AND path < ? ORDER BY path", prefix, `${prefix}\uffff`);
+    const matched: string[] = [];
+    for (const row of rows) if (globMatch(pattern, row.path)) matched.push(row.path);
+    return matched;
+  }
+
+  removePattern(subscription: string): void {
+    this.sql.exec("DELETE FROM patterns WHERE subscription = ?", subscription);
+    this.patterns.delete(subscription);
+  }
+
+  async signingKey(): Promise<SigningKey> {
+    const kept = this.ctx.storage.kv.get<SigningKey>("signing-key");
+    if (kept) return kept;
+    const key = await generateSigningKey();
+    // Two first calls may race through the await; the first one stored wins.
+    const again = this.ctx.storage.kv.get<SigningKey>("signing-key");
+    if (again) return again;
+    this.ctx.storage.kv.put("signing-key", key);
+    return key;
+  }
+
+  async jwks(): Promise<{ keys: SigningKey["publicJwk"][] }> {
+    return { keys: [(await this.signingKey()).publicJwk] };
+  }
+}

@@ -1,0 +1,560 @@
+import { DurableObject } from "cloudflare:workers";
+import { SignJWT, errors, jwtVerify } from "jose";
+import type { Env } from "../env.ts";
+import { CONCRETE_OFFSET, ZERO_OFFSET } from "../streams/offsets.ts";
+import { globMatch } from "./glob.ts";
+import { REGISTRY } from "./registry.ts";
+import { checkWebhookUrl, signWebhook, type SigningKey } from "./webhooks.ts";
+
+/**
+ * One Durable Streams subscription (the protocol's reserved `__ds/subscriptions` API): the
+ * streams it follows, how far its consumer has acknowledged each, and the wake in progress.
+ *
+ * A wake tells a consumer that linked streams hold unacknowledged data. A `webhook`
+ * subscription POSTs it, signed with Ed25519, and the receiver acknowledges through the
+ * callback URL (or answers `{"done":true}`). A `pull-wake` subscription appends a wake event
+ * to its wake stream, and workers claim, acknowledge and release it. Each wake has a
+ * generation; a token of an older generation is fenced (409 FENCED). A wake whose lease
+ * runs out is taken back and offered again.
+ *
+ * Streams tell this object their new tail on every append (see `StreamLog.notifyWatchers`),
+ * so it never reads a stream itself. Timers (lease expiry, delivery retries) are one alarm.
+ */
+
+export type SubscriptionType = "webhook" | "pull-wake";
+
+export interface SubscriptionInput {
+  type: SubscriptionType;
+  pattern?: string;
+  streams: string[];
+  webhook?: { url: string };
+  wake_stream?: string;
+  lease_ttl_ms: number;
+  description?: string;
+}
+
+/** What the Worker sends back as JSON (a body of undefined means an empty answer). */
+export interface ControlReply {
+  status: number;
+  body?: unknown;
+}
+
+export interface WakeReport {
+  wake_id?: unknown;
+  generation?: unknown;
+  acks?: unknown;
+  done?: unknown;
+}
+
+interface Config extends SubscriptionInput {
+  id: string;
+  created_at: string;
+  /** The input in canonical form: a PUT with the same one re-confirms, another is a 409. */
+  canonical: string;
+  /** Where the subscription was created; callback and JWKS URLs are built on it. */
+  origin: string;
+  /** Signs this subscription's callback tokens. */
+  secret: string;
+}
+
+interface Wake {
+  generation: number;
+  wakeId: string | null;
+  /** The worker holding a pull-wake claim. */
+  holder: string | null;
+  /** When the current lease runs out (set once a wake is delivered or claimed). */
+  leaseUntil: number | null;
+  /** The tails when the wake began: what a webhook's `{"done":true}` acknowledges. */
+  snapshot: Record<string, string>;
+  /** The stream whose append began the wake. */
+  trigger: string | null;
+  status: "active" | "failed";
+  retryCount: number;
+  /** When to (re)try delivering the wake: set before each attempt, so a lost attempt is retried. */
+  nextAttemptAt: number | null;
+}
+
+interface LinkRow extends Record<string, SqlStorageValue> {
+  path: string;
+  explicit: number;
+  glob: number;
+  acked: string;
+  tail: string;
+}
+
+export interface StreamState {
+  path: string;
+  link_type: "explicit" | "glob";
+  acked_offset: string;
+  tail_offset: string;
+  has_pending: boolean;
+}
+
+/** Before the first offset: a stream linked by a pattern when it was created has all of it pending. */
+const BEFORE_FIRST = "-1";
+const TOKEN_LIFETIME_S = 3600;
+const DELIVERY_TIMEOUT_MS = 10_000;
+const MAX_RETRY_DELAY_MS = 60_000;
+const LINK_BATCH = 32;
+
+const fail = (status: number, code: string, message: string): ControlReply => ({ status, body: { error: { code, message } } });
+
+/** The canonical form of an input, for comparing a repeated PUT with the first. */
+export function canonical(input: SubscriptionInput): string {
+  return JSON.stringify({
+    type: input.type,
+    pattern: input.pattern ?? null,
+    streams: [...new Set(input.streams)].sort(),
+    webhook: input.webhook ? { url: input.webhook.url } : null,
+    wake_stream: input.wake_stream ?? null,
+    lease_ttl_ms: input.lease_ttl_ms,
+    description: input.description ?? null,
+  });
+}
+
+export class Subscription extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private config: Config | undefined;
+  private wake: Wake;
+  private delivering = false;
+  private key: Promise<SigningKey> | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(
+      "CREATE TABLE IF NOT EXISTS links (path TEXT PRIMARY KEY, explicit INTEGER NOT NULL, glob INTEGER NOT NULL, acked TEXT NOT NULL, tail TEXT NOT NULL)",
+    );
+    this.config = ctx.storage.kv.get<Config>("config");
+    this.wake = ctx.storage.kv.get<Wake>("wake") ?? idle(0);
+  }
+
+  // ── management ──────────────────────────────────────────────────────────────────────
+
+  async create(input: SubscriptionInput, origin: string): Promise<ControlReply> {
+    const form = canonical(input);
+    if (this.config) {
+      if (this.config.canonical !== form) {
+        return fail(409, "SUBSCRIPTION_ALREADY_EXISTS", "A subscription with this id exists with a different configuration.");
+      }
+      return { status: 200, body: await this.describe() };
+    }
+    const id = this.ctx.id.name!;
+    const secret = new Uint8Array(32);
+    crypto.getRandomValues(secret);
+    this.config = { ...input, id, created_at: new Date().toISOString(), canonical: form, origin, secret: btoa(String.fromCharCode(...secret)) };
+    this.ctx.storage.kv.put("config", this.config);
+    await this.saveWake(idle(0));
+
+    await this.link(input.streams, "explicit");
+    if (input.pattern !== undefined) {
+      const existing = await this.registry().addPattern(id, input.pattern);
+      await this.link(existing, "glob");
+    }
+    return { status: 201, body: await this.describe() };
+  }
+
+  async describe(): Promise<Record<string, unknown> | null> {
+    const config = this.config;
+    if (!config) return null;
+    const out: Record<string, unknown> = {
+      id: config.id,
+      subscription_id: config.id,
+      type: config.type,
+      pattern: config.pattern,
+      streams: this.streams().map(({ path, link_type, acked_offset }) => ({ path, link_type, acked_offset })),
+      lease_ttl_ms: config.lease_ttl_ms,
+      created_at: config.created_at,
+      status: this.wake.status,
+      description: config.description,
+    };
+    if (config.webhook) {
+      const key = await this.signingKey();
+      out.webhook = { url: config.webhook.url, signing: { alg: "ed25519", kid: key.kid, jwks_url: `${config.origin}/v1/stream/__ds/jwks.json` } };
+    }
+    if (config.wake_stream !== undefined) out.wake_stream = config.wake_stream;
+    return out;
+  }
+
+  /** Forgets the subscription; its streams stop telling it about appends. */
+  async remove(): Promise<void> {
+    const config = this.config;
+    if (!config) return;
+    if (config.pattern !== undefined) await this.registry().removePattern(config.id);
+    const paths = this.sql.exec<{ path: string }>("SELECT path FROM links").toArray().map((row) => row.path);
+    this.config = undefined;
+    this.wake = idle(0);
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.sql.exec(
+      "CREATE TABLE IF NOT EXISTS links (path TEXT PRIMARY KEY, explicit INTEGER NOT NULL, glob INTEGER NOT NULL, acked TEXT NOT NULL, tail TEXT NOT NULL)",
+    );
+    // A stream that misses this drops the watcher the next time it calls (see streamChanged).
+    await inBatches(paths, (path) => this.env.STREAMS.getByName(path).unwatch(config.id).catch(() => undefined));
+  }
+
+  async addStreams(paths: string[]): Promise<boolean> {
+    if (!this.config) return false;
+    await this.link(paths, "explicit");
+    return true;
+  }
+
+  async removeStream(path: string): Promise<boolean> {
+    const config = this.config;
+    if (!config) return false;
+    const link = this.linkOf(path);
+    if (!link) return true;
+    if (link.glob) {
+      this.sql.exec("UPDATE links SET explicit = 0 WHERE path = ?", path);
+    } else {
+      this.sql.exec("DELETE FROM links WHERE path = ?", path);
+      await this.env.STREAMS.getByName(path).unwatch(config.id);
+    }
+    return true;
+  }
+
+  // ── what streams tell it ────────────────────────────────────────────────────────────
+
+  /**
+   * A linked stream (or one that matches the pattern) was created or appended to. Answers
+   * false when this subscription no longer follows the stream, so the stream stops calling.
+   */
+  async streamChanged(path: string, tail: string): Promise<boolean> {
+    const config = this.config;
+    if (!config || path === config.wake_stream) return false;
+    const link = this.linkOf(path);
+    if (link) {
+      if (tail > link.tail) this.sql.exec("UPDATE links SET tail = ? WHERE path = ?", tail, path);
+    } else if (config.pattern !== undefined && globMatch(config.pattern, path)) {
+      this.sql.exec("INSERT INTO links (path, explicit, glob, acked, tail) VALUES (?, 0, 1, ?, ?)", path, BEFORE_FIRST, tail);
+    } else {
+      return false;
+    }
+    await this.maybeWake(path);
+    return true;
+  }
+
+  /** A linked stream was deleted or expired: the link goes with it. */
+  streamGone(path: string): void {
+    this.sql.exec("DELETE FROM links WHERE path = ?", path);
+  }
+
+  // ── consumers ───────────────────────────────────────────────────────────────────────
+
+  async callback(token: string, report: WakeReport): Promise<ControlReply> {
+    if (!this.config) return notFound();
+    return this.acknowledge(token, report);
+  }
+
+  async claim(worker: string): Promise<ControlReply> {
+    const config = this.config;
+    if (!config) return notFound();
+    if (config.type !== "pull-wake") return fail(400, "INVALID_REQUEST", "Only pull-wake subscriptions are claimed.");
+    if (this.wake.holder !== null) {
+      return {
+        status: 409,
+        body: {
+          error: {
+            code: "ALREADY_CLAIMED",
+            message: "Another worker holds this subscription's wake.",
+            current_holder: this.wake.holder,
+            generation: this.wake.generation,
+          },
+        },
+      };
+    }
+    const pending = this.firstPending();
+    if (pending === undefined) return fail(409, "NO_PENDING_WORK", "No linked stream has unacknowledged data.");
+    if (this.wake.wakeId === null) await this.beginWake(pending);
+    const wake = { ...this.wake, holder: worker, leaseUntil: Date.now() + config.lease_ttl_ms };
+    await this.saveWake(wake);
+    return {
+      status: 200,
+      body: {
+        wake_id: wake.wakeId,
+        generation: wake.generation,
+        token: await this.token(wake.generation),
+        streams: this.streams(),
+        lease_ttl_ms: config.lease_ttl_ms,
+      },
+    };
+  }
+
+  async ack(token: string, report: WakeReport): Promise<ControlReply> {
+    const config = this.config;
+    if (!config) return notFound();
+    if (config.type !== "pull-wake") return fail(400, "INVALID_REQUEST", "Only pull-wake subscriptions acknowledge here; webhooks use their callback URL.");
+    return this.acknowledge(token, report);
+  }
+
+  async release(token: string, report: WakeReport): Promise<ControlReply> {
+    const config = this.config;
+    if (!config) return notFound();
+    if (config.type !== "pull-wake") return fail(400, "INVALID_REQUEST", "Only pull-wake subscriptions are released.");
+    const fenced = await this.checkToken(token, report);
+    if (fenced) return fenced;
+    await this.endWake();
+    return { status: 204 };
+  }
+
+  // ── timers ──────────────────────────────────────────────────────────────────────────
+
+  override async alarm(): Promise<void> {
+    if (!this.config) return;
+    const now = Date.now();
+    const wake = this.wake;
+    if (wake.leaseUntil !== null && wake.leaseUntil <= now) {
+      await this.endWake();
+    } else if (wake.nextAttemptAt !== null && wake.nextAttemptAt <= now) {
+      await this.deliver();
+    } else {
+      await this.saveWake(wake);
+    }
+  }
+
+  // ── internals ───────────────────────────────────────────────────────────────────────
+
+  private registry() {
+    return this.env.SUBSCRIPTION_REGISTRY.getByName(REGISTRY);
+  }
+
+  private signingKey(): Promise<SigningKey> {
+    this.key ??= this.registry().signingKey().catch((error: unknown) => {
+      this.key = undefined;
+      throw error;
+    });
+    return this.key;
+  }
+
+  /** Links `paths` with the given kind, each acknowledged up to its tail as of now. */
+  private async link(paths: string[], kind: "explicit" | "glob"): Promise<void> {
+    const config = this.config!;
+    const wanted = paths.filter((path) => path !== config.wake_stream);
+    await inBatches(wanted, async (path) => {
+      const { tail } = await this.env.STREAMS.getByName(path).watch(config.id);
+      // A stream that a pattern found but that is gone by now is not linked.
+      if (tail === null && kind === "glob") return;
+      const at = tail ?? ZERO_OFFSET;
+      this.sql.exec(
+        `INSERT INTO links (path, explicit, glob, acked, tail) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (path) DO UPDATE SET ${kind} = 1`,
+        path,
+        kind === "explicit" ? 1 : 0,
+        kind === "glob" ? 1 : 0,
+        at,
+        at,
+      );
+    });
+  }
+
+  private linkOf(path: string): LinkRow | undefined {
+    return this.sql.exec<LinkRow>("SELECT path, explicit, glob, acked, tail FROM links WHERE path = ?", path).toArray()[0];
+  }
+
+  private streams(): StreamState[] {
+    return this.sql.exec<LinkRow>("SELECT path, explicit, glob, acked, tail FROM links ORDER BY path").toArray().map((row) => ({
+      path: row.path,
+      link_type: row.explicit ? "explicit" : "glob",
+      acked_offset: row.acked,
+      tail_offset: row.tail,
+      has_pending: row.tail > row.acked,
+    }));
+  }
+
+  private firstPending(): string | undefined {
+    return this.sql.exec<{ path: string }>("SELECT path FROM links WHERE tail > acked ORDER BY path LIMIT 1").toArray()[0]?.path;
+  }
+
+  private async maybeWake(trigger: string): Promise<void> {
+    if (this.wake.wakeId !== null || this.wake.holder !== null) return;
+    if (this.firstPending() === undefined) return;
+    await this.beginWake(trigger);
+  }
+
+  /** A new generation: fences every earlier token, then delivers (by alarm if this attempt is lost). */
+  private async beginWake(trigger: string): Promise<void> {
+    const snapshot: Record<string, string> = {};
+    for (const stream of this.streams()) snapshot[stream.path] = stream.tail_offset;
+    await this.saveWake({
+      ...this.wake,
+      generation: this.wake.generation + 1,
+      wakeId: `wake_${crypto.randomUUID()}`,
+      holder: null,
+      leaseUntil: null,
+      snapshot,
+      trigger,
+      nextAttemptAt: Date.now() + DELIVERY_TIMEOUT_MS,
+    });
+    this.ctx.waitUntil(this.deliver());
+  }
+
+  /** Ends the wake (done, released, or its lease ran out) and begins the next if work remains. */
+  private async endWake(): Promise<boolean> {
+    await this.saveWake({ ...idle(this.wake.generation), status: this.wake.status, retryCount: this.wake.retryCount });
+    const pending = this.firstPending();
+    if (pending === undefined) return false;
+    await this.beginWake(pending);
+    return true;
+  }
+
+  /** Sends the current wake: a signed webhook POST, or an event appended to the wake stream. */
+  private async deliver(): Promise<void> {
+    const config = this.config;
+    const wake = this.wake;
+    if (!config || wake.wakeId === null || this.delivering) return;
+    this.delivering = true;
+    const generation = wake.generation;
+    try {
+      await this.saveWake({ ...wake, nextAttemptAt: Date.now() + DELIVERY_TIMEOUT_MS });
+      const outcome = config.type === "webhook" ? await this.postWebhook(config, wake) : await this.appendWakeEvent(config, wake);
+      if (this.wake.generation !== generation || this.wake.wakeId === null) return;
+      if (outcome === "failed") {
+        const retryCount = this.wake.retryCount + 1;
+        const base = Math.min(1000 * 2 ** (retryCount - 1), MAX_RETRY_DELAY_MS);
+        const delay = Math.round(base * (0.8 + 0.4 * Math.random()));
+        await this.saveWake({ ...this.wake, status: "failed", retryCount, nextAttemptAt: Date.now() + delay });
+        return;
+      }
+      const delivered: Wake = { ...this.wake, status: "active", retryCount: 0, nextAttemptAt: null };
+      if (config.type === "webhook") delivered.leaseUntil = Date.now() + config.lease_ttl_ms;
+      await this.saveWake(delivered);
+      if (outcome === "done") {
+        for (const [path, tail] of Object.entries(delivered.snapshot)) {
+          this.sql.exec("UPDATE links SET acked = ? WHERE path = ? AND acked < ?", tail, path, tail);
+        }
+        await this.endWake();
+      }
+    } finally {
+      this.delivering = false;
+    }
+  }
+
+  private async postWebhook(config: Config, wake: Wake): Promise<"delivered" | "done" | "failed"> {
+    const url = config.webhook!.url;
+    if (!checkWebhookUrl(url, new URL(config.origin)).ok) return "failed";
+    const body = JSON.stringify({
+      subscription_id: config.id,
+      wake_id: wake.wakeId,
+      generation: wake.generation,
+      streams: this.streams(),
+      triggered_by: wake.trigger === null ? [] : [wake.trigger],
+      callback_url: `${config.origin}/v1/stream/__ds/subscriptions/${encodeURIComponent(config.id)}/callback`,
+      callback_token: await this.token(wake.generation),
+    });
+    // A timer of our own over the whole exchange, body included, cleared after it:
+    // AbortSignal.timeout's timer would outlive the delivery.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(new Error(`no answer within ${DELIVERY_TIMEOUT_MS} ms`)), DELIVERY_TIMEOUT_MS);
+    try {
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "Webhook-Signature": await signWebhook(await this.signingKey(), body), "User-Agent": "edge-widgets-streams" },
+        body,
+        redirect: "manual",
+        signal: abort.signal,
+      });
+      if (!response.ok) {
+        await response.body?.cancel();
+        console.warn(`subscription ${config.id}: webhook answered ${response.status}`);
+        return "failed";
+      }
+      const answer = await response.json().catch(() => null);
+      return (answer as { done?: unknown } | null)?.done === true ? "done" : "delivered";
+    } catch (error) {
+      console.warn(`subscription ${config.id}: webhook delivery failed: ${(error as Error).message}`);
+      return "failed";
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async appendWakeEvent(config: Config, wake: Wake): Promise<"delivered" | "failed"> {
+    const event = { type: "wake", subscription_id: config.id, wake_id: wake.wakeId, stream: wake.trigger, generation: wake.generation, ts: Date.now() };
+    try {
+      await this.env.STREAMS.getByName(config.wake_stream!).appendJson(event, { create: false });
+      return "delivered";
+    } catch (error) {
+      console.warn(`subscription ${config.id}: could not append to wake stream ${config.wake_stream}: ${(error as Error).message}`);
+      return "failed";
+    }
+  }
+
+  private async acknowledge(token: string, report: WakeReport): Promise<ControlReply> {
+    const config = this.config!;
+    const fenced = await this.checkToken(token, report);
+    if (fenced) return fenced;
+    const refused = this.applyAcks(report.acks);
+    if (refused) return refused;
+    if (report.done === true) return { status: 200, body: { ok: true, next_wake: await this.endWake() } };
+    await this.saveWake({ ...this.wake, leaseUntil: Date.now() + config.lease_ttl_ms });
+    return { status: 200, body: { ok: true, next_wake: false } };
+  }
+
+  private async token(generation: number): Promise<string> {
+    const config = this.config!;
+    return new SignJWT({ epoch: generation })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject(`subscription:${config.id}`)
+      .setJti(crypto.randomUUID())
+      .setExpirationTime(Math.floor(Date.now() / 1000) + TOKEN_LIFETIME_S)
+      .sign(secretKey(config.secret));
+  }
+
+  /** A valid token of the current generation, for the current wake; otherwise 401 or 409 FENCED. */
+  private async checkToken(token: string, report: WakeReport): Promise<ControlReply | undefined> {
+    const config = this.config!;
+    let epoch: unknown;
+    try {
+      const { payload } = await jwtVerify(token, secretKey(config.secret), { algorithms: ["HS256"], subject: `subscription:${config.id}` });
+      epoch = payload.epoch;
+    } catch (error) {
+      if (error instanceof errors.JWTExpired) return fail(401, "TOKEN_EXPIRED", "The callback token has expired.");
+      return fail(401, "TOKEN_INVALID", "The callback token is not valid for this subscription.");
+    }
+    const wake = this.wake;
+    if (wake.wakeId === null || epoch !== wake.generation || report.generation !== wake.generation || report.wake_id !== wake.wakeId) {
+      return fail(409, "FENCED", "This wake's generation is over; a newer one may be in progress.");
+    }
+    return undefined;
+  }
+
+  private applyAcks(acks: unknown): ControlReply | undefined {
+    if (acks === undefined) return undefined;
+    if (!Array.isArray(acks)) return fail(400, "INVALID_REQUEST", "acks must be an array of {stream, offset}.");
+    const updates: [string, string][] = [];
+    for (const ack of acks as { stream?: unknown; path?: unknown; offset?: unknown }[]) {
+      const path = typeof ack?.stream === "string" ? ack.stream : typeof ack?.path === "string" ? ack.path : undefined;
+      const offset = ack?.offset;
+      if (path === undefined || typeof offset !== "string") return fail(400, "INVALID_REQUEST", "Each ack needs a stream and an offset.");
+      const link = this.linkOf(path.replace(/^\/+|\/+$/g, ""));
+      if (!link) return fail(409, "INVALID_OFFSET", `The ack names ${path}, which this subscription does not follow.`);
+      if (!CONCRETE_OFFSET.test(offset)) return fail(409, "INVALID_OFFSET", "An ack offset must be an offset the stream returned (not -1).");
+      if (offset < link.acked) return fail(409, "INVALID_OFFSET", "The ack offset is behind what was already acknowledged.");
+      if (offset > link.tail) return fail(409, "INVALID_OFFSET", "The ack offset is past the stream's tail.");
+      updates.push([link.path, offset]);
+    }
+    for (const [path, offset] of updates) this.sql.exec("UPDATE links SET acked = ? WHERE path = ?", offset, path);
+    return undefined;
+  }
+
+  /** Keeps the wake and sets the alarm to its next deadline (lease end or delivery attempt). */
+  private async saveWake(wake: Wake): Promise<void> {
+    this.wake = wake;
+    this.ctx.storage.kv.put("wake", wake);
+    const next = Math.min(wake.leaseUntil ?? Infinity, wake.nextAttemptAt ?? Infinity);
+    if (next === Infinity) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(next);
+  }
+}
+
+function idle(generation: number): Wake {
+  return { generation, wakeId: null, holder: null, leaseUntil: null, snapshot: {}, trigger: null, status: "active", retryCount: 0, nextAttemptAt: null };
+}
+
+const notFound = () => fail(404, "SUBSCRIPTION_NOT_FOUND", "No such subscription.");
+
+const secretKey = (secret: string) => Uint8Array.from(atob(secret), (c) => c.charCodeAt(0));
+
+async function inBatches<T>(items: T[], work: (item: T) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < items.length; i += LINK_BATCH) await Promise.all(items.slice(i, i + LINK_BATCH).map(work));
+}

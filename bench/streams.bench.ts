@@ -2,6 +2,8 @@
  * The Durable Streams server side by side with the Node reference server
  * (`@durable-streams/server`), same machine, same client, one run:
  * - appends per second: 16 writers, each with one 100-byte JSON append in flight at a time;
+ *   then the same to a stream that a pull-wake subscription follows (each append must reach
+ *   the subscription before it is answered);
  * - catch-up read MB/s: a 24 MiB stream read from the start, following Stream-Next-Offset
  *   (ours crosses from R2 segments into the SQLite hot log on the way);
  * - POST → SSE latency: one append at a time, timed until an SSE reader has it.
@@ -40,6 +42,7 @@ interface Result {
   emptyPerSecond: number;
   appendsPerSecond: number;
   cpuMsPerAppend: number;
+  followedPerSecond: number;
   readMBps: number;
   p50: number;
   p99: number;
@@ -116,8 +119,8 @@ async function emptyRate(url: string): Promise<number> {
   return done / ((performance.now() - started) / 1000);
 }
 
-async function appendRate(server: Server): Promise<{ perSecond: number; cpuMsPerAppend: number }> {
-  const url = `${server.url}/v1/stream/bench-appends`;
+async function appendRate(server: Server, path = "bench-appends"): Promise<{ perSecond: number; cpuMsPerAppend: number }> {
+  const url = `${server.url}/v1/stream/${path}`;
   await create(url, "application/json");
   const cpuBefore = server.cpuMs();
   let done = 0;
@@ -135,6 +138,18 @@ async function appendRate(server: Server): Promise<{ perSecond: number; cpuMsPer
   );
   const perSecond = done / ((performance.now() - started) / 1000);
   return { perSecond, cpuMsPerAppend: (server.cpuMs() - cpuBefore) / done };
+}
+
+/** Appends to a stream followed by a pull-wake subscription that nobody claims. */
+async function followedAppendRate(server: Server): Promise<number> {
+  await create(`${server.url}/v1/stream/bench-wakes`, "application/json");
+  const subscribed = await fetch(`${server.url}/v1/stream/__ds/subscriptions/bench-followers`, {
+    method: "PUT",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ type: "pull-wake", pattern: "bench-followed/*", wake_stream: "bench-wakes" }),
+  });
+  if (subscribed.status !== 201) throw new Error(`subscribe: ${subscribed.status} ${await subscribed.text()}`);
+  return (await appendRate(server, "bench-followed/orders")).perSecond;
 }
 
 async function readRate(base: string): Promise<number> {
@@ -207,9 +222,10 @@ async function latency(base: string): Promise<number[]> {
 async function measure(server: Server, empty: string): Promise<Result> {
   const emptyPerSecond = await emptyRate(empty);
   const { perSecond: appendsPerSecond, cpuMsPerAppend } = await appendRate(server);
+  const followedPerSecond = await followedAppendRate(server);
   const readMBps = await readRate(server.url);
   const samples = await latency(server.url);
-  return { emptyPerSecond, appendsPerSecond, cpuMsPerAppend, readMBps, p50: quantile(samples, 0.5), p99: quantile(samples, 0.99) };
+  return { emptyPerSecond, appendsPerSecond, cpuMsPerAppend, followedPerSecond, readMBps, p50: quantile(samples, 0.5), p99: quantile(samples, 0.99) };
 }
 
 export default async function streams(): Promise<Figure[]> {
@@ -233,6 +249,9 @@ export default async function streams(): Promise<Figure[]> {
       { name: "appends/s (ours)", value: Math.round(mine.appendsPerSecond), unit: "appends/s", note: `${WRITERS} writers, 100-byte JSON` },
       { name: "appends/s (reference)", value: Math.round(theirs.appendsPerSecond), unit: "appends/s", note: "@durable-streams/server, in memory" },
       { name: "appends/s ratio", value: ratio(mine.appendsPerSecond, theirs.appendsPerSecond), unit: "× peer", note: "higher is better" },
+      { name: "appends/s, followed stream (ours)", value: Math.round(mine.followedPerSecond), unit: "appends/s", note: "a pull-wake subscription follows it" },
+      { name: "appends/s, followed stream (reference)", value: Math.round(theirs.followedPerSecond), unit: "appends/s" },
+      { name: "appends/s, followed stream ratio", value: ratio(mine.followedPerSecond, theirs.followedPerSecond), unit: "× peer", note: "higher is better" },
       { name: "CPU per append (ours)", value: round2(mine.cpuMsPerAppend), unit: "ms", note: "wrangler dev: proxy + workerd + node" },
       { name: "CPU per append (reference)", value: round2(theirs.cpuMsPerAppend), unit: "ms", note: "its Node process" },
       { name: "CPU per append ratio", value: ratio(mine.cpuMsPerAppend, theirs.cpuMsPerAppend), unit: "× peer", note: "lower is better" },

@@ -4,7 +4,7 @@
  * only a local backend accepts). Without a stream the token is good for every stream.
  */
 import { parseArgs } from "node:util";
-import { isStreamPath } from "../edge/streams/paths.ts";
+import { isStreamPath } from "../edge/http/names.ts";
 import { DEV_STREAMS_SECRET, mintStreamToken } from "../edge/streams/tokens.ts";
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { expires: { type: "string", default: "1h" } } });

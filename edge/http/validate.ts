@@ -1,8 +1,7 @@
 import type { z } from "zod";
 import { HttpError, badRequest } from "./errors.ts";
 
-/** Names of counters, rooms and streams in URLs: 1–64 of `A-Z a-z 0-9 . _ -`. */
-export const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+import { NAME_PATTERN } from "./names.ts";
 
 export function parseName(value: string | undefined, what: string): string {
   const name = value === undefined ? "" : safeDecode(value);

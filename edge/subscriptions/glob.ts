@@ -1,5 +1,4 @@
-import { NAME_PATTERN } from "../http/validate.ts";
-import { MAX_SEGMENTS } from "../streams/paths.ts";
+import { MAX_STREAM_SEGMENTS, NAME_PATTERN } from "../http/names.ts";
 
 /**
  * Subscription patterns over stream paths, as the protocol defines them: `*` is exactly one
@@ -8,7 +7,7 @@ import { MAX_SEGMENTS } from "../streams/paths.ts";
  */
 export function isPattern(pattern: string): boolean {
   const segments = pattern.split("/");
-  return segments.length <= MAX_SEGMENTS && segments.every((s) => s === "*" || s === "**" || NAME_PATTERN.test(s));
+  return segments.length <= MAX_STREAM_SEGMENTS && segments.every((s) => s === "*" || s === "**" || NAME_PATTERN.test(s));
 }
 
 export function globMatch(pattern: string, path: string): boolean {

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { HttpError } from "../http/errors.ts";
-import { NAME_PATTERN, readText } from "../http/validate.ts";
+import { NAME_PATTERN, isStreamPath } from "../http/names.ts";
+import { readText } from "../http/validate.ts";
 import type { Handler, RouteContext } from "../router.ts";
 import { authorize } from "../streams/auth.ts";
-import { isStreamPath } from "../streams/paths.ts";
 import { isPattern } from "./glob.ts";
 import { REGISTRY } from "./registry.ts";
 import type { ControlReply, SubscriptionInput, WakeReport } from "./subscription.ts";

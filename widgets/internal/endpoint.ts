@@ -4,8 +4,8 @@
  */
 const scriptOrigin = new URL(import.meta.url).origin;
 
-/** Names of counters, rooms and streams, as the backend accepts them. */
-export const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+/** Names of counters and rooms, and stream paths, exactly as the backend checks them. */
+export { NAME_PATTERN, isStreamPath } from "../../edge/http/names.ts";
 
 export function resolveEndpoint(attribute: string | null | undefined): URL {
   const base = attribute?.trim() || scriptOrigin;

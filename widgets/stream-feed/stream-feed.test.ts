@@ -202,10 +202,23 @@ describe("<stream-feed>", () => {
     expect(element.getAttribute("connection")).toBe("open");
   });
 
-  it("explains a bad stream name instead of connecting", async () => {
-    const element = mount({ stream: "no spaces allowed", endpoint });
-    await element.updateComplete;
-    expect(element.getAttribute("connection")).toBe("closed");
-    expect(status(element)).toMatch(/stream name/);
+  it("explains a bad stream path instead of connecting", async () => {
+    for (const stream of ["no spaces allowed", "a//b", "__ds/subscriptions"]) {
+      const element = mount({ stream, endpoint });
+      await element.updateComplete;
+      expect(element.getAttribute("connection")).toBe("closed");
+      expect(status(element)).toMatch(/stream path/);
+      element.remove();
+    }
+  });
+
+  it("follows a stream named by a path", async () => {
+    const stream = `${unique("region")}/eu/orders`;
+    await createStream(stream, { items: [{ text: "first order" }] });
+    const element = mount({ stream, endpoint });
+    await until(element, () => texts(element).length === 1 && element.getAttribute("connection") === "open");
+    await append(stream, { text: "second order" });
+    await until(element, () => texts(element).length === 2);
+    expect(texts(element)).toEqual(["second order", "first order"]);
   });
 });

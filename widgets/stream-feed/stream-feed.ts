@@ -2,7 +2,7 @@ import { html, nothing, type CSSResultGroup, type PropertyValues, type TemplateR
 import { property, state } from "lit/decorators.js";
 import { repeat } from "lit/directives/repeat.js";
 import { EdgeElement, define } from "../internal/edge-element.ts";
-import { NAME_PATTERN, apiUrl } from "../internal/endpoint.ts";
+import { apiUrl, isStreamPath } from "../internal/endpoint.ts";
 import { emit } from "../internal/events.ts";
 import { theme } from "../internal/theme.ts";
 import { StreamReader, type LiveMode } from "./stream-reader.ts";
@@ -144,8 +144,8 @@ export class StreamFeed extends EdgeElement {
     this.closed = false;
     this.items = [];
     this.offset = "-1";
-    if (!NAME_PATTERN.test(this.stream)) {
-      this.problem = "This feed needs a stream name of 1–64 letters, digits, dots, dashes or underscores.";
+    if (!isStreamPath(this.stream)) {
+      this.problem = "This feed needs a stream path: 1–8 names of 1–64 letters, digits, dots, dashes or underscores, joined by /.";
       this.setConnection("closed");
       return;
     }

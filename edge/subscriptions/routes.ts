@@ -85,7 +85,14 @@ function subscriptionId(raw: string | undefined): string {
 
 /** Subscriptions see every stream they match, so managing them takes a token for all streams. */
 async function mayManage(route: RouteContext): Promise<void> {
-  await authorize(route.env, route.request, route.url, `${CONTROL_PREFIX}/subscriptions`, "write");
+  try {
+    await authorize(route.env, route.request, route.url, `${CONTROL_PREFIX}/subscriptions`, "write");
+  } catch (error) {
+    if (error instanceof HttpError && error.code === "unauthorized") {
+      throw new HttpError(401, "unauthorized", "Managing subscriptions needs a write token for all streams (Authorization: Bearer).", error.headers);
+    }
+    throw error;
+  }
 }
 
 function bearer(request: Request): string {

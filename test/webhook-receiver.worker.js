@@ -4,6 +4,7 @@
  * would. It records each request and answers as the URL asks:
  *   POST <any url>?respond=500,429,200   answers 500, then 429, then 200 (the last repeats);
  *   POST <any url>?redirect=<url>         answers 307 to <url>;
+ *   POST <any url>?delay=3000,0           holds the first answer 3 s, then answers at once;
  *   POST <any url>?done=true              answers 200 with {"done":true} (a stream webhook's
  *                                         "handled it all" reply).
  * The tests read what arrived through the RECEIVER service binding:
@@ -23,6 +24,9 @@ export default {
     if (redirect) return new Response(null, { status: 307, headers: { Location: redirect } });
     const plan = (url.searchParams.get("respond") ?? "200").split(",").map(Number);
     const status = plan[Math.min(seen, plan.length - 1)];
+    const delays = (url.searchParams.get("delay") ?? "0").split(",").map(Number);
+    const delay = delays[Math.min(seen, delays.length - 1)];
+    if (delay > 0) await new Promise((done) => setTimeout(done, delay));
     if (status < 300 && url.searchParams.get("done") === "true") return Response.json({ done: true });
     return new Response(status < 300 ? "ok" : "not now", { status });
   },

@@ -116,7 +116,8 @@ export class Subscription extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private config: Config | undefined;
   private wake: Wake;
-  private delivering = false;
+  /** The generation being delivered: a newer wake may start while an older one's POST is out. */
+  private delivering: number | undefined;
   private key: Promise<SigningKey> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -401,9 +402,9 @@ export class Subscription extends DurableObject<Env> {
   private async deliver(): Promise<void> {
     const config = this.config;
     const wake = this.wake;
-    if (!config || wake.wakeId === null || this.delivering) return;
-    this.delivering = true;
+    if (!config || wake.wakeId === null || this.delivering === wake.generation) return;
     const generation = wake.generation;
+    this.delivering = generation;
     try {
       await this.saveWake({ ...wake, nextAttemptAt: Date.now() + DELIVERY_TIMEOUT_MS });
       const outcome = config.type === "webhook" ? await this.postWebhook(config, wake) : await this.appendWakeEvent(config, wake);
@@ -425,7 +426,7 @@ export class Subscription extends DurableObject<Env> {
         await this.endWake();
       }
     } finally {
-      this.delivering = false;
+      if (this.delivering === generation) this.delivering = undefined;
     }
   }
 

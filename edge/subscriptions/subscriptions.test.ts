@@ -180,6 +180,25 @@ describe("webhook subscriptions", () => {
     expect(after.streams.map((s) => s.path)).toEqual([later]);
   });
 
+  it("sends the next wake at once when the receiver finishes a wake before answering its POST", async () => {
+    const id = unique("sub-early");
+    const prefix = unique("early");
+    const hook = `https://hooks.example.com/subs/${id}`;
+    await subscribe(id, { type: "webhook", pattern: `${prefix}/*`, webhook: { url: `${hook}?delay=3000,0` }, lease_ttl_ms: 60_000 });
+    const path = `${prefix}/a`;
+    await createStream(path, { body: "one" });
+    const [first] = await deliveries(hook, 1);
+    const wake = wakeOf(first!);
+    await append(path, "two");
+    // The receiver still holds the first POST; it acknowledges the first tail and is done.
+    const done = await report(wake.callback_url, wake, [{ stream: path, offset: wake.streams[0]!.tail_offset }], true);
+    expect(await done.json()).toEqual({ ok: true, next_wake: true });
+    const [, second] = (await deliveries(hook, 2)) as (Delivery & { at: number })[];
+    expect(wakeOf(second!).generation).toBe(wake.generation + 1);
+    // It arrived while the first POST was still unanswered, not after a retry timer.
+    expect(second!.at - (first as Delivery & { at: number }).at).toBeLessThan(3000);
+  });
+
   it("refuses acks that regress, pass the tail or name other streams", async () => {
     const id = unique("sub-acks");
     const prefix = unique("acks");

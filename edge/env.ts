@@ -23,7 +23,7 @@ export interface Env {
   STREAMS: DurableObjectNamespace<StreamLog>;
   /** One `Subscription` per Durable Streams subscription id (`/v1/stream/__ds/subscriptions/{id}`). */
   SUBSCRIPTIONS: DurableObjectNamespace<Subscription>;
-  /** One object: the stream paths and subscription patterns, and the webhook signing key. */
+  /** Shards by first path segment: stream paths, subscription patterns, the webhook signing key. */
   SUBSCRIPTION_REGISTRY: DurableObjectNamespace<SubscriptionRegistry>;
   /** Cold, immutable segments of stream logs. */
   STREAM_SEGMENTS: R2Bucket;

@@ -12,7 +12,7 @@ import {
   type Refusal,
 } from "./offsets.ts";
 import { decodeSegment, encodeSegment, generationPrefix, segmentKey, type StoredMessage } from "./segments.ts";
-import { REGISTRY } from "../subscriptions/registry.ts";
+import { registryForStream } from "../subscriptions/registry.ts";
 
 /** What a stream is, as its object keeps it (one `meta` entry in the object's KV). */
 interface Meta {
@@ -433,7 +433,7 @@ export class StreamLog extends DurableObject<Env> {
 
     // Subscriptions whose pattern matches a new stream follow it from its first byte.
     if (this.path !== undefined) {
-      for (const id of await this.env.SUBSCRIPTION_REGISTRY.getByName(REGISTRY).streamCreated(this.path)) this.addWatcher(id);
+      for (const id of await registryForStream(this.env, this.path).streamCreated(this.path)) this.addWatcher(id);
     }
 
     const meta: Meta = {
@@ -626,7 +626,7 @@ export class StreamLog extends DurableObject<Env> {
     this.ctx.storage.kv.delete("notify-retry");
     try {
       await Promise.all([
-        this.env.SUBSCRIPTION_REGISTRY.getByName(REGISTRY).streamRemoved(path),
+        registryForStream(this.env, path).streamRemoved(path),
         ...watchers.map((id) => this.env.SUBSCRIPTIONS.getByName(id).streamGone(path)),
       ]);
     } catch (error) {

@@ -5,7 +5,7 @@ import { readText } from "../http/validate.ts";
 import type { Handler, RouteContext } from "../router.ts";
 import { authorize } from "../streams/auth.ts";
 import { isPattern } from "./glob.ts";
-import { REGISTRY } from "./registry.ts";
+import { keyRegistry } from "./registry.ts";
 import type { ControlReply, SubscriptionInput, WakeReport } from "./subscription.ts";
 import { checkWebhookUrl } from "./webhooks.ts";
 
@@ -178,7 +178,7 @@ export const claim: Handler = async (route) => {
 };
 
 export const jwks: Handler = async ({ env }) =>
-  new Response(JSON.stringify(await env.SUBSCRIPTION_REGISTRY.getByName(REGISTRY).jwks()), {
+  new Response(JSON.stringify(await keyRegistry(env).jwks()), {
     headers: { "Content-Type": "application/jwk-set+json", "Cache-Control": "public, max-age=300" },
   });
 

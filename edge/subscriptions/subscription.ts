@@ -3,7 +3,7 @@ import { SignJWT, errors, jwtVerify } from "jose";
 import type { Env } from "../env.ts";
 import { CONCRETE_OFFSET, ZERO_OFFSET } from "../streams/offsets.ts";
 import { globMatch } from "./glob.ts";
-import { REGISTRY } from "./registry.ts";
+import { keyRegistry, registriesForPattern } from "./registry.ts";
 import { checkWebhookUrl, signWebhook, type SigningKey } from "./webhooks.ts";
 
 /**
@@ -149,8 +149,8 @@ export class Subscription extends DurableObject<Env> {
 
     await this.link(input.streams, "explicit");
     if (input.pattern !== undefined) {
-      const existing = await this.registry().addPattern(id, input.pattern);
-      await this.link(existing, "glob");
+      const found = await Promise.all(registriesForPattern(this.env, input.pattern).map((shard) => shard.addPattern(id, input.pattern!)));
+      await this.link(found.flat(), "glob");
     }
     return { status: 201, body: await this.describe() };
   }
@@ -181,7 +181,9 @@ export class Subscription extends DurableObject<Env> {
   async remove(): Promise<void> {
     const config = this.config;
     if (!config) return;
-    if (config.pattern !== undefined) await this.registry().removePattern(config.id);
+    if (config.pattern !== undefined) {
+      await Promise.all(registriesForPattern(this.env, config.pattern).map((shard) => shard.removePattern(config.id)));
+    }
     const paths = this.sql.exec<{ path: string }>("SELECT path FROM links").toArray().map((row) => row.path);
     this.config = undefined;
     this.wake = idle(0);
@@ -315,12 +317,8 @@ export class Subscription extends DurableObject<Env> {
 
   // ── internals ───────────────────────────────────────────────────────────────────────
 
-  private registry() {
-    return this.env.SUBSCRIPTION_REGISTRY.getByName(REGISTRY);
-  }
-
   private signingKey(): Promise<SigningKey> {
-    this.key ??= this.registry().signingKey().catch((error: unknown) => {
+    this.key ??= keyRegistry(this.env).signingKey().catch((error: unknown) => {
       this.key = undefined;
       throw error;
     });

@@ -199,6 +199,26 @@ describe("webhook subscriptions", () => {
     expect(second!.at - (first as Delivery & { at: number }).at).toBeLessThan(3000);
   });
 
+  it("finds streams under any first segment for a pattern that starts with a wildcard", async () => {
+    // The registry is sharded by first segment: these land in several shards.
+    const leaf = unique("leaf");
+    const before = Array.from({ length: 6 }, (_, i) => `region-${i}/${leaf}`);
+    for (const path of before) await createStream(path, { body: "old" });
+    const id = unique("sub-wild");
+    const hook = `https://hooks.example.com/subs/${id}`;
+    await subscribe(id, { type: "webhook", pattern: `*/${leaf}`, webhook: { url: hook }, lease_ttl_ms: 60_000 });
+    const linked = (await (await control(id, "", { headers: ADMIN })).json()) as { streams: { path: string }[] };
+    expect(linked.streams.map((s) => s.path)).toEqual(before);
+
+    const after = Array.from({ length: 6 }, (_, i) => `zone-${i}/${leaf}`);
+    for (const path of after) await createStream(path, { body: "new" });
+    const wake = wakeOf((await deliveries(hook, 1))[0]!);
+    const done = await report(wake.callback_url, wake, wake.streams.map((s) => ({ stream: s.path, offset: s.tail_offset })), false);
+    expect(done.status).toBe(200);
+    const all = (await (await control(id, "", { headers: ADMIN })).json()) as { streams: { path: string }[] };
+    expect(all.streams.map((s) => s.path).sort()).toEqual([...before, ...after].sort());
+  });
+
   it("refuses acks that regress, pass the tail or name other streams", async () => {
     const id = unique("sub-acks");
     const prefix = unique("acks");

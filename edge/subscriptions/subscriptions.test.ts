@@ -1,9 +1,10 @@
 import { env, exports } from "cloudflare:workers";
-import { evictDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { BASE } from "../test-support.ts";
 import { ADMIN, append, bearer, call, createStream, token, unique } from "../streams/stream-support.ts";
 import { globMatch, isPattern } from "./glob.ts";
+import { Subscription } from "./subscription.ts";
 
 /** The receiver Worker that stands in for the internet (test/webhook-receiver.worker.js). */
 const receiver = (env as unknown as { RECEIVER: Fetcher }).RECEIVER;
@@ -217,6 +218,32 @@ describe("webhook subscriptions", () => {
     expect(done.status).toBe(200);
     const all = (await (await control(id, "", { headers: ADMIN })).json()) as { streams: { path: string }[] };
     expect(all.streams.map((s) => s.path).sort()).toEqual([...before, ...after].sort());
+  });
+
+  it("tells a subscription it could not reach of the append later, by the stream's alarm", async () => {
+    const id = unique("sub-missed");
+    const path = `${unique("missed")}/s`;
+    const hook = `https://hooks.example.com/subs/${id}`;
+    await createStream(path, { body: "before" });
+    await subscribe(id, { type: "webhook", streams: [path], webhook: { url: hook }, lease_ttl_ms: 60_000 });
+    // This subscription's object fails while the append happens (workerd logs the failed call
+    // as an uncaught exception on the object's side); the append still succeeds.
+    const original = Subscription.prototype.streamChanged;
+    Subscription.prototype.streamChanged = function (this: Subscription, ...args) {
+      if ((this as unknown as { ctx: DurableObjectState }).ctx.id.name === id) return Promise.reject(new Error("overloaded"));
+      return original.apply(this, args);
+    };
+    let tail: string;
+    try {
+      tail = await append(path, "after");
+    } finally {
+      Subscription.prototype.streamChanged = original;
+    }
+    const stream = env.STREAMS.getByName(path);
+    expect(await runInDurableObject(stream, (_object, state) => state.storage.getAlarm())).not.toBeNull();
+    expect(await runDurableObjectAlarm(stream)).toBe(true);
+    const wake = wakeOf((await deliveries(hook, 1))[0]!);
+    expect(wake.streams).toEqual([expect.objectContaining({ path, tail_offset: tail, has_pending: true })]);
   });
 
   it("refuses acks that regress, pass the tail or name other streams", async () => {

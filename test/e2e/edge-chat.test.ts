@@ -114,6 +114,52 @@ describe("<edge-chat> on a third-party page", () => {
     }
   });
 
+  it("keeps a message typed while the chat was unreachable through a page reload, and delivers it once", async () => {
+    const state = mkdtempSync(join(tmpdir(), "e2e-chat-reload-"));
+    const backend = await startBackend({ persistTo: state, vars: { RATE_LIMITS: LIMITS } });
+    const room = "e2e-reload";
+    const host = await hostPage(embedding(backend.url, `<edge-chat room="${room}" name="Dee"></edge-chat>`));
+    try {
+      const page = await browser.newPage();
+      const errors = pageErrors(page);
+      // The page and the script load as usual; only the chat's socket cannot get through.
+      let reachable = false;
+      await page.routeWebSocket(/\/api\/rooms\//, (ws) => {
+        if (reachable) ws.connectToServer();
+        else ws.close({ code: 1011, reason: "unreachable" });
+      });
+      await page.goto(host.url);
+      await chat(page).and(page.locator("[connection=reconnecting]")).waitFor();
+      await type(page, "typed while unreachable");
+      expect(await pendingCount(page)).toBe(1);
+
+      await page.reload();
+      await chat(page).and(page.locator("[connection=reconnecting]")).waitFor();
+      expect(await shownTexts(page)).toEqual(["typed while unreachable"]);
+      expect(await pendingCount(page)).toBe(1);
+      expect(await stored(backend, room)).toEqual([]);
+
+      reachable = true;
+      await page.evaluate(() => window.dispatchEvent(new Event("online")));
+      await chat(page).and(page.locator("[connection=open]")).waitFor({ timeout: 30_000 });
+      await expect.poll(() => pendingCount(page), { timeout: 30_000 }).toBe(0);
+      expect(await shownTexts(page)).toEqual(["typed while unreachable"]);
+      expect(await stored(backend, room)).toEqual(["typed while unreachable"]);
+
+      // Confirmed: another reload shows it once, from the room's history, and sends nothing.
+      await page.reload();
+      await chat(page).and(page.locator("[connection=open]")).waitFor();
+      await expect.poll(() => shownTexts(page)).toEqual(["typed while unreachable"]);
+      expect(await pendingCount(page)).toBe(0);
+      expect(await stored(backend, room)).toEqual(["typed while unreachable"]);
+      expect(errors.filter((e) => !/WebSocket|Failed to load resource/.test(e))).toEqual([]);
+    } finally {
+      await host.close();
+      await backend.stop();
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
+
   it("renders a hostile message as text on the other page", async () => {
     const state = mkdtempSync(join(tmpdir(), "e2e-chat-xss-"));
     const backend = await startBackend({ persistTo: state, vars: { RATE_LIMITS: LIMITS } });

@@ -58,6 +58,55 @@ function dropConnection(element: EdgeChat): void {
   socket.ws.close(4000, "network gone");
 }
 
+/** Signs a verified identity as the host site would. */
+function userToken(sub: string, name: string): Promise<string> {
+  return new SignJWT({ sub, name })
+    .setProtectedHeader({ alg: "HS256" })
+    .setExpirationTime("5m")
+    .sign(new TextEncoder().encode("test-chat-identity-secret"));
+}
+
+interface KeptMessage {
+  clientId: string;
+  text: string;
+  at: number;
+  state: string;
+  reason?: string;
+}
+
+/** The unconfirmed messages kept in localStorage, with the key they are under. */
+function kept(): { key: string; messages: KeptMessage[] }[] {
+  return Object.keys(localStorage)
+    .filter((key) => key.startsWith("edge-chat:outbox:"))
+    .map((key) => ({ key, messages: JSON.parse(localStorage.getItem(key)!) as KeptMessage[] }));
+}
+
+/**
+ * Writes `text` before the room is reached, then takes the element away as a reload does:
+ * the message never left the page, and only storage holds it.
+ */
+async function leaveUnsent(attributes: Record<string, string>, ...texts: string[]): Promise<{ key: string; messages: KeptMessage[] }> {
+  const element = mount(attributes);
+  await element.updateComplete;
+  expect(element.getAttribute("connection")).toBe("connecting");
+  for (const text of texts) element.sendMessage(text);
+  element.remove();
+  const [entry, ...others] = kept();
+  expect(others).toEqual([]);
+  return entry!;
+}
+
+/** Records the frames every socket of the page sends, passing each one on unchanged. */
+function recordSends(): { frames: string[]; stop: () => void } {
+  const send = WebSocket.prototype.send;
+  const frames: string[] = [];
+  WebSocket.prototype.send = function (this: WebSocket, data) {
+    if (typeof data === "string") frames.push(data);
+    send.call(this, data);
+  };
+  return { frames, stop: () => void (WebSocket.prototype.send = send) };
+}
+
 beforeEach(() => localStorage.clear());
 afterEach(() => document.body.replaceChildren());
 
@@ -152,6 +201,166 @@ describe("<edge-chat>", () => {
     await until(element, () => !part(element, "pending"));
     expect(shown(element)).toEqual(["sent as the line dropped", "sent while reconnecting"]);
     expect((await stored(room)).map((m) => m.text)).toEqual(["sent as the line dropped", "sent while reconnecting"]);
+  });
+
+  it("keeps a message written before the room was reached across a reload, and delivers it once", async () => {
+    const room = unique("reload-offline");
+    const { messages } = await leaveUnsent({ room, endpoint, name: "Reloader" }, "typed offline", "and a second");
+    expect(messages.map((m) => [m.text, m.state])).toEqual([
+      ["typed offline", "pending"],
+      ["and a second", "pending"],
+    ]);
+    expect(await stored(room)).toEqual([]);
+
+    const element = mount({ room, endpoint, name: "Reloader" });
+    await element.updateComplete;
+    expect(shadow(element).querySelectorAll("[part~=pending]")).toHaveLength(2);
+    expect(shown(element)).toEqual(["typed offline", "and a second"]);
+    await until(element, () => !part(element, "pending") && shown(element).length === 2);
+    expect(shown(element)).toEqual(["typed offline", "and a second"]);
+    expect(shadow(element).querySelectorAll("[part~=own]")).toHaveLength(2);
+    expect((await stored(room)).map((m) => m.text)).toEqual(["typed offline", "and a second"]);
+    expect(kept()).toEqual([]);
+  });
+
+  it("delivers once a message the room stored but whose confirmation the reload cut off", async () => {
+    const room = unique("reload-unconfirmed");
+    const first = mount({ room, endpoint, name: "Hasty" });
+    await opened(first);
+    first.sendMessage("sent, then the page went");
+    first.remove();
+    expect(kept()[0]!.messages.map((m) => m.text)).toEqual(["sent, then the page went"]);
+    await expect.poll(() => stored(room)).toHaveLength(1);
+
+    const element = mount({ room, endpoint, name: "Hasty" });
+    await element.updateComplete;
+    expect(part(element, "pending").textContent).toContain("sent, then the page went");
+    // The room's history on joining already holds it: that confirms it.
+    await until(element, () => !part(element, "pending"));
+    expect(shown(element)).toEqual(["sent, then the page went"]);
+    expect((await stored(room)).map((m) => m.text)).toEqual(["sent, then the page went"]);
+    expect(kept()).toEqual([]);
+  });
+
+  it("does not send a confirmed message again after a reload", async () => {
+    const room = unique("reload-confirmed");
+    const first = mount({ room, endpoint, name: "Settled" });
+    await opened(first);
+    const own = nextEvent(first, "edge-message", (e) => e.detail.own);
+    first.sendMessage("confirmed once");
+    await own;
+    expect(kept()).toEqual([]);
+    first.remove();
+
+    const sends = recordSends();
+    try {
+      const element = mount({ room, endpoint, name: "Settled" });
+      await element.updateComplete;
+      expect(part(element, "pending")).toBeNull();
+      await opened(element);
+      await until(element, () => shown(element).length === 1);
+      expect(shown(element)).toEqual(["confirmed once"]);
+      expect(sends.frames.filter((frame) => frame.includes('"send"'))).toEqual([]);
+    } finally {
+      sends.stop();
+    }
+  });
+
+  it("ignores stored entries that are malformed, and storage that is not JSON at all", async () => {
+    const room = unique("reload-corrupt");
+    const { key, messages } = await leaveUnsent({ room, endpoint, name: "Tidy" }, "the good one");
+    const good = messages[0]!;
+    localStorage.setItem(
+      key,
+      JSON.stringify([
+        42,
+        null,
+        "text",
+        { ...good, clientId: "spaces are not ids" },
+        { ...good, clientId: "blank", text: "   " },
+        { ...good, clientId: "too-long", text: "x".repeat(2001) },
+        { ...good, clientId: "no-time", at: "yesterday" },
+        { ...good, clientId: "odd-state", state: "sent" },
+        good,
+        { ...good, text: "the same id again" },
+      ]),
+    );
+    const element = mount({ room, endpoint, name: "Tidy" });
+    await element.updateComplete;
+    expect(shown(element)).toEqual(["the good one"]);
+    await until(element, () => !part(element, "pending"));
+    expect((await stored(room)).map((m) => m.text)).toEqual(["the good one"]);
+    expect(localStorage.getItem(key)).toBeNull();
+    element.remove();
+
+    localStorage.setItem(key, "{not json");
+    const again = mount({ room, endpoint, name: "Tidy" });
+    await opened(again);
+    expect(part(again, "pending")).toBeNull();
+    const own = nextEvent(again, "edge-message", (e) => e.detail.own);
+    again.sendMessage("after the junk");
+    await own;
+    await until(again, () => shown(again).length === 2);
+    expect(shown(again)).toEqual(["the good one", "after the junk"]);
+    expect(localStorage.getItem(key)).toBeNull();
+  });
+
+  it("keeps the oldest 50 unconfirmed messages across a reload; later ones only while the page lives", async () => {
+    const room = unique("reload-bound");
+    const texts = Array.from({ length: 55 }, (_, i) => `note ${i + 1}`);
+    const { messages } = await leaveUnsent({ room, endpoint, name: "Prolific" }, ...texts);
+    expect(messages.map((m) => m.text)).toEqual(texts.slice(0, 50));
+  });
+
+  it("still sends, from memory, when storage is full", async () => {
+    const room = unique("storage-full");
+    try {
+      // Fill the origin's real quota, down to the last few characters.
+      let n = 0;
+      for (let size = 1 << 20; size >= 1; size >>= 1) {
+        try {
+          for (;;) localStorage.setItem(`filler-${n++}`, "x".repeat(size));
+        } catch {
+          // Full at this size: try smaller ones.
+        }
+      }
+      const element = mount({ room, endpoint, name: "Crammed" });
+      await element.updateComplete;
+      element.sendMessage("no room in storage");
+      expect(kept()).toEqual([]);
+      await until(element, () => !part(element, "pending") && shown(element).length === 1);
+      expect((await stored(room)).map((m) => m.text)).toEqual(["no room in storage"]);
+    } finally {
+      localStorage.clear();
+    }
+  });
+
+  it("brings a message unsent for over a week back as not sent, for the visitor to send or discard", async () => {
+    const room = unique("reload-stale");
+    const { key, messages } = await leaveUnsent({ room, endpoint, name: "Slow" }, "from last month");
+    localStorage.setItem(key, JSON.stringify([{ ...messages[0]!, at: Date.now() - 30 * 24 * 3600 * 1000 }]));
+    const element = mount({ room, endpoint, name: "Slow" });
+    await opened(element);
+    expect(part(element, "refused").textContent).toMatch(/Not sent: written over a week ago/);
+    expect(await stored(room)).toEqual([]);
+    const retry = [...part(element, "refused").querySelectorAll("button")].find((b) => b.textContent!.trim() === "Retry")!;
+    retry.click();
+    await until(element, () => !part(element, "refused") && !part(element, "pending"));
+    expect((await stored(room)).map((m) => m.text)).toEqual(["from last month"]);
+  });
+
+  it("keeps a verified user's unsent messages for that user only", async () => {
+    const room = unique("reload-owner");
+    const ada = await userToken("user-ada", "Ada");
+    await leaveUnsent({ room, endpoint, "user-token": ada }, "Ada's words");
+    const other = mount({ room, endpoint, "user-token": await userToken("user-bob", "Bob") });
+    await opened(other);
+    expect(part(other, "pending")).toBeNull();
+    other.remove();
+    // A fresh token for the same person (tokens are short-lived) still finds them.
+    const element = mount({ room, endpoint, "user-token": await userToken("user-ada", "Ada") });
+    await until(element, () => !part(element, "pending") && shown(element).length === 1);
+    expect((await stored(room)).map((m) => [m.name, m.text])).toEqual([["Ada", "Ada's words"]]);
   });
 
   it("shows the rate-limit wait on a refused message, then sends it when the wait is over", async () => {
@@ -279,11 +488,7 @@ describe("<edge-chat>", () => {
   });
 
   it("joins with a verified name from a user token signed by the host site", async () => {
-    const token = await new SignJWT({ sub: "user-7", name: "Ada" })
-      .setProtectedHeader({ alg: "HS256" })
-      .setExpirationTime("5m")
-      .sign(new TextEncoder().encode("test-chat-identity-secret"));
-    const element = mount({ room: unique("verified"), endpoint, "user-token": token });
+    const element = mount({ room: unique("verified"), endpoint, "user-token": await userToken("user-7", "Ada") });
     await opened(element);
     const own = nextEvent(element, "edge-message", (e) => e.detail.own);
     element.sendMessage("signed in");

@@ -2,13 +2,14 @@ import { html, nothing, type CSSResultGroup, type PropertyValues } from "lit";
 import { property, query, state } from "lit/decorators.js";
 import { repeat } from "lit/directives/repeat.js";
 import { EdgeElement, define } from "../internal/edge-element.ts";
-import { NAME_PATTERN, socketUrl } from "../internal/endpoint.ts";
+import { NAME_PATTERN, apiUrl, socketUrl } from "../internal/endpoint.ts";
 import { emit } from "../internal/events.ts";
 import { theme } from "../internal/theme.ts";
 import type { ReconnectingSocket, ServerFrame } from "../internal/reconnecting-socket.ts";
 // A type-only import: the room's message shape without bringing zod into the bundle.
 import type { ChatMessage } from "../../edge/chat/messages.ts";
 import { styles } from "./edge-chat.styles.ts";
+import { StoredOutbox, type StoredMessage } from "./outbox-store.ts";
 
 export type { ChatMessage };
 
@@ -39,6 +40,7 @@ export interface ChatStrings {
   sent: string;
   waiting: (seconds: number) => string;
   refused: (reason: string) => string;
+  stale: string;
   retry: string;
   discard: string;
   queued: (count: number) => string;
@@ -76,6 +78,7 @@ export const DEFAULT_STRINGS: ChatStrings = {
   sent: "Sent",
   waiting: (seconds) => `Sending too fast: retrying in ${seconds} s`,
   refused: (reason) => `Not sent: ${reason}`,
+  stale: "written over a week ago",
   retry: "Retry",
   discard: "Discard",
   queued: (count) => (count === 1 ? "Offline: 1 message will be sent when the connection is back." : `Offline: ${count} messages will be sent when the connection is back.`),
@@ -99,12 +102,8 @@ declare global {
   }
 }
 
-/** A message of the user's that the room has not confirmed yet. */
-interface Outgoing {
-  clientId: string;
-  text: string;
-  state: "pending" | "waiting" | "refused";
-  reason?: string;
+/** A message of the user's that the room has not confirmed yet (kept in storage too). */
+interface Outgoing extends StoredMessage {
   retryAt?: number;
 }
 
@@ -114,6 +113,11 @@ const MAX_TEXT = 2000;
 const TYPING_SEND_EVERY_MS = 2000;
 const TYPING_SHOWN_MS = 3500;
 const PAGE = 50;
+/**
+ * A stored message older than this comes back refused (with Retry and Discard) instead of
+ * going out by itself: the conversation has moved on, and the visitor should decide.
+ */
+const MAX_UNSENT_AGE_MS = 7 * 24 * 3600 * 1000;
 /** Messages kept on screen while the view follows the newest ones. */
 const MAX_SHOWN = 1000;
 /** Within this many pixels of the bottom the view counts as pinned there. */
@@ -122,6 +126,16 @@ const LINK = /\bhttps?:\/\/[^\s<>"']+/g;
 
 const chars = (text: string) => [...text].length;
 const newId = () => crypto.randomUUID().replaceAll("-", "");
+
+/** The `sub` of a JWT, read without checking it (the room checks it): whose messages these are. */
+function tokenSubject(token: string): string {
+  try {
+    const payload = JSON.parse(atob((token.split(".")[1] ?? "").replaceAll("-", "+").replaceAll("_", "/"))) as { sub?: unknown };
+    return typeof payload.sub === "string" ? payload.sub : "";
+  } catch {
+    return "";
+  }
+}
 
 function storedName(): string {
   try {
@@ -133,8 +147,9 @@ function storedName(): string {
 
 /**
  * A chat room: history, live messages, who is here and who is typing. Messages sent while
- * offline wait and are delivered exactly once when the connection is back; a reconnect picks
- * up exactly the messages missed.
+ * offline wait and are delivered exactly once when the connection is back, even after a
+ * reload (they are kept in localStorage until the room confirms them); a reconnect picks up
+ * exactly the messages missed.
  *
  * @tag edge-chat
  * @attr room - The room (1–64 of `A-Z a-z 0-9 . _ -`).
@@ -191,6 +206,8 @@ export class EdgeChat extends EdgeElement {
   @query("textarea") private textarea!: HTMLTextAreaElement | null;
 
   private socket: ReconnectingSocket | undefined;
+  /** Where the outbox is kept across reloads: one per endpoint, room and author. */
+  private store: StoredOutbox | undefined;
   /** One per element: a reconnect of the same session keeps its name in the room. */
   private readonly session = newId();
   private lastId: number | undefined;
@@ -205,6 +222,17 @@ export class EdgeChat extends EdgeElement {
 
   private get text(): ChatStrings {
     return { ...DEFAULT_STRINGS, ...this.strings };
+  }
+
+  /**
+   * Whose unsent messages these are: a verified user's, a name the host page gave, or the
+   * visitor's own (whatever they rename to). On a shared browser a message kept from an
+   * earlier visit never goes out under someone else's name.
+   */
+  private get author(): string {
+    if (this.userToken) return `user:${tokenSubject(this.userToken)}`;
+    const given = (this.name ?? "").trim();
+    return given ? `name:${given}` : "visitor";
   }
 
   /** The name the user joins with: the attribute, else the one remembered on this site. */
@@ -237,11 +265,11 @@ export class EdgeChat extends EdgeElement {
       this.problem = this.text.tooLong(MAX_TEXT);
       return false;
     }
-    const item: Outgoing = { clientId: newId(), text, state: "pending" };
+    const item: Outgoing = { clientId: newId(), text, at: Date.now(), state: "pending" };
     this.ownIds.add(item.clientId);
     // The message ends this bout of typing; the next keystroke starts a new one.
     this.lastTypingSent = 0;
-    this.outbox = [...this.outbox, item];
+    this.setOutbox([...this.outbox, item]);
     this.problem = "";
     this.pinned = true;
     this.transmit(item);
@@ -250,6 +278,7 @@ export class EdgeChat extends EdgeElement {
 
   private reset(): void {
     this.messages = [];
+    // Not through setOutbox: the stored copy stays, to go out when this room is open again.
     this.outbox = [];
     this.people = [];
     this.typing = new Map();
@@ -276,13 +305,16 @@ export class EdgeChat extends EdgeElement {
       return;
     }
     let base: URL;
+    let roomUrl: URL;
     try {
       base = socketUrl(this.endpointUrl, `/api/rooms/${this.room}/ws`);
+      roomUrl = apiUrl(this.endpointUrl, `/api/rooms/${this.room}`);
     } catch (error) {
       this.problem = this.text.badEndpoint((error as Error).message);
       this.setConnection("closed");
       return;
     }
+    this.useStore(`edge-chat:outbox:${roomUrl.href} ${this.author}`);
     this.socket = this.createSocket({
       url: () => {
         const url = new URL(base);
@@ -305,6 +337,44 @@ export class EdgeChat extends EdgeElement {
     this.socket?.stop();
     this.socket = undefined;
     clearTimeout(this.typingTimer);
+  }
+
+  /**
+   * Switches to the stored outbox of `key` and shows what it holds as pending, in the order it
+   * was written; the next "ready" sends it, as for any unconfirmed message. What the page
+   * already holds stays, and is stored under `key` too: a new name or token in the same page
+   * does not take back what was written.
+   */
+  private useStore(key: string): void {
+    if (this.store?.key === key) return;
+    this.store = new StoredOutbox(key);
+    const held = new Set(this.outbox.map((item) => item.clientId));
+    const now = Date.now();
+    const restored = this.store
+      .load()
+      .filter((entry) => !held.has(entry.clientId))
+      .map((entry): Outgoing => {
+        this.ownIds.add(entry.clientId);
+        if (entry.state === "refused") return entry;
+        if (now - entry.at > MAX_UNSENT_AGE_MS) return { ...entry, state: "refused", reason: this.text.stale };
+        // A rate limit's wait ended with the page: the next "ready" sends it again.
+        return { ...entry, state: "pending" };
+      });
+    this.setOutbox([...this.outbox, ...restored].sort((a, b) => a.at - b.at));
+  }
+
+  /** Changes the outbox and its stored copy: an item that leaves it was confirmed or discarded. */
+  private setOutbox(next: Outgoing[]): void {
+    const kept = new Set(next.map((item) => item.clientId));
+    const gone = this.outbox.filter((item) => !kept.has(item.clientId)).map((item) => item.clientId);
+    this.outbox = next;
+    this.store?.save(next, gone);
+  }
+
+  /** Confirms what the room shows it holds: an ack lost in a drop, or a send from another tab. */
+  private settle(messages: ChatMessage[]): void {
+    const stored = new Set(messages.map((message) => message.clientId));
+    if (this.outbox.some((item) => stored.has(item.clientId))) this.setOutbox(this.outbox.filter((item) => !stored.has(item.clientId)));
   }
 
   /** Sends now when the room is ready; otherwise the item waits and goes out on the next "ready". */
@@ -333,13 +403,14 @@ export class EdgeChat extends EdgeElement {
         // Decide by where the view is now: the scroll event of a recent scroll may not have come yet.
         if (this.list) this.pinned = this.atBottom(this.list);
         this.add(messages);
+        this.settle(messages);
         for (const message of messages) emit(this, "edge-message", { room: this.room, message, own: false });
         break;
       }
       case "ack": {
         const message = frame.message as ChatMessage;
         const known = this.outbox.some((item) => item.clientId === message.clientId);
-        this.outbox = this.outbox.filter((item) => item.clientId !== message.clientId);
+        this.setOutbox(this.outbox.filter((item) => item.clientId !== message.clientId));
         if (frame.deleted !== true) {
           this.add([message]);
           if (known) emit(this, "edge-message", { room: this.room, message, own: true });
@@ -387,8 +458,7 @@ export class EdgeChat extends EdgeElement {
     }
     this.add(frame.messages, frame.resumed);
     // A message confirmed while the confirmation itself was lost is confirmed now.
-    const stored = new Set(this.messages.map((message) => message.clientId));
-    this.outbox = this.outbox.filter((item) => !stored.has(item.clientId));
+    this.settle(this.messages);
   }
 
   /** Merges messages by id, in id order; new ones at the end count as unseen when scrolled up. */
@@ -430,7 +500,7 @@ export class EdgeChat extends EdgeElement {
   }
 
   private patch(item: Outgoing, change: Partial<Outgoing>): void {
-    this.outbox = this.outbox.map((entry) => (entry.clientId === item.clientId ? { ...entry, ...change } : entry));
+    this.setOutbox(this.outbox.map((entry) => (entry.clientId === item.clientId ? { ...entry, ...change } : entry)));
   }
 
   /** Counts the wait down once a second, then sends again. */
@@ -458,7 +528,7 @@ export class EdgeChat extends EdgeElement {
   }
 
   private discard(item: Outgoing): void {
-    this.outbox = this.outbox.filter((entry) => entry.clientId !== item.clientId);
+    this.setOutbox(this.outbox.filter((entry) => entry.clientId !== item.clientId));
   }
 
   private expireTyping(): void {

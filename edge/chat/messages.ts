@@ -3,18 +3,13 @@
  * limits both sides share. Documented in docs/protocol.md ("Chat").
  */
 import { z } from "zod";
+import { CLIENT_ID_PATTERN, MAX_NAME_CHARS, MAX_TEXT_CHARS, chars } from "./limits.ts";
 
-/** Display names: 1–32 characters (code points), no control characters, no edge spaces. */
-export const MAX_NAME_CHARS = 32;
-/** Message text: 1–2,000 characters (code points). */
-export const MAX_TEXT_CHARS = 2000;
-/** Client message ids: opaque, chosen by the client (a UUID), unique per message. */
-export const MAX_CLIENT_ID_CHARS = 64;
+export { MAX_NAME_CHARS, MAX_TEXT_CHARS } from "./limits.ts";
 /** A page of history holds at most this many messages. */
 export const MAX_PAGE = 200;
 export const DEFAULT_PAGE = 50;
 
-const chars = (text: string) => [...text].length;
 // Control characters other than newline and tab have no place in a chat line.
 const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/;
 const NAME_CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
@@ -38,7 +33,7 @@ export const MessageText = z
   .refine((text) => chars(text) <= MAX_TEXT_CHARS, `messages are at most ${MAX_TEXT_CHARS} characters`)
   .refine((text) => !CONTROL.test(text), "text may not hold control characters");
 
-export const ClientId = z.string().regex(/^[A-Za-z0-9_-]+$/, "ids are letters, digits, - and _").min(1).max(MAX_CLIENT_ID_CHARS);
+export const ClientId = z.string().regex(CLIENT_ID_PATTERN, "ids are 1–64 letters, digits, - and _");
 
 /** Message ids are positive integers, increasing in the order the room accepted them. */
 export const MessageId = z.coerce.number().int().positive();

@@ -7,6 +7,7 @@ import { emit } from "../internal/events.ts";
 import { theme } from "../internal/theme.ts";
 import type { ReconnectingSocket, ServerFrame } from "../internal/reconnecting-socket.ts";
 // A type-only import: the room's message shape without bringing zod into the bundle.
+import { MAX_NAME_CHARS, MAX_TEXT_CHARS, chars } from "../../edge/chat/limits.ts";
 import type { ChatMessage } from "../../edge/chat/messages.ts";
 import { styles } from "./edge-chat.styles.ts";
 import { StoredOutbox, type StoredMessage } from "./outbox-store.ts";
@@ -108,8 +109,6 @@ interface Outgoing extends StoredMessage {
 }
 
 const NAME_KEY = "edge-chat:name";
-const MAX_NAME = 32;
-const MAX_TEXT = 2000;
 const TYPING_SEND_EVERY_MS = 2000;
 const TYPING_SHOWN_MS = 3500;
 const PAGE = 50;
@@ -124,7 +123,6 @@ const MAX_SHOWN = 1000;
 const PIN_SLACK = 24;
 const LINK = /\bhttps?:\/\/[^\s<>"']+/g;
 
-const chars = (text: string) => [...text].length;
 const newId = () => crypto.randomUUID().replaceAll("-", "");
 
 /** The `sub` of a JWT, read without checking it (the room checks it): whose messages these are. */
@@ -261,8 +259,8 @@ export class EdgeChat extends EdgeElement {
   /** Sends a message, as Enter in the text area does. Returns false when it was not accepted. */
   sendMessage(text: string): boolean {
     if (!text.trim()) return false;
-    if (chars(text) > MAX_TEXT) {
-      this.problem = this.text.tooLong(MAX_TEXT);
+    if (chars(text) > MAX_TEXT_CHARS) {
+      this.problem = this.text.tooLong(MAX_TEXT_CHARS);
       return false;
     }
     const item: Outgoing = { clientId: newId(), text, at: Date.now(), state: "pending" };
@@ -604,8 +602,8 @@ export class EdgeChat extends EdgeElement {
     event.preventDefault();
     const input = (event.currentTarget as HTMLFormElement).elements.namedItem("name") as HTMLInputElement;
     const value = input.value.trim().replace(/\s+/g, " ");
-    if (value.length === 0 || chars(value) > MAX_NAME) {
-      this.nameError = this.text.badName(MAX_NAME);
+    if (value.length === 0 || chars(value) > MAX_NAME_CHARS) {
+      this.nameError = this.text.badName(MAX_NAME_CHARS);
       return;
     }
     this.nameError = "";

@@ -8,6 +8,8 @@
  * from two tabs is still stored once: the room drops a client id it already has.
  */
 
+import { CLIENT_ID_PATTERN, MAX_TEXT_CHARS, chars } from "../../edge/chat/limits.ts";
+
 /** A message as it is kept until the room confirms it. */
 export interface StoredMessage {
   /** The id the room deduplicates by. */
@@ -25,8 +27,6 @@ export const MAX_STORED = 50;
 /** …in at most this many characters of JSON: a small share of the quota the host site lives on. */
 export const MAX_STORED_CHARS = 64 * 1024;
 
-const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
-const MAX_TEXT = 2000;
 const STATES: ReadonlySet<unknown> = new Set(["pending", "waiting", "refused"]);
 
 /**
@@ -88,10 +88,10 @@ function isStored(value: unknown): value is StoredMessage {
   const entry = value as Record<string, unknown>;
   return (
     typeof entry.clientId === "string" &&
-    CLIENT_ID.test(entry.clientId) &&
+    CLIENT_ID_PATTERN.test(entry.clientId) &&
     typeof entry.text === "string" &&
     entry.text.trim().length > 0 &&
-    [...entry.text].length <= MAX_TEXT &&
+    chars(entry.text) <= MAX_TEXT_CHARS &&
     typeof entry.at === "number" &&
     Number.isFinite(entry.at) &&
     STATES.has(entry.state) &&

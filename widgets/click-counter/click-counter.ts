@@ -1,4 +1,4 @@
-import { html, type CSSResultGroup, type PropertyValues } from "lit";
+import { html, type CSSResultGroup } from "lit";
 import { property, state } from "lit/decorators.js";
 import { EdgeElement, define } from "../internal/edge-element.ts";
 import { NAME_PATTERN, socketUrl } from "../internal/endpoint.ts";
@@ -50,20 +50,7 @@ export class ClickCounter extends EdgeElement {
   private cooldownTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly format = new Intl.NumberFormat();
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    // A first connection opens in willUpdate; this is a move back into the page.
-    if (this.hasUpdated) this.open();
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.close();
-  }
-
-  protected override willUpdate(changed: PropertyValues<this>): void {
-    if (!this.hasUpdated || changed.has("name") || changed.has("endpoint")) this.open();
-  }
+  protected static override readonly restartOn = ["name"];
 
   /** Adds one to the shared count, as the button does. */
   increment(): void {
@@ -71,8 +58,8 @@ export class ClickCounter extends EdgeElement {
     if (!this.socket.send({ type: "click" })) this.problem = "Offline: too many clicks waiting to be sent.";
   }
 
-  private open(): void {
-    this.close();
+  protected override start(): void {
+    this.stop();
     this.count = undefined;
     this.problem = "";
     if (!NAME_PATTERN.test(this.name)) {
@@ -98,7 +85,7 @@ export class ClickCounter extends EdgeElement {
     this.socket.start();
   }
 
-  private close(): void {
+  protected override stop(): void {
     this.socket?.stop();
     this.socket = undefined;
     clearTimeout(this.cooldownTimer);

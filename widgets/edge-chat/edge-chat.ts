@@ -238,22 +238,12 @@ export class EdgeChat extends EdgeElement {
     return (this.name ?? "").trim() || storedName();
   }
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    if (this.hasUpdated) this.open();
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.close();
-  }
+  protected static override readonly restartOn = ["room", "userToken", "name"];
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (!this.hasUpdated || changed.has("room") || changed.has("endpoint") || changed.has("userToken") || changed.has("name")) {
-      const roomChanged = this.hasUpdated && changed.has("room");
-      if (roomChanged || !this.hasUpdated) this.reset();
-      this.open();
-    }
+    // Another room starts from nothing; another name or token keeps what is shown.
+    if (!this.hasUpdated || changed.has("room")) this.reset();
+    super.willUpdate(changed);
   }
 
   /** Sends a message, as Enter in the text area does. Returns false when it was not accepted. */
@@ -288,8 +278,8 @@ export class EdgeChat extends EdgeElement {
     this.retryTimers.clear();
   }
 
-  private open(): void {
-    this.close();
+  protected override start(): void {
+    this.stop();
     this.problem = "";
     this.askName = false;
     if (!NAME_PATTERN.test(this.room)) {
@@ -331,7 +321,7 @@ export class EdgeChat extends EdgeElement {
     this.socket.start();
   }
 
-  private close(): void {
+  protected override stop(): void {
     this.socket?.stop();
     this.socket = undefined;
     clearTimeout(this.typingTimer);
@@ -612,19 +602,19 @@ export class EdgeChat extends EdgeElement {
     } catch {
       // Storage may be off; the name still holds for this page.
     }
-    this.open();
+    this.start();
     void this.updateComplete.then(() => this.textarea?.focus());
   }
 
   private changeName(): void {
-    this.close();
+    this.stop();
     try {
       localStorage.removeItem(NAME_KEY);
     } catch {
       // Nothing remembered, then.
     }
     this.name = null;
-    this.open();
+    this.start();
   }
 
   protected override render() {

@@ -1,4 +1,4 @@
-import { html, nothing, type CSSResultGroup, type PropertyValues } from "lit";
+import { html, nothing, type CSSResultGroup } from "lit";
 import { property, query, state } from "lit/decorators.js";
 import { EdgeElement, define } from "../internal/edge-element.ts";
 import { NAME_PATTERN, apiUrl } from "../internal/endpoint.ts";
@@ -99,21 +99,16 @@ export class ScheduleForm extends EdgeElement {
   private readonly zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   private readonly time = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    if (this.hasUpdated) void this.refresh();
+  protected static override readonly restartOn = ["target"];
+
+  /** Shows this target's schedules that this browser remembers, then asks for their state. */
+  protected override start(): void {
+    this.schedules = this.remembered().filter((r) => r.target === this.target);
+    void this.refresh();
   }
 
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
+  protected override stop(): void {
     clearTimeout(this.refreshTimer);
-  }
-
-  protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has("target") || changed.has("endpoint")) {
-      this.schedules = this.remembered().filter((r) => r.target === this.target);
-      void this.refresh();
-    }
   }
 
   /** Validates and submits the form, as the submit button does. */

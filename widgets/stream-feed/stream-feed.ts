@@ -102,24 +102,24 @@ export class StreamFeed extends EdgeElement {
   };
   private readonly onOnline = () => this.reader?.retryNow();
 
-  override connectedCallback(): void {
-    super.connectedCallback();
+  protected static override readonly restartOn = ["stream", "token", "live"];
+
+  protected override start(): void {
+    // Adding the same listener again is a no-op, so a restart does not double them.
     document.addEventListener("visibilitychange", this.onVisibility);
     window.addEventListener("online", this.onOnline);
-    // A first start happens in willUpdate; this is a move back into the page.
-    if (this.hasUpdated) this.open();
+    this.open();
   }
 
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
+  protected override stop(): void {
     document.removeEventListener("visibilitychange", this.onVisibility);
     window.removeEventListener("online", this.onOnline);
     this.stopReader();
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (!this.hasUpdated || changed.has("stream") || changed.has("endpoint") || changed.has("token") || changed.has("live")) this.open();
-    else if (changed.has("limit")) this.trim();
+    super.willUpdate(changed);
+    if (changed.has("limit")) this.trim();
   }
 
   private get storageKey(): string {

@@ -1,4 +1,4 @@
-import { html, nothing, type CSSResultGroup, type PropertyValues } from "lit";
+import { html, nothing, type CSSResultGroup } from "lit";
 import { property, query, state } from "lit/decorators.js";
 import type Hls from "hls.js";
 import type { ErrorData } from "hls.js";
@@ -108,13 +108,13 @@ export class VideoGallery extends EdgeElement {
   private opener: HTMLElement | undefined;
   private readonly clock = new Intl.NumberFormat(undefined, { minimumIntegerDigits: 2 });
 
-  override connectedCallback(): void {
-    super.connectedCallback();
-    if (this.hasUpdated) void this.load(false);
+  protected static override readonly restartOn = ["search", "pageSize"];
+
+  protected override start(): void {
+    void this.load(false);
   }
 
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
+  protected override stop(): void {
     // Nothing may fetch after the element leaves the page.
     this.listing?.abort();
     this.listing = undefined;
@@ -124,10 +124,6 @@ export class VideoGallery extends EdgeElement {
     this.current = undefined;
     this.upload?.abort();
     this.upload = undefined;
-  }
-
-  protected override willUpdate(changed: PropertyValues<this>): void {
-    if (!this.hasUpdated || changed.has("search") || changed.has("pageSize") || changed.has("endpoint")) void this.load(false);
   }
 
   /** Loads the first page again (`more = false`) or the next page. */

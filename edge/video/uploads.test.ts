@@ -1,7 +1,8 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { BASE } from "../test-support.ts";
+import { DEFAULT_LIMITS } from "../rate-limiter/policies.ts";
+import { BASE, fetchWithVars, freshIp } from "../test-support.ts";
 
 const ADMIN = "test-admin-token";
 const SECRET = new TextEncoder().encode("test-video-upload-secret");
@@ -127,5 +128,28 @@ describe("POST /api/videos/uploads", { timeout: 30_000 }, () => {
 
   it("answers 404 for an upload URL it never handed out", async () => {
     expect((await send(`${BASE}/api/videos/uploads/${"ab".repeat(16)}`, tinyMp4(1000))).status).toBe(404);
+  });
+});
+
+describe("rate limit of upload URLs", { timeout: 30_000 }, () => {
+  const tickets = async () => (await env.VIDEOS.list({ prefix: "uploads/" })).objects.length;
+
+  it("refuses an address past the strict default burst with a 429, before writing anything", async () => {
+    const ip = freshIp();
+    const ask = () =>
+      fetchWithVars({ RATE_LIMITS: undefined }, "/api/videos/uploads", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${ADMIN}`, "CF-Connecting-IP": ip },
+        body: JSON.stringify({ name: "Burst" }),
+      });
+    const { burst } = DEFAULT_LIMITS["video-upload"];
+    expect(burst).toBeLessThanOrEqual(10);
+    for (let i = 0; i < burst; i++) expect((await ask()).status).toBe(201);
+    const before = await tickets();
+    const refused = await ask();
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("Retry-After"))).toBeGreaterThanOrEqual(30);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("rate_limited");
+    expect(await tickets()).toBe(before);
   });
 });

@@ -20,7 +20,13 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 ALLOWED_ORIGINS: "https://allowed.example, http://localhost:5173",
-                RATE_LIMITS: JSON.stringify({ click: { burst: 5, perSecond: 1 }, schedule: { burst: 100_000, perSecond: 100_000 } }),
+                RATE_LIMITS: JSON.stringify({
+                  click: { burst: 5, perSecond: 1 },
+                  schedule: { burst: 100_000, perSecond: 100_000 },
+                  "video-list": { burst: 100_000, perSecond: 100_000 },
+                  "video-get": { burst: 100_000, perSecond: 100_000 },
+                  "video-upload": { burst: 100_000, perSecond: 100_000 },
+                }),
                 ADMIN_TOKEN: "test-admin-token",
                 STREAMS_JWT_SECRET: "test-streams-secret",
                 STREAMS_HOT_BYTES: "400",

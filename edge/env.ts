@@ -75,4 +75,6 @@ export interface Env {
   SCHEDULE_MIN_INTERVAL_SECONDS?: string;
   /** Time allowed for one delivery attempt in ms; default 10000. */
   SCHEDULE_TIMEOUT_MS?: string;
+  /** Days a finished schedule and its runs stay readable before they are deleted; default 7. */
+  SCHEDULE_RETENTION_DAYS?: string;
 }

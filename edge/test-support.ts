@@ -1,5 +1,8 @@
 /** Shared by the workerd test files: open a socket through the Worker and read its frames. */
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import type { Env } from "./env.ts";
+import worker from "./index.ts";
 
 export const BASE = "https://widgets.test";
 
@@ -39,3 +42,18 @@ export async function openSocket(path: string, headers: Record<string, string> =
 }
 
 export const ofType = (type: string) => (frame: Record<string, unknown>) => frame.type === type;
+
+/**
+ * A request through the Worker with some vars other than the test config's (e.g. the built-in
+ * rate limits): the same code and the same bindings, so the same Durable Objects and buckets.
+ */
+export async function fetchWithVars(vars: Partial<Env>, path: string, init: RequestInit = {}): Promise<Response> {
+  const ctx = createExecutionContext();
+  const request = new Request(`${BASE}${path}`, init) as Parameters<typeof worker.fetch>[0];
+  const response = await worker.fetch(request, { ...env, ...vars }, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+/** A random documentation address (RFC 3849), so a test has rate-limit buckets of its own. */
+export const freshIp = () => `2001:db8::${crypto.randomUUID().slice(0, 4)}:${crypto.randomUUID().slice(0, 4)}`;

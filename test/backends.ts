@@ -15,6 +15,9 @@ export const GENEROUS_LIMITS = JSON.stringify({
   "chat-join": { burst: 100_000, perSecond: 100_000 },
   "chat-read": { burst: 100_000, perSecond: 100_000 },
   schedule: { burst: 100_000, perSecond: 100_000 },
+  "video-list": { burst: 100_000, perSecond: 100_000 },
+  "video-get": { burst: 100_000, perSecond: 100_000 },
+  "video-upload": { burst: 100_000, perSecond: 100_000 },
 });
 export const STRICT_LIMITS = JSON.stringify({ click: { burst: 3, perSecond: 0.2 }, "chat-message": { burst: 3, perSecond: 0.5 } });
 

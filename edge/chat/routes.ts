@@ -1,9 +1,9 @@
 import type { Env } from "../env.ts";
 import { HttpError, badRequest, notFound } from "../http/errors.ts";
 import { parseName, parseWith, readJson } from "../http/validate.ts";
-import { checkRate } from "../rate-limiter/rate-limiter.ts";
+import { limitRate } from "../rate-limiter/rate-limiter.ts";
 import type { Handler } from "../router.ts";
-import { checkUpgrade, clientIp } from "../socket/upgrade.ts";
+import { checkUpgrade } from "../socket/upgrade.ts";
 import { BanRequest, MessageId, PageQuery } from "./messages.ts";
 
 const room = (env: Env, params: Record<string, string | undefined>) => env.CHAT_ROOMS.getByName(parseName(params.room, "room"));
@@ -17,8 +17,7 @@ export const connectRoom: Handler = ({ env, params, request }) => {
 export const listMessages: Handler = async ({ env, params, request, url }) => {
   const stub = room(env, params);
   const query = parseWith(PageQuery, Object.fromEntries(url.searchParams));
-  const decision = await checkRate(env, clientIp(request), "chat-read");
-  if (!decision.ok) throw rateLimited(decision.retryAfterMs);
+  await limitRate(env, request, "chat-read");
   const page = await stub.page(query.before, query.limit);
   return Response.json({ room: parseName(params.room, "room"), ...page });
 };
@@ -67,12 +66,6 @@ export const listPeople: Handler = async ({ env, params, request }) => {
   requireAdmin(env, request);
   return Response.json({ people: await room(env, params).people() });
 };
-
-function rateLimited(retryAfterMs: number): HttpError {
-  return new HttpError(429, "rate_limited", `Too many requests; retry in ${Math.ceil(retryAfterMs / 1000)} s.`, {
-    "Retry-After": String(Math.ceil(retryAfterMs / 1000)),
-  });
-}
 
 function requireAdmin(env: Env, request: Request): void {
   if (!env.ADMIN_TOKEN) throw new HttpError(403, "admin_disabled", "Admin calls are disabled: ADMIN_TOKEN is not set.");

@@ -10,6 +10,11 @@ export interface RatePolicy {
 /**
  * Default per-IP limits of each action. An owner (or a benchmark) overrides any of them with
  * the `RATE_LIMITS` var, e.g. `{"click":{"burst":100,"perSecond":50}}`.
+ *
+ * Video reads are generous: a gallery lists on every page load, search and "Load more", and
+ * asks for one video when a playing token expires; many visitors may share one address. The
+ * limit is there for scripts, since each listing reads the whole library (or Stream's API,
+ * whose own quota is per account). Upload URLs are strict: each one writes to storage.
  */
 export const DEFAULT_LIMITS = {
   click: { burst: 30, perSecond: 10 },
@@ -17,6 +22,9 @@ export const DEFAULT_LIMITS = {
   "chat-join": { burst: 20, perSecond: 1 },
   "chat-read": { burst: 30, perSecond: 5 },
   schedule: { burst: 20, perSecond: 0.2 },
+  "video-list": { burst: 60, perSecond: 2 },
+  "video-get": { burst: 60, perSecond: 2 },
+  "video-upload": { burst: 10, perSecond: 1 / 60 },
 } satisfies Record<string, RatePolicy>;
 
 export type RateAction = keyof typeof DEFAULT_LIMITS;

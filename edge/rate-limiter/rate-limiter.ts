@@ -1,5 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
+import { HttpError } from "../http/errors.ts";
+import { clientIp } from "../socket/upgrade.ts";
 import { ratePolicy, type RateAction, type RatePolicy } from "./policies.ts";
 
 export interface RateGrant {
@@ -89,6 +91,18 @@ const waitFor = (missing: number, policy: RatePolicy) => Math.max(1, Math.ceil((
 /** Asks the caller's limiter whether `action` may happen now. */
 export function checkRate(env: Env, ip: string, action: RateAction, cost = 1): Promise<RateDecision> {
   return env.RATE_LIMITER.getByName(ip).consume(action, ratePolicy(env, action), cost);
+}
+
+/**
+ * For HTTP routes: lets the request through, or refuses it with the API's 429, a JSON error
+ * that says how long to wait and `Retry-After` in seconds. `what` names what there were too
+ * many of, for the message.
+ */
+export async function limitRate(env: Env, request: Request, action: RateAction, what = "requests"): Promise<void> {
+  const decision = await checkRate(env, clientIp(request), action);
+  if (decision.ok) return;
+  const seconds = Math.ceil(decision.retryAfterMs / 1000);
+  throw new HttpError(429, "rate_limited", `Too many ${what}; try again in ${seconds} s.`, { "Retry-After": String(seconds) });
 }
 
 /**

@@ -2,9 +2,8 @@ import { z } from "zod";
 import type { Env } from "../env.ts";
 import { HttpError, badRequest, notFound } from "../http/errors.ts";
 import { readJson } from "../http/validate.ts";
-import { checkRate } from "../rate-limiter/rate-limiter.ts";
+import { limitRate } from "../rate-limiter/rate-limiter.ts";
 import type { Handler } from "../router.ts";
-import { clientIp } from "../socket/upgrade.ts";
 import type { Caller, CreateResult, NewSchedule, ScheduleView } from "./scheduler.ts";
 import { schedulerSettings } from "./settings.ts";
 import { checkUrl } from "../http/ssrf-guard.ts";
@@ -72,11 +71,7 @@ export const createSchedule: Handler = async ({ request, env }) => {
     throw badRequest(`payload: must be at most ${MAX_PAYLOAD_BYTES} bytes of JSON.`, "payload_too_large");
   }
 
-  const rate = await checkRate(env, clientIp(request), "schedule");
-  if (!rate.ok) {
-    const seconds = Math.ceil(rate.retryAfterMs / 1000);
-    throw new HttpError(429, "rate_limited", `Too many schedules created; try again in ${seconds} s.`, { "Retry-After": String(seconds) });
-  }
+  await limitRate(env, request, "schedule", "schedules created");
 
   const key = body.idempotencyKey ?? null;
   const shard = key === null ? Math.floor(Math.random() * SHARDS) : (await digest(`idempotency:${key}`))[0]! % SHARDS;

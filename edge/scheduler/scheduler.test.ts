@@ -2,7 +2,8 @@ import { env, exports } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BASE } from "../test-support.ts";
-import type { RunView, ScheduleView } from "./scheduler.ts";
+import { schedulerSettings } from "./settings.ts";
+import { PRUNE_LIMIT, type NewSchedule, type RunView, type ScheduleView, type Scheduler } from "./scheduler.ts";
 
 /** The receiver Worker that stands in for the internet (test/webhook-receiver.worker.js). */
 const receiver = (env as unknown as { RECEIVER: Fetcher }).RECEIVER;
@@ -310,5 +311,146 @@ describe("managing a schedule", slow, () => {
     for (const id of ids) expect(seen).toContain(id);
     const anonymous = await exports.default.fetch(`${BASE}/api/schedules`);
     expect(anonymous.status).toBe(401);
+  });
+});
+
+/** The default SCHEDULE_RETENTION_DAYS (the test config leaves it unset). */
+const RETENTION_MS = 7 * 24 * 3600 * 1000;
+
+/** An object of its own, not one of the 64 shards, so no other test's schedules share its alarm. */
+const privateShard = () => env.SCHEDULER.getByName(`prune-test-${unique()}`) as DurableObjectStub<Scheduler>;
+
+/** Finished rows put straight into a shard's storage, as if they had run `ageMs` ago, each with one run. */
+function insertFinished(sql: SqlStorage, prefix: string, count: number, ageMs: number): void {
+  for (let i = 0; i < count; i++) {
+    const id = `${prefix}-${i}`;
+    const done = Date.now() - ageMs - i;
+    sql.exec(
+      `INSERT INTO schedules (id, token_hash, request_hash, target, kind, at_ms, payload, created_ms, done_ms, run_count)
+       VALUES (?, 'h', 'r', 'hook', 'at', ?, '{}', ?, ?, 1)`,
+      id, done, done - 1000, done,
+    );
+    sql.exec("INSERT INTO runs (schedule_id, at_ms, occurrence_ms, attempt, ok, status, duration_ms) VALUES (?, ?, ?, 1, 1, 200, 5)", id, done - 5, done);
+  }
+}
+
+const count = (sql: SqlStorage, query: string, ...bindings: SqlStorageValue[]) =>
+  sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${query}`, ...bindings).one().n;
+
+describe("pruning finished schedules", slow, () => {
+  it("keeps a finished one-off and its runs readable for the retention period, then answers 404", async () => {
+    const schedule = await created({ target: "hook", at: soon() });
+    await delivered(schedule.id);
+    await recorded(schedule, 1);
+    const shard = shardOf(schedule.id);
+    // Days pass: the schedule finished just inside the retention period, then just outside it.
+    const finishedAgo = (ms: number) =>
+      runInDurableObject(shard, (_, state) => {
+        state.storage.sql.exec("UPDATE schedules SET done_ms = ? WHERE id = ?", Date.now() - ms, schedule.id);
+      });
+
+    await finishedAgo(RETENTION_MS - 60_000);
+    expect(await runDurableObjectAlarm(shard)).toBe(true);
+    expect(await current(schedule)).toMatchObject({ state: "done", runCount: 1 });
+    expect(await runs(schedule)).toHaveLength(1);
+
+    await finishedAgo(RETENTION_MS + 60_000);
+    expect(await runDurableObjectAlarm(shard)).toBe(true);
+    expect((await manage(schedule)).status).toBe(404);
+    expect((await manage(schedule, "/runs")).status).toBe(404);
+    const left = await runInDurableObject(shard, (_, state) => count(state.storage.sql, "runs WHERE schedule_id = ?", schedule.id));
+    expect(left).toBe(0);
+  });
+
+  it("takes the retention period from SCHEDULE_RETENTION_DAYS, in days", () => {
+    expect(schedulerSettings(env).retentionMs).toBe(RETENTION_MS);
+    expect(schedulerSettings({ ...env, SCHEDULE_RETENTION_DAYS: "30" }).retentionMs).toBe(30 * 24 * 3600 * 1000);
+    expect(schedulerSettings({ ...env, SCHEDULE_RETENTION_DAYS: "0.5" }).retentionMs).toBe(12 * 3600 * 1000);
+    expect(schedulerSettings({ ...env, SCHEDULE_RETENTION_DAYS: "-1" }).retentionMs).toBe(RETENTION_MS);
+  });
+
+  it("sets the alarm of a shard whose schedules have all finished to their prune time", async () => {
+    const shard = privateShard();
+    const id = `00${unique()}${unique()}abcdef`;
+    const input: NewSchedule = {
+      id,
+      manageToken: "mt_test",
+      tokenHash: "h",
+      target: "hook",
+      url: null,
+      timing: { kind: "at", at: Date.now() + 300 },
+      payload: "{}",
+      idempotencyKey: null,
+      requestHash: "r",
+    };
+    await shard.create(input);
+    await expect.poll(async () => ((await shard.get(id, { admin: true })) as ScheduleView | null)?.state, { timeout: 10_000, interval: 50 }).toBe("done");
+    const finished = await runInDurableObject(shard, (_, state) =>
+      state.storage.sql.exec<{ done_ms: number }>("SELECT done_ms FROM schedules WHERE id = ?", id).one().done_ms,
+    );
+    // The dispatcher sets the alarm as it ends, just after it recorded the delivery.
+    const alarm = () => runInDurableObject(shard, (_, state) => state.storage.getAlarm());
+    await expect.poll(alarm, { timeout: 5_000, interval: 50 }).toBe(finished + RETENTION_MS);
+  });
+
+  it("deletes a backlog a bounded batch per alarm, and nothing unfinished or still retained", async () => {
+    const shard = privateShard();
+    const extra = 20;
+    const first = await runInDurableObject(shard, async (instance: Scheduler, state) => {
+      const sql = state.storage.sql;
+      insertFinished(sql, "old", PRUNE_LIMIT + extra, RETENTION_MS + 60_000);
+      insertFinished(sql, "recent", 3, RETENTION_MS - 60_000);
+      sql.exec(
+        `INSERT INTO schedules (id, token_hash, request_hash, target, kind, every_ms, anchor_ms, payload, created_ms, occurrence_ms, due_ms)
+         VALUES ('repeat', 'h', 'r', 'hook', 'every', 86400000, ?, '{}', ?, ?, ?)`,
+        Date.now(), Date.now(), Date.now() + 86_400_000, Date.now() + 86_400_000,
+      );
+      await instance.alarm();
+      return {
+        old: count(sql, "schedules WHERE id LIKE 'old-%'"),
+        oldRuns: count(sql, "runs WHERE schedule_id LIKE 'old-%'"),
+        alarm: await state.storage.getAlarm(),
+      };
+    });
+    expect(first.old).toBe(extra);
+    expect(first.oldRuns).toBe(extra);
+    // The rest is due now: the next alarm comes at once rather than at the next due time.
+    expect(first.alarm).toBeLessThanOrEqual(Date.now());
+
+    const remaining = () =>
+      runInDurableObject(shard, (_, state) => ({
+        old: count(state.storage.sql, "schedules WHERE id LIKE 'old-%'"),
+        recent: count(state.storage.sql, "schedules WHERE id LIKE 'recent-%'"),
+        recentRuns: count(state.storage.sql, "runs WHERE schedule_id LIKE 'recent-%'"),
+        repeat: count(state.storage.sql, "schedules WHERE id = 'repeat'"),
+      }));
+    await expect.poll(async () => (await remaining()).old, { timeout: 5_000, interval: 50 }).toBe(0);
+    expect(await remaining()).toEqual({ old: 0, recent: 3, recentRuns: 3, repeat: 1 });
+  });
+
+  it("dates and prunes schedules that finished before the shard kept finish times", async () => {
+    const shard = privateShard();
+    // A shard as it was before pruning: no done_ms column, and two finished schedules.
+    await runInDurableObject(shard, (_, state) => {
+      const sql = state.storage.sql;
+      insertFinished(sql, "ran-long-ago", 1, RETENTION_MS + 60_000);
+      insertFinished(sql, "ran-lately", 1, 60_000);
+      sql.exec("DROP INDEX schedules_done");
+      sql.exec("ALTER TABLE schedules DROP COLUMN done_ms");
+      sql.exec("UPDATE schedules SET created_ms = ?", Date.now() - 2 * RETENTION_MS);
+    });
+    await evictDurableObject(shard);
+    const after = await runInDurableObject(shard, async (instance: Scheduler, state) => {
+      const sql = state.storage.sql;
+      const dated = sql.exec<{ id: string; done_ms: number }>("SELECT id, done_ms FROM schedules ORDER BY id").toArray();
+      const alarm = await state.storage.getAlarm();
+      await instance.alarm();
+      return { dated, alarm, left: sql.exec<{ id: string }>("SELECT id FROM schedules").toArray().map((row) => row.id) };
+    });
+    // Dated by their last run, not by their (older) creation.
+    expect(after.dated.map((row) => row.id)).toEqual(["ran-lately-0", "ran-long-ago-0"]);
+    expect(Date.now() - after.dated[0]!.done_ms).toBeLessThan(2 * 60_000);
+    expect(after.alarm).not.toBeNull();
+    expect(after.left).toEqual(["ran-lately-0"]);
   });
 });

@@ -76,6 +76,8 @@ interface Row {
   due_ms: number | null;
   attempt: number;
   run_count: number;
+  /** When the schedule finished (its last delivery was recorded); null while it has a next one. */
+  done_ms: number | null;
   [key: string]: SqlStorageValue;
 }
 
@@ -100,6 +102,8 @@ const POLL_MS = 200;
 const WAIT_IN_ALARM_MS = 1_000;
 /** How long one alarm keeps dispatching before it leaves the rest to the next alarm. */
 const HANDLER_BUDGET_MS = 60_000;
+/** About the most finished schedules one alarm deletes; a larger backlog takes a few alarms. */
+export const PRUNE_LIMIT = 500;
 
 /**
  * One shard of the scheduler: it owns a slice of all schedules (rows in its SQLite storage) and
@@ -109,6 +113,10 @@ const HANDLER_BUDGET_MS = 60_000;
  * A row stays due until its delivery is recorded, and the alarm is only done when every
  * delivery it started has been recorded. So when the object is evicted or the backend stops
  * mid-delivery, the alarm runs again and delivers the row again: at least once, never lost.
+ *
+ * A finished schedule stays readable (state "done", with its runs) for the retention period,
+ * then the alarm deletes it. The same alarm serves both: it is set to the earlier of the next
+ * due time and the next prune time, so pruning costs no alarm of its own.
  */
 export class Scheduler extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -139,7 +147,8 @@ export class Scheduler extends DurableObject<Env> {
         occurrence_ms INTEGER,
         due_ms INTEGER,
         attempt INTEGER NOT NULL DEFAULT 0,
-        run_count INTEGER NOT NULL DEFAULT 0
+        run_count INTEGER NOT NULL DEFAULT 0,
+        done_ms INTEGER
       );
       CREATE INDEX IF NOT EXISTS schedules_due ON schedules (due_ms) WHERE due_ms IS NOT NULL;
       CREATE TABLE IF NOT EXISTS runs (
@@ -155,7 +164,10 @@ export class Scheduler extends DurableObject<Env> {
       );
       CREATE INDEX IF NOT EXISTS runs_by_schedule ON runs (schedule_id, seq);
     `);
-    // Insurance for an alarm lost with a crashed handler: due rows always have an alarm.
+    this.addDoneColumn();
+    this.sql.exec("CREATE INDEX IF NOT EXISTS schedules_done ON schedules (done_ms) WHERE done_ms IS NOT NULL");
+    // Insurance for an alarm lost with a crashed handler (or never set, for rows finished before
+    // pruning existed): due and finished rows always have an alarm.
     void ctx.blockConcurrencyWhile(async () => {
       if ((await ctx.storage.getAlarm()) === null) await this.armAlarm();
     });
@@ -237,6 +249,7 @@ export class Scheduler extends DurableObject<Env> {
     if (this.dispatching) return;
     this.dispatching = true;
     this.alarmAt = null;
+    this.prune();
     const inFlight = new Map<string, Promise<void>>();
     const began = Date.now();
     try {
@@ -331,15 +344,55 @@ export class Scheduler extends DurableObject<Env> {
     } else {
       const next = nextOccurrence(timingOf(row), occurrence, finished);
       this.sql.exec(
-        "UPDATE schedules SET attempt = 0, occurrence_ms = ?, due_ms = ?, run_count = run_count + 1 WHERE id = ?",
+        "UPDATE schedules SET attempt = 0, occurrence_ms = ?, due_ms = ?, done_ms = ?, run_count = run_count + 1 WHERE id = ?",
         next,
         next,
+        next === null ? finished : null,
         row.id,
       );
     }
   }
 
-  /** Sets the alarm to `at` if that is earlier, or (without `at`) to the earliest due time. */
+  /**
+   * Deletes the finished schedules whose retention has passed, with their runs. At most about
+   * PRUNE_LIMIT at a time: past that many the cutoff stops at the last one's finish time, and
+   * `armAlarm` sets the next alarm to now for the rest.
+   */
+  private prune(): void {
+    let cutoff = Date.now() - schedulerSettings(this.env).retentionMs;
+    const last = this.one<{ done_ms: number }>(
+      "SELECT done_ms FROM schedules WHERE done_ms <= ? ORDER BY done_ms LIMIT 1 OFFSET ?",
+      cutoff,
+      PRUNE_LIMIT - 1,
+    );
+    if (last) cutoff = last.done_ms;
+    this.sql.exec("DELETE FROM runs WHERE schedule_id IN (SELECT id FROM schedules WHERE done_ms <= ?)", cutoff);
+    this.sql.exec("DELETE FROM schedules WHERE done_ms <= ?", cutoff);
+  }
+
+  /** The next time the alarm has work: the earliest due time, or the earliest prune time. */
+  private nextWake(): number | null {
+    const due = this.one<{ at: number }>("SELECT due_ms AS at FROM schedules WHERE due_ms IS NOT NULL ORDER BY due_ms LIMIT 1");
+    const done = this.one<{ at: number }>("SELECT done_ms AS at FROM schedules WHERE done_ms IS NOT NULL ORDER BY done_ms LIMIT 1");
+    const prune = done ? done.at + schedulerSettings(this.env).retentionMs : null;
+    if (!due) return prune;
+    return prune === null ? due.at : Math.min(due.at, prune);
+  }
+
+  /**
+   * Objects made before finished schedules were pruned have no `done_ms`: add it, and date the
+   * schedules already finished by their last run (else their creation), so they are pruned too.
+   */
+  private addDoneColumn(): void {
+    if (this.sql.exec("SELECT * FROM schedules LIMIT 0").columnNames.includes("done_ms")) return;
+    this.sql.exec(`
+      ALTER TABLE schedules ADD COLUMN done_ms INTEGER;
+      UPDATE schedules SET done_ms = COALESCE((SELECT MAX(at_ms + duration_ms) FROM runs WHERE schedule_id = schedules.id), created_ms)
+        WHERE occurrence_ms IS NULL;
+    `);
+  }
+
+  /** Sets the alarm to `at` if that is earlier, or (without `at`) to the next time there is work. */
   private async armAlarm(at?: number): Promise<void> {
     if (at !== undefined) {
       if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
@@ -349,7 +402,7 @@ export class Scheduler extends DurableObject<Env> {
       }
       return;
     }
-    const next = this.one<{ due: number | null }>("SELECT MIN(due_ms) AS due FROM schedules")?.due ?? null;
+    const next = this.nextWake();
     this.alarmAt = next;
     if (next === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(next);

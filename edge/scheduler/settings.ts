@@ -28,8 +28,11 @@ export interface SchedulerSettings {
   minIntervalSeconds: number;
   /** Time allowed for one delivery attempt, redirects included. */
   timeoutMs: number;
+  /** How long a finished schedule (and its runs) stays readable before it is deleted. */
+  retentionMs: number;
 }
 
+const DAY_MS = 24 * 3600 * 1000;
 const cache = new Map<string, SchedulerSettings>();
 
 export function schedulerSettings(env: Env): SchedulerSettings {
@@ -41,6 +44,7 @@ export function schedulerSettings(env: Env): SchedulerSettings {
     env.SCHEDULE_RETRY_MAX_MS,
     env.SCHEDULE_MIN_INTERVAL_SECONDS,
     env.SCHEDULE_TIMEOUT_MS,
+    env.SCHEDULE_RETENTION_DAYS,
   ]);
   let settings = cache.get(key);
   if (!settings) {
@@ -52,6 +56,7 @@ export function schedulerSettings(env: Env): SchedulerSettings {
       retryMaxMs: positive(env.SCHEDULE_RETRY_MAX_MS, 300_000),
       minIntervalSeconds: positive(env.SCHEDULE_MIN_INTERVAL_SECONDS, 60),
       timeoutMs: positive(env.SCHEDULE_TIMEOUT_MS, 10_000),
+      retentionMs: positive(env.SCHEDULE_RETENTION_DAYS, 7) * DAY_MS,
     };
     cache.set(key, settings);
   }

@@ -1,7 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { SignJWT, importJWK, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
-import { BASE } from "../test-support.ts";
+import { BASE, fetchWithVars, freshIp } from "../test-support.ts";
 import { signPlaybackToken, signingKey, type AccessRule } from "./sign-playback-token.ts";
 import { makeStreamKey } from "./test-keys.ts";
 
@@ -198,5 +198,40 @@ describe("signed media (local library)", { timeout: 30_000 }, () => {
   it("does not hand out the sample files unsigned from the assets", async () => {
     expect((await get(`/api/video-samples/${TEST_CARD}/seg0.m4s`)).status).toBe(404);
     expect((await get("/api/video-samples/library.json")).status).toBe(404);
+  });
+});
+
+describe("rate limits of the video reads", { timeout: 30_000 }, () => {
+  const strict = { RATE_LIMITS: JSON.stringify({ "video-list": { burst: 2, perSecond: 0.01 }, "video-get": { burst: 2, perSecond: 0.01 } }) };
+  const from = (ip: string) => ({ headers: { "CF-Connecting-IP": ip } });
+
+  it.each([
+    ["GET /api/videos", "/api/videos?limit=2"],
+    ["GET /api/videos/{uid}", `/api/videos/${BARS}`],
+  ])("refuses %s past the address's burst with a 429 that says when to come back", async (_, path) => {
+    const ip = freshIp();
+    for (let i = 0; i < 2; i++) expect((await fetchWithVars(strict, path, from(ip))).status).toBe(200);
+    const refused = await fetchWithVars(strict, path, from(ip));
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("Retry-After")).toBe("100");
+    expect(await json(refused)).toEqual({ error: { code: "rate_limited", message: expect.stringMatching(/try again in 100 s/) } });
+    // Another address is not held back.
+    expect((await fetchWithVars(strict, path, from(freshIp()))).status).toBe(200);
+  });
+
+  it("counts listings and single videos apart, so a search spree does not stop a playing video", async () => {
+    const ip = freshIp();
+    for (let i = 0; i < 3; i++) await fetchWithVars(strict, "/api/videos", from(ip));
+    expect((await fetchWithVars(strict, "/api/videos", from(ip))).status).toBe(429);
+    expect((await fetchWithVars(strict, `/api/videos/${BARS}`, from(ip))).status).toBe(200);
+  });
+
+  it("by default lets one address load, search and page a gallery many times over", async () => {
+    const defaults = { RATE_LIMITS: undefined };
+    const ip = freshIp();
+    const paths = ["/api/videos", "/api/videos?search=bars", "/api/videos?limit=2", `/api/videos/${BARS}`];
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) statuses.push((await fetchWithVars(defaults, paths[i % paths.length]!, from(ip))).status);
+    expect(statuses.every((status) => status === 200)).toBe(true);
   });
 });

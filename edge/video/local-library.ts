@@ -15,7 +15,8 @@ import { playbackToken } from "./token-cache.ts";
  *   meta/<uid>            the video's record (JSON; the listed fields also as custom metadata)
  *   hls/<uid>/<file>      HLS playlists, fMP4 init and segments, thumbnail.jpg
  *   mp4/<uid>/default.mp4 an uploaded MP4, played progressively
- *   uploads/<ticket>      a one-time upload URL's ticket
+ *   uploads/<ticket>      a one-time upload URL's ticket (custom metadata: expiresAt), until
+ *                         its video is stored or an hour after it expired
  *   keys/signing.jwk      the signing key, when STREAM_SIGNING_JWK is not set
  *   library/seeded        written once the sample videos are in
  */
@@ -30,6 +31,13 @@ export const SAMPLES_PATH = "/api/video-samples";
 /** Largest upload the local library takes. */
 export const MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
 const UPLOAD_SECONDS = 30 * 60;
+/** Tickets a new upload URL looks through for expired ones. */
+const SWEEP_PAGE = 100;
+/**
+ * How long after its expiry a ticket is kept: an upload that was let in just before the URL
+ * expired may still be arriving (100 MB over a slow line), and needs its ticket and record.
+ */
+const SWEEP_GRACE_MS = 60 * 60 * 1000;
 const FILE_NAME = /^[A-Za-z0-9_-]{1,64}\.(m3u8|mp4|m4s|jpg)$/;
 
 const Record = z.object({
@@ -100,8 +108,37 @@ export class LocalLibrary implements VideoProvider {
     const ticket = randomHex();
     const expiresAt = new Date(Date.now() + UPLOAD_SECONDS * 1000).toISOString();
     await this.putRecord({ uid, name: request.name, duration: 0, created: new Date().toISOString(), visibility: request.visibility, status: "pendingupload", kind: "mp4" });
-    await this.env.VIDEOS.put(`uploads/${ticket}`, JSON.stringify({ uid, expiresAt, maxDurationSeconds: request.maxDurationSeconds, used: false }));
+    await this.env.VIDEOS.put(`uploads/${ticket}`, JSON.stringify({ uid, expiresAt, maxDurationSeconds: request.maxDurationSeconds, used: false }), {
+      customMetadata: { expiresAt },
+    });
+    await this.sweepTickets().catch((error: unknown) => console.error("sweeping expired upload tickets failed", error));
     return { uid, uploadURL: `${origin}/api/videos/uploads/${ticket}`, expiresAt };
+  }
+
+  /**
+   * Deletes the expired tickets among the first page of `uploads/`, with the record of each
+   * video that never arrived. A new upload URL runs it, so the cost is bounded per request and
+   * follows the rate-limited uploads rather than needing a timer. Ticket names are random, so
+   * the first page is a sample of all tickets: the expired ones in it go, and the page then
+   * takes in others; only while a whole page of live tickets sorts first do expired ones wait.
+   */
+  private async sweepTickets(): Promise<void> {
+    const now = Date.now();
+    const listing = await this.env.VIDEOS.list({ prefix: "uploads/", limit: SWEEP_PAGE, include: ["customMetadata"] });
+    const expired = listing.objects.filter((object) => ticketExpiry(object) + SWEEP_GRACE_MS < now);
+    if (expired.length === 0) return;
+    const abandoned = await Promise.all(
+      expired.map(async (object) => {
+        const stored = await this.env.VIDEOS.get(object.key);
+        const ticket = Ticket.safeParse(stored ? await stored.json().catch(() => undefined) : undefined);
+        if (!ticket.success) return [];
+        const meta = await this.env.VIDEOS.head(`meta/${ticket.data.uid}`);
+        // A used ticket whose video is stored lost only its own deletion; the video stays.
+        if (!meta || fromMetadata(meta)?.status !== "pendingupload") return [];
+        return [`meta/${ticket.data.uid}`, `mp4/${ticket.data.uid}/default.mp4`];
+      }),
+    );
+    await this.env.VIDEOS.delete([...expired.map((object) => object.key), ...abandoned.flat()]);
   }
 
   /** The one-time upload URL: a multipart/form-data POST with the MP4 in the field `file`, as Stream takes it. */
@@ -133,12 +170,18 @@ export class LocalLibrary implements VideoProvider {
       throw new HttpError(400, "video_too_long", `The video is ${Math.ceil(duration)} s; this upload URL takes up to ${ticket.maxDurationSeconds} s.`);
     }
     // Claim the ticket atomically, so one URL stores one video even when two uploads race.
-    const claimed = await this.env.VIDEOS.put(`uploads/${ticketId}`, JSON.stringify({ ...ticket, used: true }), { onlyIf: { etagMatches: stored.etag } });
+    const claimed = await this.env.VIDEOS.put(`uploads/${ticketId}`, JSON.stringify({ ...ticket, used: true }), {
+      onlyIf: { etagMatches: stored.etag },
+      customMetadata: stored.customMetadata,
+    });
     if (!claimed) throw new HttpError(410, "upload_used", "This upload URL has been used already.");
     await this.env.VIDEOS.put(`mp4/${ticket.uid}/default.mp4`, bytes, { httpMetadata: { contentType: "video/mp4" } });
     const record = await this.record(ticket.uid);
     if (!record) throw notFound("The video of this upload URL is gone.");
     await this.putRecord({ ...record, duration, status: "ready" });
+    // The URL is spent, so its ticket goes: a second POST finds nothing (404). Should this
+    // delete fail, the video is stored all the same and a later sweep removes the ticket.
+    await this.env.VIDEOS.delete(`uploads/${ticketId}`).catch((error: unknown) => console.error("deleting a used upload ticket failed", error));
     return { uid: ticket.uid, duration };
   }
 
@@ -317,6 +360,11 @@ function storageKey(record: VideoRecord, kind: string, file: string): string | u
       return record.kind === "mp4" && file === "default.mp4" ? `mp4/${record.uid}/default.mp4` : undefined;
   }
   return undefined;
+}
+
+/** When a ticket expires; one written before tickets carried it in metadata, half an hour after it was last written. */
+function ticketExpiry(object: R2Object): number {
+  return Date.parse(object.customMetadata?.expiresAt ?? "") || object.uploaded.getTime() + UPLOAD_SECONDS * 1000;
 }
 
 /** A record from an object's custom metadata (R2 keeps only strings there). */

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Env } from "../env.ts";
 import { HttpError, notFound } from "../http/errors.ts";
 import { parseWith, readJson } from "../http/validate.ts";
+import { limitRate } from "../rate-limiter/rate-limiter.ts";
 import type { Handler } from "../router.ts";
 import { LocalLibrary } from "./local-library.ts";
 import { UID_PATTERN, usesStream, type VideoProvider } from "./provider.ts";
@@ -30,14 +31,16 @@ const ListQuery = z.object({
 });
 
 /** `GET /api/videos?search=&cursor=&limit=`: public, ready videos, newest first, with signed URLs. */
-export const listVideos: Handler = async ({ env, url }) => {
+export const listVideos: Handler = async ({ env, request, url }) => {
   const query = parseWith(ListQuery, Object.fromEntries(url.searchParams));
+  await limitRate(env, request, "video-list", "video listings");
   const page = await videoProvider(env).list({ ...query, search: query.search || undefined, cursor: query.cursor || undefined });
   return Response.json(page, { headers: { "Cache-Control": "private, no-store" } });
 };
 
 /** `GET /api/videos/{uid}`: fresh signed URLs for one public video; unknown and private look alike. */
-export const getVideo: Handler = async ({ env, params }) => {
+export const getVideo: Handler = async ({ env, request, params }) => {
+  await limitRate(env, request, "video-get", "video lookups");
   const uid = params.uid ?? "";
   const video = UID_PATTERN.test(uid) ? await videoProvider(env).get(uid) : undefined;
   if (!video) throw notFound("No such video.");
@@ -54,6 +57,7 @@ const UploadBody = z.object({
 export const createUpload: Handler = async ({ env, request, url }) => {
   await authorizeUpload(env, request);
   const body = await readJson(request, UploadBody, 4096);
+  await limitRate(env, request, "video-upload", "upload URLs requested");
   const upload = await videoProvider(env).createUpload(body, url.origin);
   return Response.json(upload, { status: 201 });
 };

@@ -1,7 +1,8 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { BASE } from "../test-support.ts";
+import { DEFAULT_LIMITS } from "../rate-limiter/policies.ts";
+import { BASE, fetchWithVars, freshIp } from "../test-support.ts";
 
 const ADMIN = "test-admin-token";
 const SECRET = new TextEncoder().encode("test-video-upload-secret");
@@ -46,6 +47,28 @@ function send(uploadURL: string, bytes: Uint8Array | string, field = "file") {
   const form = new FormData();
   form.set(field, new File([bytes], "clip.mp4", { type: "video/mp4" }));
   return exports.default.fetch(uploadURL, { method: "POST", body: form });
+}
+
+interface Upload {
+  uid: string;
+  uploadURL: string;
+}
+
+const ticketKey = (uploadURL: string) => `uploads/${uploadURL.split("/").pop()}`;
+
+async function newUpload(name = "Holiday"): Promise<Upload> {
+  const response = await askForUpload(ADMIN, { name });
+  expect(response.status).toBe(201);
+  return response.json();
+}
+
+/** As if the upload URL had been handed out long ago: its expiry moved `agoMs` into the past. */
+async function expire(upload: Upload, agoMs: number): Promise<void> {
+  const key = ticketKey(upload.uploadURL);
+  const stored = (await env.VIDEOS.get(key))!;
+  const expiresAt = new Date(Date.now() - agoMs).toISOString();
+  const ticket = { ...(await stored.json<Record<string, unknown>>()), expiresAt };
+  await env.VIDEOS.put(key, JSON.stringify(ticket), { customMetadata: { ...stored.customMetadata, expiresAt } });
 }
 
 describe("POST /api/videos/uploads", { timeout: 30_000 }, () => {
@@ -108,11 +131,13 @@ describe("POST /api/videos/uploads", { timeout: 30_000 }, () => {
     expect(new TextDecoder().decode(await part.arrayBuffer())).toBe("ftyp");
   });
 
-  it("takes one video per upload URL", async () => {
+  it("takes one video per upload URL, and then deletes its ticket", async () => {
     const { uploadURL } = (await (await askForUpload(ADMIN)).json()) as { uploadURL: string };
+    expect(await env.VIDEOS.head(ticketKey(uploadURL))).not.toBeNull();
     expect((await send(uploadURL, tinyMp4(1000))).status).toBe(201);
+    expect(await env.VIDEOS.head(ticketKey(uploadURL))).toBeNull();
     const again = await send(uploadURL, tinyMp4(1000));
-    expect(again.status).toBe(410);
+    expect(again.status).toBe(404);
   });
 
   it("refuses a file that is not an MP4, or is longer than allowed, and keeps the URL usable", async () => {
@@ -127,5 +152,67 @@ describe("POST /api/videos/uploads", { timeout: 30_000 }, () => {
 
   it("answers 404 for an upload URL it never handed out", async () => {
     expect((await send(`${BASE}/api/videos/uploads/${"ab".repeat(16)}`, tinyMp4(1000))).status).toBe(404);
+  });
+});
+
+describe("rate limit of upload URLs", { timeout: 30_000 }, () => {
+  const tickets = async () => (await env.VIDEOS.list({ prefix: "uploads/" })).objects.length;
+
+  it("refuses an address past the strict default burst with a 429, before writing anything", async () => {
+    const ip = freshIp();
+    const ask = () =>
+      fetchWithVars({ RATE_LIMITS: undefined }, "/api/videos/uploads", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${ADMIN}`, "CF-Connecting-IP": ip },
+        body: JSON.stringify({ name: "Burst" }),
+      });
+    const { burst } = DEFAULT_LIMITS["video-upload"];
+    expect(burst).toBeLessThanOrEqual(10);
+    for (let i = 0; i < burst; i++) expect((await ask()).status).toBe(201);
+    const before = await tickets();
+    const refused = await ask();
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("Retry-After"))).toBeGreaterThanOrEqual(30);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("rate_limited");
+    expect(await tickets()).toBe(before);
+  });
+});
+
+describe("expired upload tickets", { timeout: 30_000 }, () => {
+  const hour = 3_600_000;
+
+  it("are deleted, with the record of the video that never came, when a new upload URL is made", async () => {
+    const abandoned = await newUpload("Never sent");
+    const lately = await newUpload("Expired lately");
+    const live = await newUpload("Still open");
+    await expire(abandoned, 2 * hour);
+    await expire(lately, 10 * 60_000);
+    expect((await send(abandoned.uploadURL, tinyMp4(1000))).status).toBe(410);
+    expect(await env.VIDEOS.head(`meta/${abandoned.uid}`)).not.toBeNull();
+
+    await newUpload("The next one");
+    expect(await env.VIDEOS.head(ticketKey(abandoned.uploadURL))).toBeNull();
+    expect(await env.VIDEOS.head(`meta/${abandoned.uid}`)).toBeNull();
+    expect((await send(abandoned.uploadURL, tinyMp4(1000))).status).toBe(404);
+    // An upload let in just before its URL expired may still be arriving: kept for an hour.
+    expect(await env.VIDEOS.head(ticketKey(lately.uploadURL))).not.toBeNull();
+    expect(((await (await send(lately.uploadURL, tinyMp4(1000))).json()) as { error: { code: string } }).error.code).toBe("upload_expired");
+    expect((await send(live.uploadURL, tinyMp4(1000))).status).toBe(201);
+  });
+
+  it("never take a stored video with them", async () => {
+    const upload = await newUpload("Kept");
+    const key = ticketKey(upload.uploadURL);
+    const ticket = (await env.VIDEOS.get(key))!;
+    const body = await ticket.text();
+    expect((await send(upload.uploadURL, tinyMp4(1000))).status).toBe(201);
+    // The ticket's own deletion was lost: it is back, used and long expired.
+    await env.VIDEOS.put(key, JSON.stringify({ ...JSON.parse(body), used: true }), { customMetadata: ticket.customMetadata });
+    await expire(upload, 2 * hour);
+
+    await newUpload("The next one");
+    expect(await env.VIDEOS.head(key)).toBeNull();
+    const video = await exports.default.fetch(`${BASE}/api/videos/${upload.uid}`);
+    expect(video.status).toBe(200);
   });
 });

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { BASE, fetchWithVars, freshIp } from "../test-support.ts";
 import { signPlaybackToken, signingKey, type AccessRule } from "./sign-playback-token.ts";
 import { makeStreamKey } from "./test-keys.ts";
+import type { Video } from "./listing.ts";
 
 /** The committed samples (demo/videos/library.json): three public, one private. */
 const TEST_CARD = "5d5bc37ffcf54c9b82e996823bffbb81";
@@ -11,20 +12,11 @@ const BARS = "a3e7f1b2c4d54e6f8091a2b3c4d5e6f7";
 const MANDELBROT = "0b1c2d3e4f5a4b6c8d7e9f0a1b2c3d4e";
 const PRIVATE = "f0e1d2c3b4a54968a7b6c5d4e3f2a1b0";
 
-interface ListedVideo {
-  uid: string;
-  name: string;
-  duration: number;
-  created: string;
-  thumbnail: string | null;
-  playback: { hls: string | null; mp4?: string };
-  expiresAt: string;
-}
 
 const get = (path: string, headers: Record<string, string> = {}) => exports.default.fetch(`${BASE}${path}`, { headers });
 const json = async <T>(response: Response) => (await response.json()) as T;
 
-async function list(query = ""): Promise<{ videos: ListedVideo[]; cursor: string | null }> {
+async function list(query = ""): Promise<{ videos: Video[]; cursor: string | null }> {
   const response = await get(`/api/videos${query}`);
   expect(response.status).toBe(200);
   return json(response);
@@ -98,7 +90,7 @@ describe("GET /api/videos/{uid} (local library)", { timeout: 30_000 }, () => {
   it("answers one public video with fresh signed URLs", async () => {
     const response = await get(`/api/videos/${BARS}`);
     expect(response.status).toBe(200);
-    const video = await json<ListedVideo>(response);
+    const video = await json<Video>(response);
     expect(video).toMatchObject({ uid: BARS, name: "Colour bars" });
     expect(video.playback.hls).toContain("/manifest/video.m3u8");
   });

@@ -2,6 +2,7 @@ import { html, nothing, type CSSResultGroup } from "lit";
 import { property, query, state } from "lit/decorators.js";
 import type Hls from "hls.js";
 import type { ErrorData } from "hls.js";
+import type { Video } from "../../edge/video/listing.ts";
 import { EdgeElement, define } from "../internal/edge-element.ts";
 import { apiUrl } from "../internal/endpoint.ts";
 import { emit } from "../internal/events.ts";
@@ -28,16 +29,6 @@ declare global {
 
 export type PlaybackEngine = "mse" | "native";
 
-/** A video as `GET /api/videos` lists it. */
-interface VideoItem {
-  uid: string;
-  name: string;
-  duration: number;
-  created: string;
-  thumbnail: string | null;
-  playback: { hls: string | null; mp4?: string };
-  expiresAt: string;
-}
 
 const HLS_TYPE = "application/vnd.apple.mpegurl";
 
@@ -88,11 +79,11 @@ export class VideoGallery extends EdgeElement {
   /** A token from the host site (or the admin token) that allows uploads; shows the upload button. */
   @property({ attribute: "upload-token" }) uploadToken: string | null = null;
 
-  @state() private videos: VideoItem[] = [];
+  @state() private videos: Video[] = [];
   @state() private cursor: string | null = null;
   @state() private loading = false;
   @state() private problem = "";
-  @state() private current: VideoItem | undefined;
+  @state() private current: Video | undefined;
   @state() private playerProblem = "";
   @state() private uploadProgress: number | undefined;
   @state() private uploadMessage = "";
@@ -138,7 +129,7 @@ export class VideoGallery extends EdgeElement {
     try {
       const url = apiUrl(this.endpointUrl, "/api/videos", { limit, search: this.search.trim() || undefined, cursor: more ? (this.cursor ?? undefined) : undefined });
       const response = await fetch(url, { signal: controller.signal });
-      const body = (await response.json().catch(() => undefined)) as { videos?: VideoItem[]; cursor?: string | null; error?: { message?: string } } | undefined;
+      const body = (await response.json().catch(() => undefined)) as { videos?: Video[]; cursor?: string | null; error?: { message?: string } } | undefined;
       if (!response.ok || !body?.videos) throw new Error(body?.error?.message ?? `The video list is unavailable (${response.status}).`);
       this.videos = more ? [...this.videos, ...body.videos] : body.videos;
       this.cursor = body.cursor ?? null;
@@ -190,7 +181,7 @@ export class VideoGallery extends EdgeElement {
   }
 
   /** Which engine plays this video (see `prefer-playback`). */
-  private engineFor(video: VideoItem): PlaybackEngine {
+  private engineFor(video: Video): PlaybackEngine {
     if (!video.playback.hls) return "native";
     const native = this.media.canPlayType(HLS_TYPE) !== "";
     const mse = typeof MediaSource !== "undefined" || "ManagedMediaSource" in globalThis;
@@ -200,10 +191,10 @@ export class VideoGallery extends EdgeElement {
   }
 
   /** The session's hooks: a fresh signed URL, and what to show. */
-  async freshVideo(uid: string): Promise<VideoItem> {
+  async freshVideo(uid: string): Promise<Video> {
     const response = await fetch(apiUrl(this.endpointUrl, `/api/videos/${uid}`));
     if (!response.ok) throw new Error(response.status === 404 ? "This video is no longer available." : `The video is unavailable (${response.status}).`);
-    const video = (await response.json()) as VideoItem;
+    const video = (await response.json()) as Video;
     this.videos = this.videos.map((v) => (v.uid === uid ? video : v));
     return video;
   }
@@ -424,7 +415,7 @@ class PlaybackSession {
 
   constructor(
     private readonly gallery: VideoGallery,
-    private video: VideoItem,
+    private video: Video,
     private readonly media: HTMLVideoElement,
   ) {
     const signal = this.listeners.signal;

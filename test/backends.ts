@@ -19,7 +19,11 @@ export const GENEROUS_LIMITS = JSON.stringify({
   "video-get": { burst: 100_000, perSecond: 100_000 },
   "video-upload": { burst: 100_000, perSecond: 100_000 },
 });
-export const STRICT_LIMITS = JSON.stringify({ click: { burst: 3, perSecond: 0.2 }, "chat-message": { burst: 3, perSecond: 0.5 } });
+export const STRICT_LIMITS = JSON.stringify({
+  click: { burst: 3, perSecond: 0.2 },
+  "chat-message": { burst: 3, perSecond: 0.5 },
+  "video-get": { burst: 1, perSecond: 0.01 },
+});
 
 export default async function setup(project: TestProject) {
   const state = mkdtempSync(join(tmpdir(), "edge-widgets-test-"));

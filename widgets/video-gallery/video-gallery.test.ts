@@ -176,6 +176,15 @@ describe("<video-gallery>", { timeout: 30_000 }, () => {
     expect(part(gallery, "upload").hasAttribute("disabled")).toBe(false);
   });
 
+  it("passes on the server's reason when it refuses fresh URLs for a video", async () => {
+    // The strict backend allows one video lookup per address, then refuses with a 429.
+    const gallery = mount({ endpoint: inject("strictEndpoint") });
+    await until(gallery, () => names(gallery).length === 3);
+    const uid = "5d5bc37ffcf54c9b82e996823bffbb81";
+    await gallery.freshVideo(uid).catch(() => undefined);
+    await expect(gallery.freshVideo(uid)).rejects.toThrow(/try again in/i);
+  });
+
   it("shows a visible message when the backend cannot be reached", async () => {
     const gallery = mount({ endpoint: "http://127.0.0.1:9" });
     const failed = nextEvent(gallery, "edge-video-error");

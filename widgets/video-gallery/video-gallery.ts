@@ -193,7 +193,12 @@ export class VideoGallery extends EdgeElement {
   /** The session's hooks: a fresh signed URL, and what to show. */
   async freshVideo(uid: string): Promise<Video> {
     const response = await fetch(apiUrl(this.endpointUrl, `/api/videos/${uid}`));
-    if (!response.ok) throw new Error(response.status === 404 ? "This video is no longer available." : `The video is unavailable (${response.status}).`);
+    if (response.status === 404) throw new Error("This video is no longer available.");
+    if (!response.ok) {
+      // The server says why (a rate limit says when to try again).
+      const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
+      throw new Error(body?.error?.message ?? `The video is unavailable (${response.status}).`);
+    }
     const video = (await response.json()) as Video;
     this.videos = this.videos.map((v) => (v.uid === uid ? video : v));
     return video;

@@ -37,6 +37,8 @@ interface Meta {
   softDeleted: boolean;
   /** Bytes in the SQLite hot log; past `STREAMS_HOT_BYTES` the oldest rotate into R2. */
   hotBytes: number;
+  /** The subscription registry knows this stream (streams older than it register on append). */
+  registered?: boolean;
 }
 
 /** What readers and the Worker learn about a stream. */
@@ -195,7 +197,10 @@ export class StreamLog extends DurableObject<Env> {
       const reply = await this.appendNow(input);
       // A watched stream answers once its subscriptions know the new tail, so a consumer
       // that hears of the append can claim and acknowledge it at once.
-      if (reply.wrote) await this.notifyWatchers();
+      if (reply.wrote) {
+        await this.registerOnce();
+        await this.notifyWatchers();
+      }
       return { status: reply.status, headers: reply.headers };
     } catch (error) {
       if (error instanceof HttpError) return refusal(error);
@@ -446,6 +451,7 @@ export class StreamLog extends DurableObject<Env> {
       refCount: 0,
       softDeleted: false,
       hotBytes: 0,
+      registered: this.path !== undefined,
     };
     // A fork's lifetime is its own if given, else the source's (never capped by it).
     const ttl = input.ttlSeconds ?? (input.expiresAt === undefined ? grant?.ttlSeconds : undefined);
@@ -613,6 +619,24 @@ export class StreamLog extends DurableObject<Env> {
     if (failed) {
       this.ctx.storage.kv.put("notify-retry", Date.now() + NOTIFY_RETRY_MS);
       await this.setAlarm();
+    }
+  }
+
+  /**
+   * A stream made before the subscription registry existed registers on its first append, so
+   * pattern subscriptions find it from then on. A registry that cannot be reached is asked
+   * again on the next append; the append itself is stored either way.
+   */
+  private async registerOnce(): Promise<void> {
+    const meta = this.meta;
+    const path = this.path;
+    if (!meta || meta.registered || path === undefined) return;
+    try {
+      for (const id of await registryForStream(this.env, path).streamCreated(path)) this.addWatcher(id);
+      meta.registered = true;
+      this.save(meta);
+    } catch (error) {
+      console.warn(`stream ${path}: could not register with the subscription registry: ${(error as Error).message}`);
     }
   }
 

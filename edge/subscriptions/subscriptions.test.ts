@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { BASE } from "../test-support.ts";
 import { ADMIN, append, bearer, call, createStream, token, unique } from "../streams/stream-support.ts";
 import { globMatch, isPattern } from "./glob.ts";
+import { registryForStream } from "./registry.ts";
 import { Subscription } from "./subscription.ts";
 
 /** The receiver Worker that stands in for the internet (test/webhook-receiver.worker.js). */
@@ -244,6 +245,26 @@ describe("webhook subscriptions", () => {
     expect(await runDurableObjectAlarm(stream)).toBe(true);
     const wake = wakeOf((await deliveries(hook, 1))[0]!);
     expect(wake.streams).toEqual([expect.objectContaining({ path, tail_offset: tail, has_pending: true })]);
+  });
+
+  it("finds a stream made before the registry existed once it is appended to", async () => {
+    const prefix = unique("legacy");
+    const path = `${prefix}/old`;
+    await createStream(path, { body: "history" });
+    // As a stream from before subscriptions: unknown to the registry, not marked registered.
+    await registryForStream(env, path).streamRemoved(path);
+    await runInDurableObject(env.STREAMS.getByName(path), (_object, state) => {
+      const meta = state.storage.kv.get<Record<string, unknown>>("meta")!;
+      delete meta.registered;
+      state.storage.kv.put("meta", meta);
+    });
+    await evictDurableObject(env.STREAMS.getByName(path));
+    const id = unique("sub-legacy");
+    const hook = `https://hooks.example.com/subs/${id}`;
+    await subscribe(id, { type: "webhook", pattern: `${prefix}/*`, webhook: { url: hook } });
+    const tail = await append(path, " and more");
+    const wake = wakeOf((await deliveries(hook, 1))[0]!);
+    expect(wake.streams).toEqual([expect.objectContaining({ path, tail_offset: tail })]);
   });
 
   it("refuses acks that regress, pass the tail or name other streams", async () => {

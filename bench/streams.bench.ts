@@ -46,6 +46,8 @@ interface Result {
   readMBps: number;
   p50: number;
   p99: number;
+  /** The same appends' own round trip (POST to 2xx), for how much of the above is the write. */
+  postP50: number;
 }
 
 async function startPeer(): Promise<Server> {
@@ -177,7 +179,7 @@ async function readRate(base: string): Promise<number> {
   return quantile(rates, 0.5);
 }
 
-async function latency(base: string): Promise<number[]> {
+async function latency(base: string): Promise<{ samples: number[]; posts: number[] }> {
   const url = `${base}/v1/stream/bench-latency`;
   await create(url, "application/json");
   const controller = new AbortController();
@@ -202,6 +204,7 @@ async function latency(base: string): Promise<number[]> {
     }
   })();
   const samples: number[] = [];
+  const posts: number[] = [];
   for (let n = 0; n < LATENCY_SAMPLES + 20; n++) {
     const started = performance.now();
     const arrived = new Promise<void>((done) => {
@@ -211,12 +214,17 @@ async function latency(base: string): Promise<number[]> {
     });
     const post = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: body100(n) });
     await post.arrayBuffer();
+    const posted = performance.now() - started;
     waiter?.();
     await arrived;
-    if (n >= 20) samples.push(performance.now() - started); // The first few warm up.
+    if (n >= 20) {
+      // The first few warm up.
+      samples.push(performance.now() - started);
+      posts.push(posted);
+    }
   }
   controller.abort();
-  return samples;
+  return { samples, posts };
 }
 
 async function measure(server: Server, empty: string): Promise<Result> {
@@ -224,8 +232,17 @@ async function measure(server: Server, empty: string): Promise<Result> {
   const { perSecond: appendsPerSecond, cpuMsPerAppend } = await appendRate(server);
   const followedPerSecond = await followedAppendRate(server);
   const readMBps = await readRate(server.url);
-  const samples = await latency(server.url);
-  return { emptyPerSecond, appendsPerSecond, cpuMsPerAppend, followedPerSecond, readMBps, p50: quantile(samples, 0.5), p99: quantile(samples, 0.99) };
+  const { samples, posts } = await latency(server.url);
+  return {
+    emptyPerSecond,
+    appendsPerSecond,
+    cpuMsPerAppend,
+    followedPerSecond,
+    readMBps,
+    p50: quantile(samples, 0.5),
+    p99: quantile(samples, 0.99),
+    postP50: quantile(posts, 0.5),
+  };
 }
 
 export default async function streams(): Promise<Figure[]> {
@@ -261,6 +278,8 @@ export default async function streams(): Promise<Figure[]> {
       { name: "POST→SSE p50 (ours)", value: mine.p50, unit: "ms", note: `${LATENCY_SAMPLES} samples` },
       { name: "POST→SSE p50 (reference)", value: theirs.p50, unit: "ms" },
       { name: "POST→SSE p50 ratio", value: ratio(mine.p50, theirs.p50), unit: "× peer", note: "lower is better" },
+      { name: "POST→2xx p50 (ours)", value: mine.postP50, unit: "ms", note: "the same appends' own round trip" },
+      { name: "POST→2xx p50 (reference)", value: theirs.postP50, unit: "ms" },
       { name: "POST→SSE p99 (ours)", value: mine.p99, unit: "ms" },
       { name: "POST→SSE p99 (reference)", value: theirs.p99, unit: "ms" },
       { name: "POST→SSE p99 ratio", value: ratio(mine.p99, theirs.p99), unit: "× peer", note: "lower is better" },

@@ -48,6 +48,8 @@ interface Result {
   p99: number;
   /** The same appends' own round trip (POST to 2xx), for how much of the above is the write. */
   postP50: number;
+  /** One request at a time to the route that does no work: the runtime's own round trip. */
+  emptyP50: number;
 }
 
 async function startPeer(): Promise<Server> {
@@ -104,6 +106,16 @@ const body100 = (n: number) => {
 async function create(url: string, type: string): Promise<void> {
   const response = await fetch(url, { method: "PUT", headers: { "Content-Type": type } });
   if (response.status !== 201) throw new Error(`create ${url}: ${response.status}`);
+}
+
+async function emptyRoundTrip(url: string): Promise<number> {
+  const samples: number[] = [];
+  for (let n = 0; n < LATENCY_SAMPLES + 20; n++) {
+    const started = performance.now();
+    await (await fetch(url, { method: "HEAD" })).arrayBuffer();
+    if (n >= 20) samples.push(performance.now() - started);
+  }
+  return quantile(samples, 0.5);
 }
 
 async function emptyRate(url: string): Promise<number> {
@@ -232,6 +244,7 @@ async function measure(server: Server, empty: string): Promise<Result> {
   const { perSecond: appendsPerSecond, cpuMsPerAppend } = await appendRate(server);
   const followedPerSecond = await followedAppendRate(server);
   const readMBps = await readRate(server.url);
+  const emptyP50 = await emptyRoundTrip(empty);
   const { samples, posts } = await latency(server.url);
   return {
     emptyPerSecond,
@@ -242,6 +255,7 @@ async function measure(server: Server, empty: string): Promise<Result> {
     p50: quantile(samples, 0.5),
     p99: quantile(samples, 0.99),
     postP50: quantile(posts, 0.5),
+    emptyP50,
   };
 }
 
@@ -280,6 +294,8 @@ export default async function streams(): Promise<Figure[]> {
       { name: "POST→SSE p50 ratio", value: ratio(mine.p50, theirs.p50), unit: "× peer", note: "lower is better" },
       { name: "POST→2xx p50 (ours)", value: mine.postP50, unit: "ms", note: "the same appends' own round trip" },
       { name: "POST→2xx p50 (reference)", value: theirs.postP50, unit: "ms" },
+      { name: "empty request round trip p50 (ours)", value: round2(mine.emptyP50), unit: "ms", note: "one at a time: what any request costs here" },
+      { name: "empty request round trip p50 (reference)", value: round2(theirs.emptyP50), unit: "ms" },
       { name: "POST→SSE p99 (ours)", value: mine.p99, unit: "ms" },
       { name: "POST→SSE p99 (reference)", value: theirs.p99, unit: "ms" },
       { name: "POST→SSE p99 ratio", value: ratio(mine.p99, theirs.p99), unit: "× peer", note: "lower is better" },

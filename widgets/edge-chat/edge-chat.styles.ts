@@ -142,15 +142,18 @@ export const styles = css`
     gap: var(--_gap);
     align-items: stretch;
   }
-  [part="input"] {
-    flex: 1;
-    resize: none;
+  [part="input"],
+  .name-form input {
     font: inherit;
     padding: 0.4rem 0.5rem;
     border: 1px solid var(--_border);
     border-radius: calc(var(--_radius) - 2px);
     background: var(--_bg);
     color: var(--_fg);
+  }
+  [part="input"] {
+    flex: 1;
+    resize: none;
   }
   [part="send"],
   .name-form button {
@@ -187,14 +190,6 @@ export const styles = css`
     font-weight: 600;
     margin: 0 auto var(--_gap);
     padding: 0;
-  }
-  .name-form input {
-    font: inherit;
-    padding: 0.4rem 0.5rem;
-    border: 1px solid var(--_border);
-    border-radius: calc(var(--_radius) - 2px);
-    background: var(--_bg);
-    color: var(--_fg);
   }
   .name-form [part="status"] {
     flex-basis: 100%;

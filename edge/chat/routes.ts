@@ -1,4 +1,5 @@
 import type { Env } from "../env.ts";
+import { sameSecret } from "../http/admin.ts";
 import { HttpError, badRequest, notFound } from "../http/errors.ts";
 import { parseName, parseWith, readJson } from "../http/validate.ts";
 import { limitRate } from "../rate-limiter/rate-limiter.ts";
@@ -26,7 +27,7 @@ export const listMessages: Handler = async ({ env, params, request, url }) => {
 
 /** `DELETE /api/rooms/{room}/messages/{id}`: the message disappears for everyone, live. */
 export const deleteMessage: Handler = async ({ env, params, request }) => {
-  requireAdmin(env, request);
+  await requireAdmin(env, request);
   const stub = room(env, params);
   const id = parseWith(MessageId, params.id);
   if (!(await stub.deleteMessage(id))) throw notFound(`No message ${id} in this room.`);
@@ -35,7 +36,7 @@ export const deleteMessage: Handler = async ({ env, params, request }) => {
 
 /** `POST /api/rooms/{room}/bans` with `{"name"|"ip", "seconds", "reason"?}`. */
 export const addBan: Handler = async ({ env, params, request }) => {
-  requireAdmin(env, request);
+  await requireAdmin(env, request);
   const stub = room(env, params);
   const body = await readJson(request, BanRequest, 4096);
   const kind = body.name !== undefined ? "name" : "ip";
@@ -45,13 +46,13 @@ export const addBan: Handler = async ({ env, params, request }) => {
 
 /** `GET /api/rooms/{room}/bans`: the bans in force. */
 export const listBans: Handler = async ({ env, params, request }) => {
-  requireAdmin(env, request);
+  await requireAdmin(env, request);
   return Response.json({ bans: await room(env, params).bans() });
 };
 
 /** `DELETE /api/rooms/{room}/bans?name=` or `?ip=`: lifts a ban early. */
 export const liftBan: Handler = async ({ env, params, request, url }) => {
-  requireAdmin(env, request);
+  await requireAdmin(env, request);
   const stub = room(env, params);
   const name = url.searchParams.get("name");
   const ip = url.searchParams.get("ip");
@@ -63,23 +64,14 @@ export const liftBan: Handler = async ({ env, params, request, url }) => {
 
 /** `GET /api/rooms/{room}/people`: who is connected, with IPs, to decide on a ban. */
 export const listPeople: Handler = async ({ env, params, request }) => {
-  requireAdmin(env, request);
+  await requireAdmin(env, request);
   return Response.json({ people: await room(env, params).people() });
 };
 
-function requireAdmin(env: Env, request: Request): void {
+async function requireAdmin(env: Env, request: Request): Promise<void> {
   if (!env.ADMIN_TOKEN) throw new HttpError(403, "admin_disabled", "Admin calls are disabled: ADMIN_TOKEN is not set.");
   const given = request.headers.get("Authorization")?.match(/^Bearer (.+)$/)?.[1] ?? "";
-  if (!sameText(given, env.ADMIN_TOKEN)) {
+  if (!(await sameSecret(given, env.ADMIN_TOKEN))) {
     throw new HttpError(401, "unauthorized", "This call needs Authorization: Bearer <ADMIN_TOKEN>.", { "WWW-Authenticate": "Bearer" });
   }
-}
-
-/** Compares in time independent of where the strings differ. */
-function sameText(a: string, b: string): boolean {
-  const x = new TextEncoder().encode(a);
-  const y = new TextEncoder().encode(b);
-  let diff = x.length ^ y.length;
-  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
-  return diff === 0;
 }

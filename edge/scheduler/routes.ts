@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Env } from "../env.ts";
+import { bearerToken, isAdminToken } from "../http/admin.ts";
 import { HttpError, badRequest, notFound } from "../http/errors.ts";
 import { readJson } from "../http/validate.ts";
 import { limitRate } from "../rate-limiter/rate-limiter.ts";
@@ -52,7 +53,7 @@ type CreateBody = z.infer<typeof CreateBody>;
 export const createSchedule: Handler = async ({ request, env }) => {
   const settings = schedulerSettings(env);
   const body = await readJson(request, CreateBody, MAX_BODY_BYTES);
-  const admin = isAdmin(env, request);
+  const admin = await isAdmin(env, request);
   const now = Date.now();
 
   if ((body.target === undefined) === (body.url === undefined)) throw badRequest("Give exactly one of target or url.");
@@ -122,7 +123,7 @@ export const listRuns: Handler = async ({ request, env, params, url }) => {
 
 /** Admin only: every schedule, in pages. `cursor` is the last id of the previous page. */
 export const listSchedules: Handler = async ({ request, env, url }) => {
-  if (!isAdmin(env, request)) throw new HttpError(401, "admin_required", "Listing all schedules needs the admin token.");
+  if (!(await isAdmin(env, request))) throw new HttpError(401, "admin_required", "Listing all schedules needs the admin token.");
   const limit = parseLimit(url.searchParams.get("limit"), 100, 500);
   const cursor = url.searchParams.get("cursor") ?? "";
   if (cursor !== "" && !ID_PATTERN.test(cursor)) throw badRequest("cursor: use the cursor of the previous page.", "invalid_cursor");
@@ -178,32 +179,17 @@ function parseLimit(raw: string | null, fallback: number, max: number): number {
   return limit;
 }
 
-function bearer(request: Request): string | null {
-  const header = request.headers.get("Authorization") ?? "";
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  return match ? match[1]! : null;
-}
-
-function isAdmin(env: Env, request: Request): boolean {
-  const token = bearer(request);
-  return !!env.ADMIN_TOKEN && token !== null && timingSafeEqual(token, env.ADMIN_TOKEN);
-}
+const isAdmin = (env: Env, request: Request) => isAdminToken(env, bearerToken(request));
 
 async function caller(env: Env, request: Request): Promise<Caller> {
-  const token = bearer(request);
-  if (token === null) {
+  const token = bearerToken(request);
+  if (token === undefined) {
     throw new HttpError(401, "token_required", "Send the schedule's manage token as Authorization: Bearer <token>.", {
       "WWW-Authenticate": "Bearer",
     });
   }
-  if (isAdmin(env, request)) return { admin: true };
+  if (await isAdminToken(env, token)) return { admin: true };
   return { admin: false, tokenHash: await tokenHash(token) };
-}
-
-function timingSafeEqual(a: string, b: string): boolean {
-  const x = new TextEncoder().encode(a);
-  const y = new TextEncoder().encode(b);
-  return x.byteLength === y.byteLength && crypto.subtle.timingSafeEqual(x, y);
 }
 
 async function digest(text: string): Promise<Uint8Array> {

@@ -1,4 +1,5 @@
 import type { Env } from "../env.ts";
+import { isAdminToken } from "../http/admin.ts";
 import { HttpError } from "../http/errors.ts";
 import { DEV_STREAMS_SECRET, checkStreamToken, type Scope } from "./tokens.ts";
 
@@ -23,14 +24,6 @@ function bearer(request: Request): string | undefined {
 const refused = (status: number, code: string, message: string) =>
   new HttpError(status, code, message, status === 401 ? { "WWW-Authenticate": `Bearer realm="streams", error="${code}"` } : {});
 
-function isAdmin(env: Env, token: string): boolean {
-  const admin = env.ADMIN_TOKEN;
-  if (!admin || admin.length !== token.length) return false;
-  let diff = 0;
-  for (let i = 0; i < admin.length; i++) diff |= admin.charCodeAt(i) ^ token.charCodeAt(i);
-  return diff === 0;
-}
-
 /**
  * Decides what a request may do on `stream`. Writes throw 401/403 unless allowed. Reads
  * return whether a valid token came along: `false` lets the stream object serve only public
@@ -43,7 +36,7 @@ export async function authorize(env: Env, request: Request, url: URL, stream: st
     if (need === "read") return false;
     throw refused(401, "unauthorized", "Writing to a stream needs a write token (Authorization: Bearer).");
   }
-  if (isAdmin(env, token)) return true;
+  if (await isAdminToken(env, token)) return true;
   const secret = secretFor(env, url);
   if (!secret) throw refused(401, "invalid_token", "This server has no STREAMS_JWT_SECRET, so it accepts no stream tokens.");
   const check = await checkStreamToken(secret, token, stream, need);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { bearerToken } from "../http/admin.ts";
 import { HttpError } from "../http/errors.ts";
 import { NAME_PATTERN, isStreamPath } from "../http/names.ts";
 import { readText } from "../http/validate.ts";
@@ -95,10 +96,10 @@ async function mayManage(route: RouteContext): Promise<void> {
   }
 }
 
-function bearer(request: Request): string {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get("Authorization") ?? "");
-  if (!match) throw new HttpError(401, "TOKEN_INVALID", "Send the wake's token as Authorization: Bearer <token>.");
-  return match[1]!;
+function wakeToken(request: Request): string {
+  const token = bearerToken(request);
+  if (token === undefined) throw new HttpError(401, "TOKEN_INVALID", "Send the wake's token as Authorization: Bearer <token>.");
+  return token;
 }
 
 function answer(reply: ControlReply): Response {
@@ -162,7 +163,7 @@ const consumerReport =
   (kind: "callback" | "ack" | "release"): Handler =>
   async (route) => {
     const stub = subscription(route);
-    const token = bearer(route.request);
+    const token = wakeToken(route.request);
     return answer(await stub[kind](token, await body(route.request, Report)));
   };
 

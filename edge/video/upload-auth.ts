@@ -1,5 +1,6 @@
 import { jwtVerify } from "jose";
 import type { Env } from "../env.ts";
+import { bearerToken, isAdminToken } from "../http/admin.ts";
 import { HttpError } from "../http/errors.ts";
 
 /** Upload tokens are short-lived: at most this long between `iat` and `exp`. */
@@ -15,10 +16,9 @@ const refused = () =>
  * Returns who is uploading, for the logs.
  */
 export async function authorizeUpload(env: Env, request: Request): Promise<string> {
-  const header = request.headers.get("Authorization") ?? "";
-  const bearer = header.match(/^Bearer\s+(\S+)$/i)?.[1];
+  const bearer = bearerToken(request);
   if (!bearer) throw refused();
-  if (env.ADMIN_TOKEN && (await sameSecret(bearer, env.ADMIN_TOKEN))) return "admin";
+  if (await isAdminToken(env, bearer)) return "admin";
   if (!env.VIDEO_UPLOAD_SECRET) throw refused();
   try {
     const { payload } = await jwtVerify(bearer, new TextEncoder().encode(env.VIDEO_UPLOAD_SECRET), {
@@ -32,11 +32,4 @@ export async function authorizeUpload(env: Env, request: Request): Promise<strin
   } catch {
     throw refused();
   }
-}
-
-/** Compares secrets in constant time (by their digests, so lengths do not leak either). */
-async function sameSecret(a: string, b: string): Promise<boolean> {
-  const encoder = new TextEncoder();
-  const [x, y] = await Promise.all([crypto.subtle.digest("SHA-256", encoder.encode(a)), crypto.subtle.digest("SHA-256", encoder.encode(b))]);
-  return crypto.subtle.timingSafeEqual(x, y);
 }

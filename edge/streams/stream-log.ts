@@ -437,9 +437,7 @@ export class StreamLog extends DurableObject<Env> {
     }
 
     // Subscriptions whose pattern matches a new stream follow it from its first byte.
-    if (this.path !== undefined) {
-      for (const id of await registryForStream(this.env, this.path).streamCreated(this.path)) this.addWatcher(id);
-    }
+    if (this.path !== undefined) await this.register(this.path);
 
     const meta: Meta = {
       generation: crypto.randomUUID(),
@@ -632,12 +630,17 @@ export class StreamLog extends DurableObject<Env> {
     const path = this.path;
     if (!meta || meta.registered || path === undefined) return;
     try {
-      for (const id of await registryForStream(this.env, path).streamCreated(path)) this.addWatcher(id);
+      await this.register(path);
       meta.registered = true;
       this.save(meta);
     } catch (error) {
       console.warn(`stream ${path}: could not register with the subscription registry: ${(error as Error).message}`);
     }
+  }
+
+  /** Tells the registry this stream exists, and adopts the subscriptions whose pattern matches it. */
+  private async register(path: string): Promise<void> {
+    for (const id of await registryForStream(this.env, path).streamCreated(path)) this.addWatcher(id);
   }
 
   /** The stream is gone: the registry forgets it, and its subscriptions drop their links. */

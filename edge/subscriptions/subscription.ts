@@ -97,7 +97,13 @@ const DELIVERY_TIMEOUT_MS = 10_000;
 const MAX_RETRY_DELAY_MS = 60_000;
 const LINK_BATCH = 32;
 
-const fail = (status: number, code: string, message: string): ControlReply => ({ status, body: { error: { code, message } } });
+const fail = (status: number, code: string, message: string, details: Record<string, unknown> = {}): ControlReply => ({
+  status,
+  body: { error: { code, message, ...details } },
+});
+
+const LINKS_TABLE =
+  "CREATE TABLE IF NOT EXISTS links (path TEXT PRIMARY KEY, explicit INTEGER NOT NULL, glob INTEGER NOT NULL, acked TEXT NOT NULL, tail TEXT NOT NULL)";
 
 /** The canonical form of an input, for comparing a repeated PUT with the first. */
 export function canonical(input: SubscriptionInput): string {
@@ -123,9 +129,7 @@ export class Subscription extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(
-      "CREATE TABLE IF NOT EXISTS links (path TEXT PRIMARY KEY, explicit INTEGER NOT NULL, glob INTEGER NOT NULL, acked TEXT NOT NULL, tail TEXT NOT NULL)",
-    );
+    this.sql.exec(LINKS_TABLE);
     this.config = ctx.storage.kv.get<Config>("config");
     this.wake = ctx.storage.kv.get<Wake>("wake") ?? idle(0);
   }
@@ -189,9 +193,7 @@ export class Subscription extends DurableObject<Env> {
     this.wake = idle(0);
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
-    this.sql.exec(
-      "CREATE TABLE IF NOT EXISTS links (path TEXT PRIMARY KEY, explicit INTEGER NOT NULL, glob INTEGER NOT NULL, acked TEXT NOT NULL, tail TEXT NOT NULL)",
-    );
+    this.sql.exec(LINKS_TABLE);
     // A stream that misses this drops the watcher the next time it calls (see streamChanged).
     await inBatches(paths, (path) => this.env.STREAMS.getByName(path).unwatch(config.id).catch(() => undefined));
   }
@@ -254,17 +256,10 @@ export class Subscription extends DurableObject<Env> {
     if (!config) return notFound();
     if (config.type !== "pull-wake") return fail(400, "INVALID_REQUEST", "Only pull-wake subscriptions are claimed.");
     if (this.wake.holder !== null) {
-      return {
-        status: 409,
-        body: {
-          error: {
-            code: "ALREADY_CLAIMED",
-            message: "Another worker holds this subscription's wake.",
-            current_holder: this.wake.holder,
-            generation: this.wake.generation,
-          },
-        },
-      };
+      return fail(409, "ALREADY_CLAIMED", "Another worker holds this subscription's wake.", {
+        current_holder: this.wake.holder,
+        generation: this.wake.generation,
+      });
     }
     const pending = this.firstPending();
     if (pending === undefined) return fail(409, "NO_PENDING_WORK", "No linked stream has unacknowledged data.");

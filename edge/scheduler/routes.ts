@@ -1,3 +1,4 @@
+import { base64url } from "jose";
 import { z } from "zod";
 import type { Env } from "../env.ts";
 import { bearerToken, isAdminToken } from "../http/admin.ts";
@@ -76,9 +77,9 @@ export const createSchedule: Handler = async ({ request, env }) => {
 
   const key = body.idempotencyKey ?? null;
   const shard = key === null ? Math.floor(Math.random() * SHARDS) : (await digest(`idempotency:${key}`))[0]! % SHARDS;
-  const manageToken = `mt_${base64url(crypto.getRandomValues(new Uint8Array(32)))}`;
+  const manageToken = `mt_${base64url.encode(crypto.getRandomValues(new Uint8Array(32)))}`;
   const input: NewSchedule = {
-    id: shard.toString(16).padStart(2, "0") + base64url(crypto.getRandomValues(new Uint8Array(16))),
+    id: shard.toString(16).padStart(2, "0") + base64url.encode(crypto.getRandomValues(new Uint8Array(16))),
     manageToken,
     tokenHash: await tokenHash(manageToken),
     target: body.target ?? null,
@@ -199,6 +200,3 @@ async function digest(text: string): Promise<Uint8Array> {
 const tokenHash = async (token: string) => hex(await digest(token));
 const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 
-function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}

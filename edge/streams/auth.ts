@@ -1,16 +1,16 @@
 import type { Env } from "../env.ts";
 import { isAdminToken } from "../http/admin.ts";
+import { isLocalServer } from "../http/origins.ts";
 import { HttpError } from "../http/errors.ts";
 import { DEV_STREAMS_SECRET, checkStreamToken, type Scope } from "./tokens.ts";
 
-const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 export const authOff = (env: Env) => env.STREAMS_AUTH?.trim().toLowerCase() === "off";
 
 /** The signing secret; the public dev secret only for requests to a local host. */
 function secretFor(env: Env, url: URL): string | undefined {
   if (env.STREAMS_JWT_SECRET) return env.STREAMS_JWT_SECRET;
-  return LOCAL_HOSTS.has(url.hostname) ? DEV_STREAMS_SECRET : undefined;
+  return isLocalServer(url) ? DEV_STREAMS_SECRET : undefined;
 }
 
 function bearer(request: Request): string | undefined {

@@ -1,4 +1,5 @@
-import { calculateJwkThumbprint } from "jose";
+import { base64url, calculateJwkThumbprint } from "jose";
+import { isLocalServer } from "../http/origins.ts";
 import { checkUrl } from "../http/ssrf-guard.ts";
 
 /**
@@ -32,16 +33,9 @@ export async function signWebhook(key: SigningKey, body: string, now = Date.now(
   }
   const t = Math.floor(now / 1000);
   const signature = await crypto.subtle.sign({ name: "Ed25519" }, await privateKey, new TextEncoder().encode(`${t}.${body}`));
-  return `t=${t},kid=${key.kid},ed25519=${base64url(new Uint8Array(signature))}`;
+  return `t=${t},kid=${key.kid},ed25519=${base64url.encode(new Uint8Array(signature))}`;
 }
 
-function base64url(bytes: Uint8Array): string {
-  let text = "";
-  for (const byte of bytes) text += String.fromCharCode(byte);
-  return btoa(text).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 const isLoopback = (host: string) => host === "localhost" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 
 /**
@@ -57,7 +51,7 @@ export function checkWebhookUrl(raw: string, serverUrl: URL): { ok: true } | { o
     return { ok: false, reason: "webhook.url must be an absolute URL" };
   }
   if (isLoopback(url.hostname) && (url.protocol === "http:" || url.protocol === "https:")) {
-    if (LOCAL_HOSTS.has(serverUrl.hostname) && !url.username && !url.password) return { ok: true };
+    if (isLocalServer(serverUrl) && !url.username && !url.password) return { ok: true };
     return { ok: false, reason: "webhook.url points at a loopback host, which only a local development server accepts" };
   }
   if (url.protocol !== "https:") return { ok: false, reason: "webhook.url must use https" };

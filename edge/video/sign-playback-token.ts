@@ -1,3 +1,4 @@
+import { base64url } from "jose";
 import { z } from "zod";
 
 /**
@@ -113,14 +114,7 @@ export async function signPlaybackToken(key: SigningKey, uid: string, options: P
   if (options.downloadable !== undefined) claims.downloadable = options.downloadable;
   if (options.accessRules !== undefined) claims.accessRules = AccessRules.parse(options.accessRules);
   const header = { alg: "RS256", kid: key.kid };
-  const input = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}`;
+  const input = `${base64url.encode(JSON.stringify(header))}.${base64url.encode(JSON.stringify(claims))}`;
   const signature = await crypto.subtle.sign("RSASSA-PKCS1-v1_5", key.privateKey, new TextEncoder().encode(input));
-  return `${input}.${base64url(new Uint8Array(signature))}`;
-}
-
-function base64url(data: string | Uint8Array): string {
-  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return `${input}.${base64url.encode(new Uint8Array(signature))}`;
 }

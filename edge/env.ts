@@ -13,6 +13,18 @@ export interface Env {
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   /** One ChatRoom per room name. */
   CHAT_ROOMS: DurableObjectNamespace<ChatRoom>;
+  /**
+   * `true` only where the local runner (`npm start`, the tests, the benchmarks) sets it, never in a
+   * deployment: unlocks the public dev stream secret and loopback webhook receivers. Nothing a
+   * request carries (its `Host` included) can switch these on.
+   */
+  LOCAL_DEV?: string;
+  /**
+   * The request header that holds the client's IP because a proxy the owner runs sets it (for
+   * example `X-Real-IP` behind nginx). Unset: `CF-Connecting-IP` on Cloudflare's network, and
+   * otherwise no header at all (see `edge/http/client-ip.ts`).
+   */
+  CLIENT_IP_HEADER?: string;
   /** Origins allowed for CORS and WebSocket upgrades: a comma list, or `*`. */
   ALLOWED_ORIGINS?: string;
   /** Bearer token for admin calls; unset means admin calls are refused. */

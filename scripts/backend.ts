@@ -67,7 +67,9 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
     "--log-level",
     options.verbose ? "info" : "warn",
   ];
-  for (const [name, value] of Object.entries(options.vars ?? {})) args.push("--var", `${name}:${value}`);
+  // Dev trust is switched on here, by the runner, and never by wrangler.toml or a request.
+  const vars = { LOCAL_DEV: "true", ...options.vars };
+  for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
   const child = spawn(process.execPath, args, {
     cwd: root,
     env: offlineEnv(),

@@ -2,12 +2,12 @@ import type { Env } from "../env.ts";
 import { HttpError, badRequest, errorResponse } from "../http/errors.ts";
 import { concatBytes, readBytes } from "../http/validate.ts";
 import type { Handler, RouteContext } from "../router.ts";
-import { authorize } from "./auth.ts";
+import { authOff, authorize } from "./auth.ts";
 import { Bridge, type BridgeEvent } from "./bridge.ts";
-import { CONCRETE_OFFSET, OFFSET_PARAM, ZERO_OFFSET, isJsonType, jsonArray, mediaType, responseCursor, toBase64, type Refusal } from "./offsets.ts";
+import { CONCRETE_OFFSET, OFFSET_PARAM, ZERO_OFFSET, isJsonType, jsonArray, mediaType, refusal, responseCursor, toBase64, type Refusal } from "./offsets.ts";
 import type { StoredMessage } from "./segments.ts";
 import { STREAM_PREFIX, parseStreamPath } from "./paths.ts";
-import type { ReadResult, Reply, StreamInfo } from "./stream-log.ts";
+import { privateStream, type ReadResult, type Reply, type SourceAccess, type StreamInfo } from "./stream-log.ts";
 
 /**
  * The Durable Streams protocol at `/v1/stream/{stream}` (a stream path, see paths.ts): this file checks and translates HTTP,
@@ -94,20 +94,41 @@ async function createStream({ request, env, url, name, stub }: StreamRequest): P
   const forkedFrom = forkedFromHeader === null ? undefined : sourceName(forkedFromHeader);
 
   await authorize(env, request, url, name, "write");
+  const isPublic = url.searchParams.get("public") === "true";
+  const sourceAccess = forkedFrom === undefined ? undefined : await accessToSource(env, request, url, forkedFrom, isPublic);
   const body = await readBody(request);
   const result = await stub.create({
     ...(contentType !== undefined && { contentType }),
     ...(ttl !== null && { ttlSeconds: Number(ttl) }),
     ...(expiresAt !== null && { expiresAt }),
     closed: headers.get("Stream-Closed")?.toLowerCase() === "true",
-    public: url.searchParams.get("public") === "true",
+    public: isPublic,
     body,
     ...(forkedFrom !== undefined && { forkedFrom }),
+    ...(sourceAccess !== undefined && { sourceAccess }),
     ...(forkOffset !== null && { forkOffset }),
     ...(subOffset !== null && { forkSubOffset: Number(subOffset) }),
   });
   if ("refused" in result) fail(result);
   return reply(result, result.created ? { Location: `${url.origin}${url.pathname}` } : {});
+}
+
+/**
+ * A fork shows its source's data to the fork's readers, so it takes read access to the source
+ * with the same credentials: what a read of the source would answer this caller is the fork's
+ * answer too, should the source be private (the source alone knows, so it decides).
+ */
+async function accessToSource(env: Env, request: Request, url: URL, source: string, isPublic: boolean): Promise<SourceAccess> {
+  // With stream auth off every stream is readable by anyone, so no fork reveals anything.
+  const access: SourceAccess = { public: isPublic && !authOff(env) };
+  try {
+    if (!(await authorize(env, request, url, source, "read"))) access.refusal = privateStream();
+  } catch (error) {
+    // The write check passed with this token, so what is left is a token for another stream.
+    if (!(error instanceof HttpError)) throw error;
+    access.refusal = refusal(error);
+  }
+  return access;
 }
 
 /** `Stream-Forked-From` names the source by URL path (`/v1/stream/a/b`) or by stream path (`a/b`). */

@@ -68,6 +68,16 @@ export interface CreateInput {
   forkedFrom?: string;
   forkOffset?: string;
   forkSubOffset?: number;
+  /** With `forkedFrom`: what the caller may do with the source, as the Worker checked. */
+  sourceAccess?: SourceAccess;
+}
+
+/** A fork's caller and its source: the source decides, since only it knows whether it is public. */
+export interface SourceAccess {
+  /** What a read of the source would answer this caller if the source is private; absent when their token reads it. */
+  refusal?: Refusal;
+  /** The fork is to be public (never set with stream auth off, where every stream is). */
+  public: boolean;
 }
 
 export interface Producer {
@@ -176,7 +186,7 @@ export class StreamLog extends DurableObject<Env> {
     const meta = await this.current();
     if (!meta) return NOT_FOUND();
     if (meta.softDeleted) return GONE();
-    if (!authorized && !meta.public) return unauthorized();
+    if (!authorized && !meta.public) return privateStream();
     return info(meta);
   }
 
@@ -213,7 +223,7 @@ export class StreamLog extends DurableObject<Env> {
     const meta = await this.current();
     if (!meta) return NOT_FOUND();
     if (meta.softDeleted) return GONE();
-    if (!authorized && !meta.public) return unauthorized();
+    if (!authorized && !meta.public) return privateStream();
     this.touch(meta);
     if (offset === "now") return { info: info(meta), messages: [], next: meta.tail, upToDate: true };
     const after = offset === "-1" ? ZERO_OFFSET : offset;
@@ -255,10 +265,14 @@ export class StreamLog extends DurableObject<Env> {
   // ── RPC between streams: forks ────────────────────────────────────────────────────────
 
   /** A fork asks its source to pin the data up to `forkOffset` (reference counted). */
-  async acquireFork(request: { forkOffset?: string; forkSubOffset?: number; contentType?: string }): Promise<ForkGrant | Refusal> {
+  async acquireFork(request: { forkOffset?: string; forkSubOffset?: number; contentType?: string; access?: SourceAccess }): Promise<ForkGrant | Refusal> {
     const meta = await this.current();
     if (!meta) return json(404, "source_not_found", "The source stream does not exist.");
     if (meta.softDeleted) return json(409, "source_deleted", "The source stream was deleted but still has active forks.");
+    if (!meta.public && request.access?.refusal) return request.access.refusal;
+    if (!meta.public && request.access?.public) {
+      return json(403, "fork_not_public", "A fork of a private stream is private: create it without ?public=true.");
+    }
     if (request.contentType !== undefined && mediaType(request.contentType) !== mediaType(meta.contentType)) {
       return json(409, "content_type_mismatch", "The fork's content type differs from its source's.");
     }
@@ -423,6 +437,7 @@ export class StreamLog extends DurableObject<Env> {
         ...(input.forkOffset !== undefined && { forkOffset: input.forkOffset }),
         ...(input.forkSubOffset !== undefined && { forkSubOffset: input.forkSubOffset }),
         ...(input.contentType !== undefined && { contentType: input.contentType }),
+        ...(input.sourceAccess !== undefined && { access: input.sourceAccess }),
       });
       if ("refused" in answer) return answer as Refusal;
       grant = answer as ForkGrant;
@@ -887,7 +902,8 @@ function expiryTime(meta: Meta): number | undefined {
 
 const producerHeaders = (epoch: number, seq: number) => ({ "Producer-Epoch": String(epoch), "Producer-Seq": String(seq) });
 
-const unauthorized = () =>
+/** What a read of a private stream without a read token gets. */
+export const privateStream = () =>
   json(401, "unauthorized", "This stream is private: send a read token as Authorization: Bearer.", { "WWW-Authenticate": 'Bearer realm="streams"' });
 
 /** The offset just before a message that ends at `end` and holds `bytes` bytes. */

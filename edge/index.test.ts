@@ -47,6 +47,23 @@ describe("the Worker", () => {
     expect(await response.json()).toMatchObject({ error: { code: "not_found" } });
   });
 
+  it("sandboxes every API answer, so none can run as a page on the Worker's origin", async () => {
+    for (const path of ["/api/health", "/api/nothing-here", "/api/counters/bad%20name", "/v1/stream/__ds/subscriptions/x"]) {
+      const response = await get(path);
+      expect(response.headers.get("Content-Security-Policy"), path).toBe("sandbox; default-src 'none'");
+      expect(response.headers.get("X-Content-Type-Options"), path).toBe("nosniff");
+      await response.body?.cancel();
+    }
+  });
+
+  it("leaves the widget files and the demo page unsandboxed: they are scripts and a page", async () => {
+    for (const path of ["/widgets.js", "/widgets/click-counter.js", "/"]) {
+      const response = await get(path);
+      expect(response.headers.get("Content-Security-Policy"), path).toBeNull();
+      await response.body?.cancel();
+    }
+  });
+
   it("serves the demo page at /", async () => {
     const response = await get("/");
     expect(response.status).toBe(200);

@@ -2,6 +2,7 @@ import type { Env } from "./env.ts";
 import { addBan, connectRoom, deleteMessage, liftBan, listBans, listMessages, listPeople } from "./chat/routes.ts";
 import { connectCounter, getCounter } from "./counter/routes.ts";
 import { errorResponse, notFound } from "./http/errors.ts";
+import { makeInert } from "./http/inert.ts";
 import { preflight, withCors } from "./http/origins.ts";
 import { Router } from "./router.ts";
 import { createSchedule, deleteSchedule, getSchedule, listRuns, listSchedules } from "./scheduler/routes.ts";
@@ -56,17 +57,25 @@ const routes = new Router()
 /** Widget files carry their own `*` CORS header; everything else follows ALLOWED_ORIGINS. */
 const isWidgetFile = (path: string) => path === "/widgets.js" || path.startsWith("/widgets/") || path.startsWith("/chunks/");
 
+/** The API's own paths: everything else is the widget files and the demo's static assets. */
+const isApi = (path: string) => path.startsWith("/api/") || path.startsWith("/v1/");
+
+async function respond(request: Request, env: Env, ctx: ExecutionContext, path: string): Promise<Response> {
+  try {
+    if (request.method === "OPTIONS") return preflight(env, request);
+    const response = await routes.handle(request, env, ctx);
+    if (response) return isWidgetFile(path) ? response : withCors(env, request, response);
+    if (isApi(path)) throw notFound(`Nothing at ${path}.`);
+    return env.ASSETS.fetch(request);
+  } catch (error) {
+    return withCors(env, request, errorResponse(error));
+  }
+}
+
 export default {
   async fetch(request, env, ctx): Promise<Response> {
-    try {
-      if (request.method === "OPTIONS") return preflight(env, request);
-      const response = await routes.handle(request, env, ctx);
-      if (response) return isWidgetFile(new URL(request.url).pathname) ? response : withCors(env, request, response);
-      const path = new URL(request.url).pathname;
-      if (path.startsWith("/api/") || path.startsWith("/v1/")) throw notFound(`Nothing at ${path}.`);
-      return env.ASSETS.fetch(request);
-    } catch (error) {
-      return withCors(env, request, errorResponse(error));
-    }
+    const path = new URL(request.url).pathname;
+    const response = await respond(request, env, ctx, path);
+    return isApi(path) ? makeInert(response) : response;
   },
 } satisfies ExportedHandler<Env>;

@@ -19,7 +19,6 @@ const MAX_BODY_BYTES = 1536 * 1024;
 const READ_CHUNK_BYTES = 4 * 1024 * 1024;
 const DEFAULT_LONG_POLL_MS = 20_000;
 
-const SECURITY_HEADERS = { "X-Content-Type-Options": "nosniff", "Cross-Origin-Resource-Policy": "cross-origin" };
 
 type Stub = ReturnType<Env["STREAMS"]["getByName"]>;
 
@@ -36,7 +35,10 @@ const handlers: Record<string, (request: StreamRequest) => Promise<Response>> = 
   DELETE: deleteStream,
 };
 
-/** Every answer on this path, errors included, carries the protocol's security headers. */
+/**
+ * Every answer on this path, errors included, may be read by pages of any origin (the protocol's
+ * readers live anywhere); the Worker's entry makes every API answer inert (http/inert.ts).
+ */
 export const streamRoute: Handler = async (route) => {
   let response: Response;
   try {
@@ -47,7 +49,7 @@ export const streamRoute: Handler = async (route) => {
     response = errorResponse(error);
   }
   const copy = new Response(response.body, response);
-  for (const [key, value] of Object.entries(SECURITY_HEADERS)) copy.headers.set(key, value);
+  copy.headers.set("Cross-Origin-Resource-Policy", "cross-origin");
   return copy;
 };
 

@@ -1,12 +1,12 @@
 import type { z } from "zod";
 import { HttpError, badRequest } from "./errors.ts";
 
-import { NAME_PATTERN } from "./names.ts";
+import { NAME_PATTERN, NAME_RULE } from "./names.ts";
 
 export function parseName(value: string | undefined, what: string): string {
   const name = value === undefined ? "" : safeDecode(value);
   if (!NAME_PATTERN.test(name)) {
-    throw badRequest(`The ${what} name must be 1–64 characters of A-Z a-z 0-9 . _ -.`, "invalid_name");
+    throw badRequest(`The ${what} name must be ${NAME_RULE}.`, "invalid_name");
   }
   return name;
 }

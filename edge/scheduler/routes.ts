@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Env } from "../env.ts";
 import { bearerToken, isAdminToken } from "../http/admin.ts";
 import { HttpError, badRequest, notFound } from "../http/errors.ts";
+import { NAME_PATTERN } from "../http/names.ts";
 import { readJson } from "../http/validate.ts";
 import { limitRate } from "../rate-limiter/rate-limiter.ts";
 import type { Handler } from "../router.ts";
@@ -30,7 +31,6 @@ import { checkCron, isTimeZone, type Timing } from "./timing.ts";
 export const SHARDS = 64;
 
 const ID_PATTERN = /^[0-9a-f]{2}[A-Za-z0-9_-]{22}$/;
-const NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const MAX_BODY_BYTES = 32 * 1024;
 const MAX_PAYLOAD_BYTES = 16 * 1024;
 const MAX_AHEAD_MS = 366 * 24 * 3600 * 1000;
@@ -38,7 +38,7 @@ const ISO = z.iso.datetime({ offset: true, message: "must be an ISO 8601 time wi
 
 const CreateBody = z
   .object({
-    target: z.string().regex(NAME, "must be the name of a configured target").optional(),
+    target: z.string().regex(NAME_PATTERN, "must be the name of a configured target").optional(),
     url: z.string().max(2048, "must be at most 2048 characters").optional(),
     at: ISO.optional(),
     every: z.number({ message: "must be a number of seconds" }).int("must be a whole number of seconds").optional(),

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Env } from "../env.ts";
+import { NAME_PATTERN } from "../http/names.ts";
 import { allowedPorts } from "../http/ssrf-guard.ts";
 
 /** Where a named target delivers: an owner-trusted URL (with extra headers), or a stream. */
@@ -8,9 +9,9 @@ export type Target = { kind: "url"; url: string; headers: Record<string, string>
 const TargetSpec = z.union([
   z.url({ protocol: /^https?$/ }),
   z.object({ url: z.url({ protocol: /^https?$/ }), headers: z.record(z.string(), z.string()).optional() }).strict(),
-  z.object({ stream: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/) }).strict(),
+  z.object({ stream: z.string().regex(NAME_PATTERN) }).strict(),
 ]);
-const TargetsSpec = z.record(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/), TargetSpec);
+const TargetsSpec = z.record(z.string().regex(NAME_PATTERN), TargetSpec);
 
 /** The demo target: reminders appended to the `reminders` stream, which `<stream-feed>` can show. */
 export const DEFAULT_TARGETS = '{"reminders":{"stream":"reminders"}}';

@@ -2,10 +2,11 @@
  * The demo target `reminders` appends to a stream. These tests need the stream feature
  * (`StreamLog` bound as `STREAMS`, `/v1/stream/*`) in the same Worker.
  */
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BASE } from "../test-support.ts";
 import type { ScheduleView } from "./scheduler.ts";
+import { schedulerSettings } from "./settings.ts";
 
 // workerd's clock stands still until the first I/O; start it before computing times.
 beforeAll(async () => {
@@ -36,5 +37,14 @@ describe("stream targets", { timeout: 20_000 }, () => {
       headers: { Authorization: `Bearer ${schedule.manageToken}` },
     });
     expect(await view.json()).toMatchObject({ state: "done", lastRun: { ok: true, error: null } });
+  });
+});
+
+describe("SCHEDULE_TARGETS", () => {
+  it("takes no stream target, and no target name, of dots alone", () => {
+    for (const targets of ['{"up":{"stream":".."}}', '{"..":{"stream":"news"}}']) {
+      expect(schedulerSettings({ ...env, SCHEDULE_TARGETS: targets }).targets.size, targets).toBe(0);
+    }
+    expect(schedulerSettings({ ...env, SCHEDULE_TARGETS: '{"up":{"stream":"v1.2"}}' }).targets.get("up")).toEqual({ kind: "stream", stream: "v1.2" });
   });
 });

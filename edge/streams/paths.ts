@@ -1,5 +1,5 @@
 import { badRequest } from "../http/errors.ts";
-import { MAX_STREAM_SEGMENTS, RESERVED_SEGMENT, isStreamPath } from "../http/names.ts";
+import { MAX_STREAM_SEGMENTS, NAME_RULE, RESERVED_SEGMENT, isStreamPath } from "../http/names.ts";
 
 export const STREAM_PREFIX = "/v1/stream/";
 
@@ -13,7 +13,7 @@ export function parseStreamPath(raw: string | undefined, what = "stream"): strin
   }
   if (!isStreamPath(path)) {
     throw badRequest(
-      `The ${what} path must be 1–${MAX_STREAM_SEGMENTS} names joined by "/", each 1–64 characters of A-Z a-z 0-9 . _ - (and not starting with ${RESERVED_SEGMENT}).`,
+      `The ${what} path must be 1–${MAX_STREAM_SEGMENTS} names joined by "/", each ${NAME_RULE}, and not starting with ${RESERVED_SEGMENT}.`,
       "invalid_name",
     );
   }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { bearerToken } from "../http/admin.ts";
 import { HttpError } from "../http/errors.ts";
-import { NAME_PATTERN, isStreamPath } from "../http/names.ts";
+import { NAME_PATTERN, NAME_RULE, isStreamPath } from "../http/names.ts";
 import { readText } from "../http/validate.ts";
 import type { Handler, RouteContext } from "../router.ts";
 import { authorize } from "../streams/auth.ts";
@@ -27,7 +27,7 @@ const MAX_STREAMS = 1000;
 const streamPath = z
   .string()
   .transform((path) => path.replace(/^\/+|\/+$/g, ""))
-  .refine(isStreamPath, "stream paths are 1–8 names joined by /, each 1–64 of A-Z a-z 0-9 . _ -");
+  .refine(isStreamPath, `stream paths are 1–8 names joined by /, each ${NAME_RULE}`);
 
 const CreateBody = z
   .object({
@@ -80,7 +80,7 @@ function subscriptionId(raw: string | undefined): string {
   } catch {
     // Checked below.
   }
-  if (!NAME_PATTERN.test(id)) throw invalid("A subscription id is 1–64 characters of A-Z a-z 0-9 . _ -.");
+  if (!NAME_PATTERN.test(id)) throw invalid(`A subscription id is ${NAME_RULE}.`);
   return id;
 }
 

@@ -39,7 +39,7 @@ declare global {
 export class ClickCounter extends EdgeElement {
   static override styles: CSSResultGroup = [theme, styles];
 
-  /** The counter's name: 1–64 of `A-Z a-z 0-9 . _ -`. */
+  /** The counter's name: 1–64 of `A-Z a-z 0-9 . _ -`, not dots alone. */
   @property({ reflect: true }) name = "";
 
   @state() private count: number | undefined;
@@ -63,7 +63,7 @@ export class ClickCounter extends EdgeElement {
     this.count = undefined;
     this.problem = "";
     if (!NAME_PATTERN.test(this.name)) {
-      this.problem = "This counter needs a name of 1–64 letters, digits, dots, dashes or underscores.";
+      this.problem = "This counter needs a name of 1–64 letters, digits, dots, dashes or underscores, not dots alone.";
       this.setConnection("closed");
       return;
     }

@@ -87,7 +87,7 @@ export const DEFAULT_STRINGS: ChatStrings = {
   unavailable: (reason) => `Chat unavailable: ${reason}`,
   tooLong: (max) => `Messages are at most ${max} characters.`,
   badName: (max) => `Names are 1–${max} characters.`,
-  badRoom: "This chat needs a room name of 1–64 letters, digits, dots, dashes or underscores.",
+  badRoom: "This chat needs a room name of 1–64 letters, digits, dots, dashes or underscores, not dots alone.",
   badEndpoint: (reason) => `Bad endpoint: ${reason}`,
 };
 
@@ -150,7 +150,7 @@ function storedName(): string {
  * exactly the messages missed.
  *
  * @tag edge-chat
- * @attr room - The room (1–64 of `A-Z a-z 0-9 . _ -`).
+ * @attr room - The room (1–64 of `A-Z a-z 0-9 . _ -`, not dots alone).
  * @attr name - The user's display name; asked for (and remembered on this site) when absent.
  * @attr user-token - A short-lived HS256 token signed by the host site: a verified name.
  * @attr endpoint - The backend origin (default: the script's origin).
@@ -175,7 +175,7 @@ function storedName(): string {
 export class EdgeChat extends EdgeElement {
   static override styles: CSSResultGroup = [theme, styles];
 
-  /** The room: 1–64 of `A-Z a-z 0-9 . _ -`. */
+  /** The room: 1–64 of `A-Z a-z 0-9 . _ -`, not dots alone. */
   @property({ reflect: true }) room = "";
   /** The display name (1–32 characters); when absent the widget asks and remembers it. */
   @property({ reflect: true }) name: string | null = null;

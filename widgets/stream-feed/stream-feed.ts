@@ -145,7 +145,7 @@ export class StreamFeed extends EdgeElement {
     this.items = [];
     this.offset = "-1";
     if (!isStreamPath(this.stream)) {
-      this.problem = "This feed needs a stream path: 1–8 names of 1–64 letters, digits, dots, dashes or underscores, joined by /.";
+      this.problem = "This feed needs a stream path: 1–8 names of 1–64 letters, digits, dots, dashes or underscores (not dots alone), joined by /.";
       this.setConnection("closed");
       return;
     }

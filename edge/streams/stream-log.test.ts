@@ -44,6 +44,17 @@ describe("StreamLog storage: hot SQLite log and cold R2 segments", () => {
     expect(await (await call(name, { query: "?offset=-1" })).text()).toBe(lines.join(""));
   });
 
+  it("keys a stream's segments by its object's id and incarnation, never by the path a visitor chose", async () => {
+    const name = `${unique("keys")}/.hidden/x..`;
+    await createStream(name, { public: true });
+    for (let i = 0; i < 12; i++) await append(name, `${i}${"k".repeat(90)}`);
+    await settled(name);
+    const id = env.STREAMS.idFromName(name).toString();
+    const { objects } = await env.STREAM_SEGMENTS.list({ prefix: `${id}/` });
+    expect(objects.length).toBeGreaterThan(0);
+    for (const { key } of objects) expect(key).toMatch(/^[0-9a-f]{64}\/[0-9a-f-]{36}\/\d{16}_\d{16}-\d{16}_\d{16}\.seg$/);
+  });
+
   it("deletes a stream's segments with the stream, and a re-created stream starts empty", async () => {
     const name = unique("rotate-delete");
     await createStream(name, { public: true });

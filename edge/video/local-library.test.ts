@@ -168,6 +168,18 @@ describe("signed media (local library)", { timeout: 30_000 }, () => {
     expect((await get(`/api/videos/play/${token}/manifest/video.m3u8`)).status).toBe(403);
   });
 
+  it("answers 401 for a token whose subject is not a video uid, and reads nothing it names", async () => {
+    // Planted beside the library's folders: a key built from the subject would reach it.
+    const planted = "../planted";
+    const record = { uid: planted, name: "planted", duration: "1", created: "2026-01-01T00:00:00Z", visibility: "public", status: "ready", kind: "mp4" };
+    await env.VIDEOS.put(`meta/${planted}`, JSON.stringify(record), { customMetadata: record });
+    await env.VIDEOS.put(`mp4/${planted}/default.mp4`, "not a video");
+    const token = await tokenFor(planted, { downloadable: true });
+    const response = await get(`/api/videos/play/${token}/downloads/default.mp4`);
+    expect(response.status).toBe(401);
+    expect((await json<{ error: { code: string } }>(response)).error.code).toBe("token_invalid");
+  });
+
   it("enforces the token's access rules against the viewer's address", async () => {
     const rules: AccessRule[] = [
       { type: "ip.src", action: "allow", ip: ["203.0.113.0/24"] },

@@ -5,13 +5,14 @@ import { HttpError, notFound } from "../http/errors.ts";
 import { clientIp } from "../socket/upgrade.ts";
 import { accessAllowed } from "./access-rules.ts";
 import { mp4Duration } from "./mp4.ts";
-import { isPublic, type ListQuery, type Upload, type UploadRequest, type Video, type VideoPage, type VideoProvider } from "./provider.ts";
+import { UID_PATTERN, isPublic, type ListQuery, type Upload, type UploadRequest, type Video, type VideoPage, type VideoProvider } from "./provider.ts";
 import { AccessRules, generateSigningJwk, signingKey, type SigningKey } from "./sign-playback-token.ts";
 import { playbackToken } from "./token-cache.ts";
 
 /**
  * The local video library: the same contract as Cloudflare Stream, kept in the `VIDEOS` R2
- * bucket. Layout:
+ * bucket. Every key is built from a uid or ticket of 32 hex digits (checked before use, since
+ * uids also arrive in URLs and token subjects), so none can reach outside its folder. Layout:
  *   meta/<uid>            the video's record (JSON; the listed fields also as custom metadata)
  *   hls/<uid>/<file>      HLS playlists, fMP4 init and segments, thumbnail.jpg
  *   mp4/<uid>/default.mp4 an uploaded MP4, played progressively
@@ -40,8 +41,10 @@ const SWEEP_PAGE = 100;
 const SWEEP_GRACE_MS = 60 * 60 * 1000;
 const FILE_NAME = /^[A-Za-z0-9_-]{1,64}\.(m3u8|mp4|m4s|jpg)$/;
 
+const Uid = z.string().regex(UID_PATTERN);
+
 const Record = z.object({
-  uid: z.string(),
+  uid: Uid,
   name: z.string(),
   duration: z.number(),
   created: z.string(),
@@ -52,10 +55,10 @@ const Record = z.object({
 });
 type VideoRecord = z.infer<typeof Record>;
 
-const Ticket = z.object({ uid: z.string(), expiresAt: z.string(), maxDurationSeconds: z.number(), used: z.boolean() });
+const Ticket = z.object({ uid: Uid, expiresAt: z.string(), maxDurationSeconds: z.number(), used: z.boolean() });
 
 const Sample = z.object({
-  uid: z.string(),
+  uid: Uid,
   name: z.string(),
   duration: z.number(),
   created: z.string(),
@@ -258,7 +261,7 @@ export class LocalLibrary implements VideoProvider {
       if (error instanceof joseErrors.JWTClaimValidationFailed) throw new HttpError(403, "token_not_valid", `The playback token is not valid yet (${error.claim}).`);
       throw new HttpError(401, "token_invalid", "The playback token is missing or not valid.");
     }
-    if (payload.kid !== key.kid || typeof payload.sub !== "string") throw new HttpError(401, "token_invalid", "The playback token is missing or not valid.");
+    if (payload.kid !== key.kid || typeof payload.sub !== "string" || !UID_PATTERN.test(payload.sub)) throw new HttpError(401, "token_invalid", "The playback token is missing or not valid.");
     const rules = AccessRules.safeParse(payload.accessRules ?? []);
     if (!rules.success) throw new HttpError(401, "token_invalid", "The playback token's access rules are not valid.");
     const cf = (request as { cf?: { country?: unknown } }).cf;
@@ -299,6 +302,7 @@ export class LocalLibrary implements VideoProvider {
   }
 
   private async record(uid: string): Promise<VideoRecord | undefined> {
+    if (!UID_PATTERN.test(uid)) return undefined;
     let object = await this.env.VIDEOS.head(`meta/${uid}`);
     if (!object && (await this.seeded())) object = await this.env.VIDEOS.head(`meta/${uid}`);
     return object ? fromMetadata(object) : undefined;

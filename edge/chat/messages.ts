@@ -3,6 +3,7 @@
  * limits both sides share. Documented in docs/protocol.md ("Chat").
  */
 import { z } from "zod";
+import { LINE_CONTROL, TEXT_CONTROL, wellFormed } from "../http/text.ts";
 import { CLIENT_ID_PATTERN, MAX_NAME_CHARS, MAX_TEXT_CHARS, chars } from "./limits.ts";
 
 export { MAX_NAME_CHARS, MAX_TEXT_CHARS } from "./limits.ts";
@@ -10,28 +11,20 @@ export { MAX_NAME_CHARS, MAX_TEXT_CHARS } from "./limits.ts";
 export const MAX_PAGE = 200;
 export const DEFAULT_PAGE = 50;
 
-// Control characters other than newline and tab have no place in a chat line.
-const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/;
-const NAME_CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
-
-/** Text that encodes to valid UTF-8: a lone surrogate cannot. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const wellFormed = (text: string) => !LONE_SURROGATE.test(text);
-
 export const DisplayName = z
   .string()
   .transform((name) => name.normalize("NFC").trim().replace(/\s+/g, " "))
   .refine((name) => name.length > 0, "a name is required")
   .refine((name) => chars(name) <= MAX_NAME_CHARS, `names are at most ${MAX_NAME_CHARS} characters`)
   .refine(wellFormed, "names must be valid UTF-8 text")
-  .refine((name) => !NAME_CONTROL.test(name), "names may not hold control characters");
+  .refine((name) => !LINE_CONTROL.test(name), "names may not hold control characters");
 
 export const MessageText = z
   .string()
   .refine(wellFormed, "text must be valid UTF-8")
   .refine((text) => text.trim().length > 0, "text is empty")
   .refine((text) => chars(text) <= MAX_TEXT_CHARS, `messages are at most ${MAX_TEXT_CHARS} characters`)
-  .refine((text) => !CONTROL.test(text), "text may not hold control characters");
+  .refine((text) => !TEXT_CONTROL.test(text), "text may not hold control characters");
 
 export const ClientId = z.string().regex(CLIENT_ID_PATTERN, "ids are 1–64 letters, digits, - and _");
 

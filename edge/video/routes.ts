@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Env } from "../env.ts";
 import { HttpError, notFound } from "../http/errors.ts";
+import { LINE_CONTROL, wellFormed } from "../http/text.ts";
 import { parseWith, readJson } from "../http/validate.ts";
 import { limitRate } from "../rate-limiter/rate-limiter.ts";
 import type { Handler } from "../router.ts";
@@ -48,7 +49,13 @@ export const getVideo: Handler = async ({ env, request, params }) => {
 };
 
 const UploadBody = z.object({
-  name: z.string().trim().min(1, "name is required").max(100, "name is at most 100 characters"),
+  name: z
+    .string()
+    .trim()
+    .min(1, "name is required")
+    .max(100, "name is at most 100 characters")
+    .refine(wellFormed, "name must be valid UTF-8 text")
+    .refine((name) => !LINE_CONTROL.test(name), "name may not hold control characters"),
   visibility: z.enum(["public", "private"]).default("public"),
   maxDurationSeconds: z.number().int().min(1).max(6 * 60 * 60).default(600),
 });

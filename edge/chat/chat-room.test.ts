@@ -428,6 +428,24 @@ describe("moderation", () => {
     expect((await (await join(room, { name: "Innocent", ip })).closed).code).toBe(4403);
   });
 
+  it("keeps an IP ban when the visitor rotates CF-Connecting-IP and X-Real-IP where nothing vouches for them", async () => {
+    const room = roomName("ban-rotate");
+    const unvouched = { CLIENT_IP_HEADER: undefined };
+    const from = (n: number) => ({ "CF-Connecting-IP": `203.0.113.${n}`, "X-Real-IP": `198.51.100.${n}` });
+    const troll = await openSocket(`/api/rooms/${room}/ws?name=Rotator`, from(1), unvouched);
+    await troll.next(ofType("ready"));
+    const people = (await (await get(`/api/rooms/${room}/people`, { headers: ADMIN })).json()) as { people: { ip: string }[] };
+    await get(`/api/rooms/${room}/bans`, {
+      method: "POST",
+      headers: { ...ADMIN, "Content-Type": "application/json" },
+      body: JSON.stringify({ ip: people.people[0]!.ip, seconds: 60 }),
+    });
+    expect((await troll.closed).code).toBe(4403);
+    const rotated = await openSocket(`/api/rooms/${room}/ws?name=Fresh`, from(2), unvouched);
+    const outcome = await Promise.race([rotated.closed.then((closed) => closed.code), rotated.next(ofType("ready")).then(() => "joined")]);
+    expect(outcome).toBe(4403);
+  });
+
   it("refuses a ban with both a name and an IP, or none", async () => {
     for (const body of [{ seconds: 60 }, { name: "a", ip: "1.2.3.4", seconds: 60 }]) {
       const response = await get(`/api/rooms/lobby/bans`, { method: "POST", headers: { ...ADMIN, "Content-Type": "application/json" }, body: JSON.stringify(body) });

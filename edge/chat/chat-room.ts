@@ -1,10 +1,10 @@
 import { jwtVerify } from "jose";
 import type { Env } from "../env.ts";
+import { forwardedIp } from "../http/client-ip.ts";
 import { describeIssue } from "../http/validate.ts";
 import { BatchedRateCheck, checkRate } from "../rate-limiter/rate-limiter.ts";
 import { CloseCode } from "../socket/close-codes.ts";
 import { FrameError, SocketRefusal, SocketRoom } from "../socket/socket-room.ts";
-import { clientIp } from "../socket/upgrade.ts";
 import {
   ClientMessage,
   DEFAULT_PAGE,
@@ -109,7 +109,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
     const url = new URL(request.url);
     const query = JoinQuery.safeParse(Object.fromEntries(url.searchParams));
     if (!query.success) throw new SocketRefusal(CloseCode.badRequest, describeIssue(query.error));
-    const ip = clientIp(request);
+    const ip = forwardedIp(request);
     const { name, session, after, token } = query.data;
 
     const join = await checkRate(this.env, ip, "chat-join");

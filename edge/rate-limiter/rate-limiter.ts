@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
 import { HttpError } from "../http/errors.ts";
-import { clientIp } from "../socket/upgrade.ts";
+import { clientIp } from "../http/client-ip.ts";
 import { ratePolicy, type RateAction, type RatePolicy } from "./policies.ts";
 
 export interface RateGrant {
@@ -99,7 +99,7 @@ export function checkRate(env: Env, ip: string, action: RateAction, cost = 1): P
  * many of, for the message.
  */
 export async function limitRate(env: Env, request: Request, action: RateAction, what = "requests"): Promise<void> {
-  const decision = await checkRate(env, clientIp(request), action);
+  const decision = await checkRate(env, clientIp(env, request), action);
   if (decision.ok) return;
   const seconds = Math.ceil(decision.retryAfterMs / 1000);
   throw new HttpError(429, "rate_limited", `Too many ${what}; try again in ${seconds} s.`, { "Retry-After": String(seconds) });

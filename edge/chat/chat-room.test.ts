@@ -241,6 +241,25 @@ describe("history paging", () => {
     expect(page.messages.map((m) => m.text)).toEqual(["message 4", "message 5", "message 6"]);
     expect(page.hasMore).toBe(true);
   });
+
+  it("charges pages through the socket to the same per-IP budget as the HTTP route, and refuses past it", async () => {
+    const room = roomName("socket-page-limit");
+    await fill(room, 2);
+    const ip = freshIp();
+    const socket = await join(room, { ip });
+    await socket.next(ofType("ready"));
+    // The edge tests allow 30 reads at once (chat-read's default); the HTTP route spends them too.
+    for (let i = 0; i < 10; i++) expect((await get(`/api/rooms/${room}/messages?limit=1`, { headers: { "CF-Connecting-IP": ip } })).status).toBe(200);
+    const asked = 30;
+    for (let i = 0; i < asked; i++) socket.ws.send(JSON.stringify({ type: "history", limit: 200, id: `page-${i}` }));
+    const answers: Record<string, unknown>[] = [];
+    while (answers.length < asked) answers.push(await socket.next((f) => f.type === "page" || f.type === "error"));
+    const refusals = answers.filter((f) => f.type === "error");
+    expect(refusals.length).toBeGreaterThan(5);
+    expect(refusals[0]).toMatchObject({ code: "rate_limited", ref: expect.stringMatching(/^page-/) });
+    expect(refusals[0]!.retryAfterMs).toBeGreaterThan(0);
+    expect(answers.find((f) => f.type === "page")).toMatchObject({ ref: "page-0" });
+  });
 });
 
 describe("reconnecting", () => {

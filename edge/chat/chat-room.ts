@@ -76,6 +76,8 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
   private readonly lastTyping = new WeakMap<WebSocket, number>();
   /** Messages from one IP that arrive while its limiter is being asked go in its next call. */
   private readonly sends = new BatchedRateCheck(this.env, "chat-message");
+  /** Pages of history cost what the HTTP route charges for them, whichever way they are asked for. */
+  private readonly reads = new BatchedRateCheck(this.env, "chat-read");
   private outgoing: { message: ChatMessage; sender: WebSocket }[] = [];
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -233,8 +235,12 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
         return;
       }
       case "history": {
+        const decision = await this.reads.check(member.ip);
+        if (!decision.ok) {
+          throw new FrameError("rate_limited", "Too many history requests; wait a moment.", { retryAfterMs: decision.retryAfterMs, ref: message.id });
+        }
         const { messages, hasMore } = this.page(message.before, message.limit);
-        this.send(ws, { type: "page", before: message.before ?? null, messages, hasMore });
+        this.send(ws, { type: "page", before: message.before ?? null, messages, hasMore, ...(message.id && { ref: message.id }) });
         return;
       }
     }

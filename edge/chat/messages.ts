@@ -42,7 +42,13 @@ export const PageLimit = z.coerce.number().int().min(1).max(MAX_PAGE);
 export const SendMessage = z.object({ type: z.literal("send"), id: ClientId, text: MessageText }).strict();
 export const TypingMessage = z.object({ type: z.literal("typing") }).strict();
 export const HistoryRequest = z
-  .object({ type: z.literal("history"), before: z.number().int().positive().optional(), limit: z.number().int().min(1).max(MAX_PAGE).optional() })
+  .object({
+    type: z.literal("history"),
+    before: z.number().int().positive().optional(),
+    limit: z.number().int().min(1).max(MAX_PAGE).optional(),
+    /** The client's id of this request: its answer or refusal carries it as `ref`. */
+    id: ClientId.optional(),
+  })
   .strict();
 
 /** Every frame a client may send. */

@@ -30,6 +30,7 @@ export interface ChatStrings {
   send: string;
   loadOlder: string;
   loading: string;
+  olderLater: (seconds: number) => string;
   beginning: string;
   empty: string;
   people: (count: number) => string;
@@ -63,6 +64,7 @@ export const DEFAULT_STRINGS: ChatStrings = {
   send: "Send",
   loadOlder: "Load older messages",
   loading: "Loading…",
+  olderLater: (seconds) => `Too many older pages at once: try again in ${seconds} s.`,
   beginning: "This is the beginning of the room.",
   empty: "No messages yet. Say hello!",
   people: (count) => (count === 1 ? "1 person here" : `${count} people here`),
@@ -194,6 +196,8 @@ export class EdgeChat extends EdgeElement {
   @state() private me: ChatPerson | undefined;
   @state() private hasMore = false;
   @state() private loadingOlder = false;
+  /** The id of the history request under way: a refusal names it, and the button comes back. */
+  private olderRef: string | undefined;
   @state() private pinned = true;
   @state() private unseen = 0;
   @state() private problem = "";
@@ -412,6 +416,7 @@ export class EdgeChat extends EdgeElement {
         const older = frame.messages as ChatMessage[];
         this.hasMore = frame.hasMore === true;
         this.loadingOlder = false;
+        this.olderRef = undefined;
         this.anchorHeight = this.list?.scrollHeight;
         this.add(older, false);
         break;
@@ -474,6 +479,13 @@ export class EdgeChat extends EdgeElement {
     const retryAfterMs = typeof frame.retryAfterMs === "number" ? frame.retryAfterMs : undefined;
     const ref = typeof frame.ref === "string" ? frame.ref : undefined;
     emit(this, "edge-refused", { code, message, retryAfterMs });
+    if (ref !== undefined && ref === this.olderRef) {
+      // Loading older messages was refused (too many pages at once): say so, and let it be asked again.
+      this.loadingOlder = false;
+      this.olderRef = undefined;
+      this.problem = retryAfterMs === undefined ? message : this.text.olderLater(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+      return;
+    }
     const item = this.outbox.find((entry) => entry.clientId === ref);
     if (!item) {
       this.problem = message;
@@ -533,7 +545,8 @@ export class EdgeChat extends EdgeElement {
     const oldest = this.messages[0];
     if (!this.hasMore || this.loadingOlder || !oldest || this.socket?.state !== "open") return;
     this.loadingOlder = true;
-    this.socket.send({ type: "history", before: oldest.id, limit: PAGE });
+    this.olderRef = newId();
+    this.socket.send({ type: "history", before: oldest.id, limit: PAGE, id: this.olderRef });
   }
 
   private onScroll(): void {

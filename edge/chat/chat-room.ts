@@ -67,6 +67,7 @@ const toMessage = (row: Row): ChatMessage => ({
  * or broadcast, and a client's own message id makes a resend after a reconnect harmless.
  */
 export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
+  protected readonly route = "chat";
   protected readonly maxFrameBytes = 16 * 1024;
   protected readonly messages = ClientMessage;
 

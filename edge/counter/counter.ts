@@ -19,6 +19,7 @@ const BROADCAST_EVERY_MS = 16;
  * viewer holds a hibernatable WebSocket and sees each change.
  */
 export class Counter extends SocketRoom<Env, Viewer, ClientMessage> {
+  protected readonly route = "counter";
   protected readonly maxFrameBytes = 256;
   protected readonly messages = ClientMessage;
 

@@ -48,6 +48,7 @@ export interface ChatStrings {
   queued: (count: number) => string;
   reconnecting: string;
   unavailable: (reason: string) => string;
+  busy: (reason: string) => string;
   tooLong: (max: number) => string;
   badName: (max: number) => string;
   badRoom: string;
@@ -87,6 +88,7 @@ export const DEFAULT_STRINGS: ChatStrings = {
   queued: (count) => (count === 1 ? "Offline: 1 message will be sent when the connection is back." : `Offline: ${count} messages will be sent when the connection is back.`),
   reconnecting: "Reconnecting…",
   unavailable: (reason) => `Chat unavailable: ${reason}`,
+  busy: (reason) => `Chat busy: ${reason}`,
   tooLong: (max) => `Messages are at most ${max} characters.`,
   badName: (max) => `Names are 1–${max} characters.`,
   badRoom: "This chat needs a room name of 1–64 letters, digits, dots, dashes or underscores.",
@@ -319,6 +321,7 @@ export class EdgeChat extends EdgeElement {
       onFrame: (frame) => this.onFrame(frame),
       onState: (state, close) => {
         if (state === "closed" && close) this.problem = this.text.unavailable(close.reason || `closed (${close.code})`);
+        if (state === "reconnecting" && close) this.problem = this.text.busy(close.reason || "try again later");
         this.requestUpdate();
       },
     });

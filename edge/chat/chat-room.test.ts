@@ -34,8 +34,10 @@ async function join(room: string, options: Join = {}): Promise<TestSocket> {
   if (options.token === undefined) query.set("name", options.name ?? "Ann");
   if (options.session) query.set("session", options.session);
   if (options.after !== undefined) query.set("after", String(options.after));
-  if (options.token) query.set("token", options.token);
-  return openSocket(`/api/rooms/${room}/ws?${query}`, { "CF-Connecting-IP": options.ip ?? freshIp() });
+  if (options.token) query.set("identify", "1");
+  const socket = await openSocket(`/api/rooms/${room}/ws?${query}`, { "CF-Connecting-IP": options.ip ?? freshIp() });
+  if (options.token) socket.ws.send(JSON.stringify({ type: "identify", token: options.token }));
+  return socket;
 }
 
 let sent = 0;
@@ -377,6 +379,40 @@ describe("verified identity", () => {
   ])("closes with 4401 for a token %s", async (_label, make) => {
     const socket = await join(roomName("bad-token"), { token: await make() });
     expect((await socket.closed).code).toBe(4401);
+  });
+});
+
+describe("identifying with a token", () => {
+  it("refuses a token in the URL with 4400, saying to send it in the first frame", async () => {
+    const token = await sign({ sub: "user-url", name: "Leaky" });
+    const socket = await openSocket(`/api/rooms/${roomName("url-token")}/ws?token=${token}`, { "CF-Connecting-IP": freshIp() });
+    const closed = await socket.closed;
+    expect(closed.code).toBe(4400);
+    expect(closed.reason).toMatch(/identify/);
+  });
+
+  it("holds a socket that has not identified out of the room: no history, no presence, no sends", async () => {
+    const room = roomName("waiting");
+    const ann = await join(room, { name: "Ann" });
+    await ann.next(ofType("ready"));
+    const waiting = await openSocket(`/api/rooms/${room}/ws?identify=1`, { "CF-Connecting-IP": freshIp() });
+    waiting.ws.send(JSON.stringify({ type: "send", id: "too-early", text: "hi" }));
+    expect(await waiting.next()).toMatchObject({ type: "error", code: "not_identified" });
+    waiting.ws.send(JSON.stringify({ type: "history" }));
+    expect(await waiting.next()).toMatchObject({ type: "error", code: "not_identified" });
+    await say(ann, "not for the waiting socket");
+    const people = (await (await get(`/api/rooms/${room}/people`, { headers: ADMIN })).json()) as { people: { name: string }[] };
+    expect(people.people.map((p) => p.name)).toEqual(["Ann"]);
+    waiting.ws.send(JSON.stringify({ type: "identify", token: await sign({ sub: "user-late", name: "Late" }) }));
+    expect(await waiting.next()).toMatchObject({ type: "history", messages: [{ text: "not for the waiting socket" }] });
+    expect(await waiting.next(ofType("ready"))).toMatchObject({ you: { name: "Late", verified: true } });
+    expect(await ann.next(ofType("join"))).toEqual({ type: "join", name: "Late", verified: true });
+  });
+
+  it("closes a socket that never identifies with 4401", async () => {
+    const waiting = await openSocket(`/api/rooms/${roomName("silent")}/ws?identify=1`, { "CF-Connecting-IP": freshIp() });
+    const closed = await waiting.closed;
+    expect(closed).toMatchObject({ code: 4401, reason: expect.stringContaining("identify") });
   });
 });
 

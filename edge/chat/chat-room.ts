@@ -27,7 +27,12 @@ interface Member {
   session: string;
   /** The last message id the client saw when it joined, if it said. */
   after?: number;
+  /** Waiting for its identify frame: not in the room yet (no history, presence or sends). */
+  pending?: true;
 }
+
+/** A socket that asked to identify and sends no identify frame within this long is closed. */
+const IDENTIFY_WITHIN_MS = 5000;
 
 
 /** Typing frames from one socket are passed on at most this often. */
@@ -80,6 +85,11 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
   /** Pages of history cost what the HTTP route charges for them, whichever way they are asked for. */
   private readonly reads = new BatchedRateCheck(this.env, "chat-read");
   private outgoing: { message: ChatMessage; sender: WebSocket }[] = [];
+  /**
+   * Sockets waiting for their identify frame, held out of broadcasts. In memory is enough: each
+   * has a timer running, and an object with a timer running does not hibernate.
+   */
+  private readonly pending = new Set<WebSocket>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -110,18 +120,20 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
 
   protected async attach(request: Request): Promise<Member> {
     const url = new URL(request.url);
+    // Request logs keep URLs: a token there has leaked, so it is refused even when valid.
+    if (url.searchParams.has("token")) {
+      throw new SocketRefusal(CloseCode.badRequest, 'send the user token in a first frame {"type":"identify","token":…}, not in the URL');
+    }
     const query = JoinQuery.safeParse(Object.fromEntries(url.searchParams));
     if (!query.success) throw new SocketRefusal(CloseCode.badRequest, describeIssue(query.error));
     const ip = forwardedIp(request);
-    const { name, session, after, token } = query.data;
-
+    const { name, session, after, identify } = query.data;
     const join = await checkRate(this.env, ip, "chat-join");
     if (!join.ok) throw new SocketRefusal(CloseCode.tryAgainLater, `too many joins; retry in ${Math.ceil(join.retryAfterMs / 1000)} s`);
 
     let member: Member;
-    if (token !== undefined) {
-      const identity = await this.verifyToken(token);
-      member = { ip, name: identity.name, verified: true, session: `user:${identity.sub}`, after };
+    if (identify) {
+      member = { ip, name: "", verified: false, session: "", after, pending: true };
     } else {
       if (name === undefined) throw new SocketRefusal(CloseCode.badRequest, "a name is required");
       const key = `anon:${session ?? crypto.randomUUID()}`;
@@ -171,6 +183,42 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
   }
 
   protected onOpen(ws: WebSocket, member: Member): void {
+    if (member.pending) {
+      this.pending.add(ws);
+      setTimeout(() => {
+        if (!this.pending.delete(ws)) return;
+        ws.close(CloseCode.unauthorized, `no identify frame within ${IDENTIFY_WITHIN_MS / 1000} s`);
+      }, IDENTIFY_WITHIN_MS);
+      return;
+    }
+    this.welcome(ws, member);
+  }
+
+  protected override hears(ws: WebSocket): boolean {
+    return !this.pending.has(ws);
+  }
+
+  /** Verifies a waiting socket's token; it joins under the token's name, or is closed with why not. */
+  private async identify(ws: WebSocket, token: string, waiting: Member): Promise<void> {
+    let member: Member;
+    try {
+      const identity = await this.verifyToken(token);
+      member = { ip: waiting.ip, name: identity.name, verified: true, session: `user:${identity.sub}`, after: waiting.after };
+      const ban = this.activeBan(member.ip, member.name);
+      if (ban) throw new SocketRefusal(CloseCode.forbidden, banReason(ban));
+    } catch (error) {
+      if (!(error instanceof SocketRefusal)) throw error;
+      this.pending.delete(ws);
+      ws.close(error.closeCode, error.message.slice(0, 120));
+      return;
+    }
+    if (!this.pending.delete(ws)) return; // Timed out while the token was checked.
+    ws.serializeAttachment(member);
+    this.welcome(ws, member);
+  }
+
+  /** A member arrives: the history, the roster and `ready` to it, the news to the others. */
+  private welcome(ws: WebSocket, member: Member): void {
     this.flushOutgoing(ws);
     this.sendHistory(ws, member.after);
     const present = this.present(ws);
@@ -225,7 +273,13 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
   }
 
   protected async onMessage(ws: WebSocket, message: ClientMessage, member: Member): Promise<void> {
+    if (member.pending) {
+      if (message.type === "identify") return this.identify(ws, message.token, member);
+      throw new FrameError("not_identified", "Send the identify frame first.");
+    }
     switch (message.type) {
+      case "identify":
+        throw new FrameError("already_identified", "This socket has already joined; open a new one to change who you are.");
       case "send":
         return this.post(ws, message.id, message.text, member);
       case "typing": {
@@ -296,7 +350,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
     const senders = new Set(batch.map((item) => item.sender));
     const shared = JSON.stringify(frame(batch));
     for (const ws of this.ctx.getWebSockets()) {
-      if (ws === joining || ws.readyState !== WebSocket.OPEN) continue;
+      if (ws === joining || ws.readyState !== WebSocket.OPEN || !this.hears(ws)) continue;
       try {
         if (!senders.has(ws)) {
           ws.send(shared);
@@ -336,7 +390,8 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
     const people = new Map<string, Person>();
     for (const ws of this.ctx.getWebSockets()) {
       if (ws === except || ws.readyState !== WebSocket.OPEN) continue;
-      const { name, verified } = ws.deserializeAttachment() as Member;
+      const { name, verified, pending } = ws.deserializeAttachment() as Member;
+      if (pending) continue;
       people.set(`${verified}:${name}`, { name, verified });
     }
     return [...people.values()];
@@ -391,8 +446,8 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
   /** Who is connected, with their IPs, for a moderator deciding on a ban. */
   people(): (Person & { ip: string })[] {
     return this.ctx.getWebSockets().flatMap((ws) => {
-      if (ws.readyState !== WebSocket.OPEN) return [];
-      const { name, verified, ip } = ws.deserializeAttachment() as Member;
+      const { name, verified, ip, pending } = ws.deserializeAttachment() as Member;
+      if (ws.readyState !== WebSocket.OPEN || pending) return [];
       return [{ name, verified, ip }];
     });
   }

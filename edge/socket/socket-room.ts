@@ -207,11 +207,16 @@ export abstract class SocketRoom<E extends Env, Attachment extends { ip: string 
     }
   }
 
+  /** Whether `ws` takes part in broadcasts; all do unless a room holds some back. */
+  protected hears(_ws: WebSocket): boolean {
+    return true;
+  }
+
   /** Sends one message to every open socket but `except`, serialising it once. */
   protected broadcast(message: object, except?: WebSocket): void {
     const text = JSON.stringify(message);
     for (const ws of this.ctx.getWebSockets()) {
-      if (ws === except || ws.readyState !== WebSocket.OPEN) continue;
+      if (ws === except || ws.readyState !== WebSocket.OPEN || !this.hears(ws)) continue;
       try {
         ws.send(text);
       } catch {

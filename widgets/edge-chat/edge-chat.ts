@@ -312,12 +312,14 @@ export class EdgeChat extends EdgeElement {
     this.socket = this.createSocket({
       url: () => {
         const url = new URL(base);
-        if (this.userToken) url.searchParams.set("token", this.userToken);
+        // The token goes in the first frame: URLs end up in request logs.
+        if (this.userToken) url.searchParams.set("identify", "1");
         else url.searchParams.set("name", this.wantedName);
         url.searchParams.set("session", this.session);
         if (this.lastId !== undefined) url.searchParams.set("after", String(this.lastId));
         return url;
       },
+      firstFrame: () => (this.userToken ? { type: "identify", token: this.userToken } : undefined),
       onFrame: (frame) => this.onFrame(frame),
       onState: (state, close) => {
         if (state === "closed" && close) this.problem = this.text.unavailable(close.reason || `closed (${close.code})`);

@@ -16,6 +16,8 @@ export interface SocketOptions {
   /** Called before every attempt, so a reconnect can carry fresh resume parameters. */
   url: () => string | URL;
   onFrame: (frame: ServerFrame) => void;
+  /** A frame sent as soon as the socket opens, before "ready": credentials kept out of the URL. */
+  firstFrame?: () => object | undefined;
   /** `close` is set for a final close, and for a 1013 ("try again later") before the retry. */
   onState?: (state: ConnectionState, close?: CloseInfo) => void;
   /** Gives up on an attempt that has not said "ready" by then. */
@@ -64,6 +66,7 @@ export class ReconnectingSocket {
   constructor(options: SocketOptions) {
     this.options = {
       onState: () => {},
+      firstFrame: () => undefined,
       connectTimeoutMs: 10_000,
       heartbeatMs: 25_000,
       backoffBaseMs: 500,
@@ -163,6 +166,8 @@ export class ReconnectingSocket {
     ws.addEventListener("open", () => {
       if (this.ws !== ws) return;
       this.awaitingPong = false;
+      const first = this.options.firstFrame();
+      if (first) ws.send(JSON.stringify(first));
       this.heartbeat = setInterval(() => this.beat(ws), this.options.heartbeatMs);
     });
     ws.addEventListener("message", (event: MessageEvent) => {

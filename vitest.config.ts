@@ -20,6 +20,9 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 ALLOWED_ORIGINS: "https://allowed.example, http://localhost:5173",
+                // The tests play many visitors, each naming its own address.
+                CLIENT_IP_HEADER: "CF-Connecting-IP",
+                SOCKETS_PER_IP: "6",
                 RATE_LIMITS: JSON.stringify({
                   click: { burst: 5, perSecond: 1 },
                   schedule: { burst: 100_000, perSecond: 100_000 },

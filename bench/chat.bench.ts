@@ -28,7 +28,11 @@ export default async function chat(): Promise<Figure[]> {
   const state = mkdtempSync(join(tmpdir(), "bench-chat-"));
   const backend = await startBackend({
     persistTo: state,
-    vars: { RATE_LIMITS: JSON.stringify({ "chat-message": UNLIMITED, "chat-join": UNLIMITED, "chat-read": UNLIMITED }) },
+    vars: {
+      RATE_LIMITS: JSON.stringify({ "chat-message": UNLIMITED, "chat-join": UNLIMITED, "chat-read": UNLIMITED }),
+      // Each simulated client names its own address, as a proxy in front would.
+      CLIENT_IP_HEADER: "CF-Connecting-IP",
+    },
   });
   try {
     const figures: Figure[] = [];

@@ -25,6 +25,8 @@ export interface Env {
    * otherwise no header at all (see `edge/http/client-ip.ts`).
    */
   CLIENT_IP_HEADER?: string;
+  /** Concurrent sockets per client IP on each socket route (counters, chat); default 100. */
+  SOCKETS_PER_IP?: string;
   /** Origins allowed for CORS and WebSocket upgrades: a comma list, or `*`. */
   ALLOWED_ORIGINS?: string;
   /** Bearer token for admin calls; unset means admin calls are refused. */

@@ -13,8 +13,10 @@ export interface TestSocket {
   closed: Promise<{ code: number; reason: string }>;
 }
 
-export async function openSocket(path: string, headers: Record<string, string> = {}): Promise<TestSocket> {
-  const response = await exports.default.fetch(`${BASE}${path}`, { headers: { Upgrade: "websocket", ...headers } });
+/** Opens a socket through the Worker, with the test config's vars or, given `vars`, with those over them. */
+export async function openSocket(path: string, headers: Record<string, string> = {}, vars?: Partial<Env>): Promise<TestSocket> {
+  const init = { headers: { Upgrade: "websocket", ...headers } };
+  const response = vars ? await fetchWithVars(vars, path, init) : await exports.default.fetch(`${BASE}${path}`, init);
   const ws = response.webSocket;
   if (!ws) throw new Error(`no WebSocket: ${response.status} ${await response.text()}`);
   const frames: Record<string, unknown>[] = [];

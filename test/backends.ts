@@ -1,7 +1,7 @@
 /**
  * Global setup: real backends under wrangler dev for the browser and end-to-end suites, each
  * with its own throwaway state. `endpoint` has generous limits; `strictEndpoint` refuses
- * after a few clicks, so refusals can be seen without slowing every other test.
+ * after a few clicks (and past 2 sockets per route), so refusals can be seen without slowing every other test.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -29,7 +29,7 @@ export default async function setup(project: TestProject) {
   const state = mkdtempSync(join(tmpdir(), "edge-widgets-test-"));
   const backends: Backend[] = await Promise.all([
     startBackend({ persistTo: join(state, "main"), vars: { RATE_LIMITS: GENEROUS_LIMITS, CHAT_IDENTITY_SECRET: "test-chat-identity-secret" } }),
-    startBackend({ persistTo: join(state, "strict"), vars: { RATE_LIMITS: STRICT_LIMITS } }),
+    startBackend({ persistTo: join(state, "strict"), vars: { RATE_LIMITS: STRICT_LIMITS, SOCKETS_PER_IP: "2" } }),
   ]);
   project.provide("endpoint", backends[0]!.url);
   project.provide("strictEndpoint", backends[1]!.url);

@@ -34,8 +34,10 @@ async function join(room: string, options: Join = {}): Promise<TestSocket> {
   if (options.token === undefined) query.set("name", options.name ?? "Ann");
   if (options.session) query.set("session", options.session);
   if (options.after !== undefined) query.set("after", String(options.after));
-  if (options.token) query.set("token", options.token);
-  return openSocket(`/api/rooms/${room}/ws?${query}`, { "CF-Connecting-IP": options.ip ?? freshIp() });
+  if (options.token) query.set("identify", "1");
+  const socket = await openSocket(`/api/rooms/${room}/ws?${query}`, { "CF-Connecting-IP": options.ip ?? freshIp() });
+  if (options.token) socket.ws.send(JSON.stringify({ type: "identify", token: options.token }));
+  return socket;
 }
 
 let sent = 0;
@@ -241,6 +243,25 @@ describe("history paging", () => {
     expect(page.messages.map((m) => m.text)).toEqual(["message 4", "message 5", "message 6"]);
     expect(page.hasMore).toBe(true);
   });
+
+  it("charges pages through the socket to the same per-IP budget as the HTTP route, and refuses past it", async () => {
+    const room = roomName("socket-page-limit");
+    await fill(room, 2);
+    const ip = freshIp();
+    const socket = await join(room, { ip });
+    await socket.next(ofType("ready"));
+    // The edge tests allow 30 reads at once (chat-read's default); the HTTP route spends them too.
+    for (let i = 0; i < 10; i++) expect((await get(`/api/rooms/${room}/messages?limit=1`, { headers: { "CF-Connecting-IP": ip } })).status).toBe(200);
+    const asked = 30;
+    for (let i = 0; i < asked; i++) socket.ws.send(JSON.stringify({ type: "history", limit: 200, id: `page-${i}` }));
+    const answers: Record<string, unknown>[] = [];
+    while (answers.length < asked) answers.push(await socket.next((f) => f.type === "page" || f.type === "error"));
+    const refusals = answers.filter((f) => f.type === "error");
+    expect(refusals.length).toBeGreaterThan(5);
+    expect(refusals[0]).toMatchObject({ code: "rate_limited", ref: expect.stringMatching(/^page-/) });
+    expect(refusals[0]!.retryAfterMs).toBeGreaterThan(0);
+    expect(answers.find((f) => f.type === "page")).toMatchObject({ ref: "page-0" });
+  });
 });
 
 describe("reconnecting", () => {
@@ -361,6 +382,40 @@ describe("verified identity", () => {
   });
 });
 
+describe("identifying with a token", () => {
+  it("refuses a token in the URL with 4400, saying to send it in the first frame", async () => {
+    const token = await sign({ sub: "user-url", name: "Leaky" });
+    const socket = await openSocket(`/api/rooms/${roomName("url-token")}/ws?token=${token}`, { "CF-Connecting-IP": freshIp() });
+    const closed = await socket.closed;
+    expect(closed.code).toBe(4400);
+    expect(closed.reason).toMatch(/identify/);
+  });
+
+  it("holds a socket that has not identified out of the room: no history, no presence, no sends", async () => {
+    const room = roomName("waiting");
+    const ann = await join(room, { name: "Ann" });
+    await ann.next(ofType("ready"));
+    const waiting = await openSocket(`/api/rooms/${room}/ws?identify=1`, { "CF-Connecting-IP": freshIp() });
+    waiting.ws.send(JSON.stringify({ type: "send", id: "too-early", text: "hi" }));
+    expect(await waiting.next()).toMatchObject({ type: "error", code: "not_identified" });
+    waiting.ws.send(JSON.stringify({ type: "history" }));
+    expect(await waiting.next()).toMatchObject({ type: "error", code: "not_identified" });
+    await say(ann, "not for the waiting socket");
+    const people = (await (await get(`/api/rooms/${room}/people`, { headers: ADMIN })).json()) as { people: { name: string }[] };
+    expect(people.people.map((p) => p.name)).toEqual(["Ann"]);
+    waiting.ws.send(JSON.stringify({ type: "identify", token: await sign({ sub: "user-late", name: "Late" }) }));
+    expect(await waiting.next()).toMatchObject({ type: "history", messages: [{ text: "not for the waiting socket" }] });
+    expect(await waiting.next(ofType("ready"))).toMatchObject({ you: { name: "Late", verified: true } });
+    expect(await ann.next(ofType("join"))).toEqual({ type: "join", name: "Late", verified: true });
+  });
+
+  it("closes a socket that never identifies with 4401", async () => {
+    const waiting = await openSocket(`/api/rooms/${roomName("silent")}/ws?identify=1`, { "CF-Connecting-IP": freshIp() });
+    const closed = await waiting.closed;
+    expect(closed).toMatchObject({ code: 4401, reason: expect.stringContaining("identify") });
+  });
+});
+
 describe("moderation", () => {
   it("deletes a message for everyone, live, and keeps it deleted on resend", async () => {
     const room = roomName("delete");
@@ -426,6 +481,24 @@ describe("moderation", () => {
     });
     expect((await troll.closed).code).toBe(4403);
     expect((await (await join(room, { name: "Innocent", ip })).closed).code).toBe(4403);
+  });
+
+  it("keeps an IP ban when the visitor rotates CF-Connecting-IP and X-Real-IP where nothing vouches for them", async () => {
+    const room = roomName("ban-rotate");
+    const unvouched = { CLIENT_IP_HEADER: undefined };
+    const from = (n: number) => ({ "CF-Connecting-IP": `203.0.113.${n}`, "X-Real-IP": `198.51.100.${n}` });
+    const troll = await openSocket(`/api/rooms/${room}/ws?name=Rotator`, from(1), unvouched);
+    await troll.next(ofType("ready"));
+    const people = (await (await get(`/api/rooms/${room}/people`, { headers: ADMIN })).json()) as { people: { ip: string }[] };
+    await get(`/api/rooms/${room}/bans`, {
+      method: "POST",
+      headers: { ...ADMIN, "Content-Type": "application/json" },
+      body: JSON.stringify({ ip: people.people[0]!.ip, seconds: 60 }),
+    });
+    expect((await troll.closed).code).toBe(4403);
+    const rotated = await openSocket(`/api/rooms/${room}/ws?name=Fresh`, from(2), unvouched);
+    const outcome = await Promise.race([rotated.closed.then((closed) => closed.code), rotated.next(ofType("ready")).then(() => "joined")]);
+    expect(outcome).toBe(4403);
   });
 
   it("refuses a ban with both a name and an IP, or none", async () => {

@@ -1,10 +1,10 @@
 import { jwtVerify } from "jose";
 import type { Env } from "../env.ts";
+import { forwardedIp } from "../http/client-ip.ts";
 import { describeIssue } from "../http/validate.ts";
 import { BatchedRateCheck, checkRate } from "../rate-limiter/rate-limiter.ts";
 import { CloseCode } from "../socket/close-codes.ts";
 import { FrameError, SocketRefusal, SocketRoom } from "../socket/socket-room.ts";
-import { clientIp } from "../socket/upgrade.ts";
 import {
   ClientMessage,
   DEFAULT_PAGE,
@@ -27,7 +27,12 @@ interface Member {
   session: string;
   /** The last message id the client saw when it joined, if it said. */
   after?: number;
+  /** Waiting for its identify frame: not in the room yet (no history, presence or sends). */
+  pending?: true;
 }
+
+/** A socket that asked to identify and sends no identify frame within this long is closed. */
+const IDENTIFY_WITHIN_MS = 5000;
 
 
 /** Typing frames from one socket are passed on at most this often. */
@@ -67,6 +72,7 @@ const toMessage = (row: Row): ChatMessage => ({
  * or broadcast, and a client's own message id makes a resend after a reconnect harmless.
  */
 export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
+  protected readonly route = "chat";
   protected readonly maxFrameBytes = 16 * 1024;
   protected readonly messages = ClientMessage;
 
@@ -76,7 +82,14 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
   private readonly lastTyping = new WeakMap<WebSocket, number>();
   /** Messages from one IP that arrive while its limiter is being asked go in its next call. */
   private readonly sends = new BatchedRateCheck(this.env, "chat-message");
+  /** Pages of history cost what the HTTP route charges for them, whichever way they are asked for. */
+  private readonly reads = new BatchedRateCheck(this.env, "chat-read");
   private outgoing: { message: ChatMessage; sender: WebSocket }[] = [];
+  /**
+   * Sockets waiting for their identify frame, held out of broadcasts. In memory is enough: each
+   * has a timer running, and an object with a timer running does not hibernate.
+   */
+  private readonly pending = new Set<WebSocket>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -107,18 +120,20 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
 
   protected async attach(request: Request): Promise<Member> {
     const url = new URL(request.url);
+    // Request logs keep URLs: a token there has leaked, so it is refused even when valid.
+    if (url.searchParams.has("token")) {
+      throw new SocketRefusal(CloseCode.badRequest, 'send the user token in a first frame {"type":"identify","token":…}, not in the URL');
+    }
     const query = JoinQuery.safeParse(Object.fromEntries(url.searchParams));
     if (!query.success) throw new SocketRefusal(CloseCode.badRequest, describeIssue(query.error));
-    const ip = clientIp(request);
-    const { name, session, after, token } = query.data;
-
+    const ip = forwardedIp(request);
+    const { name, session, after, identify } = query.data;
     const join = await checkRate(this.env, ip, "chat-join");
     if (!join.ok) throw new SocketRefusal(CloseCode.tryAgainLater, `too many joins; retry in ${Math.ceil(join.retryAfterMs / 1000)} s`);
 
     let member: Member;
-    if (token !== undefined) {
-      const identity = await this.verifyToken(token);
-      member = { ip, name: identity.name, verified: true, session: `user:${identity.sub}`, after };
+    if (identify) {
+      member = { ip, name: "", verified: false, session: "", after, pending: true };
     } else {
       if (name === undefined) throw new SocketRefusal(CloseCode.badRequest, "a name is required");
       const key = `anon:${session ?? crypto.randomUUID()}`;
@@ -168,6 +183,42 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
   }
 
   protected onOpen(ws: WebSocket, member: Member): void {
+    if (member.pending) {
+      this.pending.add(ws);
+      setTimeout(() => {
+        if (!this.pending.delete(ws)) return;
+        ws.close(CloseCode.unauthorized, `no identify frame within ${IDENTIFY_WITHIN_MS / 1000} s`);
+      }, IDENTIFY_WITHIN_MS);
+      return;
+    }
+    this.welcome(ws, member);
+  }
+
+  protected override hears(ws: WebSocket): boolean {
+    return !this.pending.has(ws);
+  }
+
+  /** Verifies a waiting socket's token; it joins under the token's name, or is closed with why not. */
+  private async identify(ws: WebSocket, token: string, waiting: Member): Promise<void> {
+    let member: Member;
+    try {
+      const identity = await this.verifyToken(token);
+      member = { ip: waiting.ip, name: identity.name, verified: true, session: `user:${identity.sub}`, after: waiting.after };
+      const ban = this.activeBan(member.ip, member.name);
+      if (ban) throw new SocketRefusal(CloseCode.forbidden, banReason(ban));
+    } catch (error) {
+      if (!(error instanceof SocketRefusal)) throw error;
+      this.pending.delete(ws);
+      ws.close(error.closeCode, error.message.slice(0, 120));
+      return;
+    }
+    if (!this.pending.delete(ws)) return; // Timed out while the token was checked.
+    ws.serializeAttachment(member);
+    this.welcome(ws, member);
+  }
+
+  /** A member arrives: the history, the roster and `ready` to it, the news to the others. */
+  private welcome(ws: WebSocket, member: Member): void {
     this.flushOutgoing(ws);
     this.sendHistory(ws, member.after);
     const present = this.present(ws);
@@ -222,7 +273,13 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
   }
 
   protected async onMessage(ws: WebSocket, message: ClientMessage, member: Member): Promise<void> {
+    if (member.pending) {
+      if (message.type === "identify") return this.identify(ws, message.token, member);
+      throw new FrameError("not_identified", "Send the identify frame first.");
+    }
     switch (message.type) {
+      case "identify":
+        throw new FrameError("already_identified", "This socket has already joined; open a new one to change who you are.");
       case "send":
         return this.post(ws, message.id, message.text, member);
       case "typing": {
@@ -233,8 +290,12 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
         return;
       }
       case "history": {
+        const decision = await this.reads.check(member.ip);
+        if (!decision.ok) {
+          throw new FrameError("rate_limited", "Too many history requests; wait a moment.", { retryAfterMs: decision.retryAfterMs, ref: message.id });
+        }
         const { messages, hasMore } = this.page(message.before, message.limit);
-        this.send(ws, { type: "page", before: message.before ?? null, messages, hasMore });
+        this.send(ws, { type: "page", before: message.before ?? null, messages, hasMore, ...(message.id && { ref: message.id }) });
         return;
       }
     }
@@ -289,7 +350,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
     const senders = new Set(batch.map((item) => item.sender));
     const shared = JSON.stringify(frame(batch));
     for (const ws of this.ctx.getWebSockets()) {
-      if (ws === joining || ws.readyState !== WebSocket.OPEN) continue;
+      if (ws === joining || ws.readyState !== WebSocket.OPEN || !this.hears(ws)) continue;
       try {
         if (!senders.has(ws)) {
           ws.send(shared);
@@ -329,7 +390,8 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
     const people = new Map<string, Person>();
     for (const ws of this.ctx.getWebSockets()) {
       if (ws === except || ws.readyState !== WebSocket.OPEN) continue;
-      const { name, verified } = ws.deserializeAttachment() as Member;
+      const { name, verified, pending } = ws.deserializeAttachment() as Member;
+      if (pending) continue;
       people.set(`${verified}:${name}`, { name, verified });
     }
     return [...people.values()];
@@ -384,8 +446,8 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
   /** Who is connected, with their IPs, for a moderator deciding on a ban. */
   people(): (Person & { ip: string })[] {
     return this.ctx.getWebSockets().flatMap((ws) => {
-      if (ws.readyState !== WebSocket.OPEN) return [];
-      const { name, verified, ip } = ws.deserializeAttachment() as Member;
+      const { name, verified, ip, pending } = ws.deserializeAttachment() as Member;
+      if (ws.readyState !== WebSocket.OPEN || pending) return [];
       return [{ name, verified, ip }];
     });
   }

@@ -35,11 +35,20 @@ export const PageLimit = z.coerce.number().int().min(1).max(MAX_PAGE);
 export const SendMessage = z.object({ type: z.literal("send"), id: ClientId, text: MessageText }).strict();
 export const TypingMessage = z.object({ type: z.literal("typing") }).strict();
 export const HistoryRequest = z
-  .object({ type: z.literal("history"), before: z.number().int().positive().optional(), limit: z.number().int().min(1).max(MAX_PAGE).optional() })
+  .object({
+    type: z.literal("history"),
+    before: z.number().int().positive().optional(),
+    limit: z.number().int().min(1).max(MAX_PAGE).optional(),
+    /** The client's id of this request: its answer or refusal carries it as `ref`. */
+    id: ClientId.optional(),
+  })
   .strict();
 
+/** A verified identity, sent as the first frame so that no URL (and no access log) holds it. */
+export const IdentifyMessage = z.object({ type: z.literal("identify"), token: z.string().min(1).max(4096) }).strict();
+
 /** Every frame a client may send. */
-export const ClientMessage = z.discriminatedUnion("type", [SendMessage, TypingMessage, HistoryRequest]);
+export const ClientMessage = z.discriminatedUnion("type", [SendMessage, TypingMessage, HistoryRequest, IdentifyMessage]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
 /** Query of `GET /api/rooms/{room}/messages`. */
@@ -53,8 +62,8 @@ export const JoinQuery = z
     session: ClientId.optional(),
     /** The last message id the client saw: the room sends exactly the ones after it. */
     after: z.coerce.number().int().min(0).optional(),
-    /** A host-signed identity token (HS256). */
-    token: z.string().min(1).max(4096).optional(),
+    /** `1`: the client identifies with a host-signed token in its first frame, instead of a name. */
+    identify: z.literal("1").optional(),
   })
   .strict();
 

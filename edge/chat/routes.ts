@@ -4,14 +4,13 @@ import { HttpError, badRequest, notFound } from "../http/errors.ts";
 import { parseName, parseWith, readJson } from "../http/validate.ts";
 import { limitRate } from "../rate-limiter/rate-limiter.ts";
 import type { Handler } from "../router.ts";
-import { checkUpgrade } from "../socket/upgrade.ts";
+import { forwardSocket } from "../socket/upgrade.ts";
 import { BanRequest, MessageId, PageQuery } from "./messages.ts";
 
 const room = (env: Env, params: Record<string, string | undefined>) => env.CHAT_ROOMS.getByName(parseName(params.room, "room"));
 
 export const connectRoom: Handler = ({ env, params, request }) => {
-  const stub = room(env, params);
-  return checkUpgrade(env, request) ?? stub.fetch(request);
+  return forwardSocket(env, request, room(env, params));
 };
 
 /** `GET /api/rooms/{room}/messages?before=&limit=`: older history, newest last. */

@@ -132,3 +132,38 @@ describe("counter socket", () => {
     expect(await (await get("/api/counters/limited")).json()).toEqual({ name: "limited", count: 6 });
   });
 });
+
+describe("sockets per IP", () => {
+  // The edge tests allow 6 at once per IP and route (SOCKETS_PER_IP in vitest.config.ts).
+  const open = (counter: string, address: string) => openSocket(`/api/counters/${counter}/ws`, { "CF-Connecting-IP": address });
+  const outcome = (socket: Awaited<ReturnType<typeof open>>) =>
+    Promise.race([socket.closed, socket.next(ofType("ready")).then(() => "ready" as const)]);
+
+  it("refuses the socket past SOCKETS_PER_IP with 1013 and a reason, across counters, and takes one again once one closes", async () => {
+    const address = ip();
+    const held = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => open(`cap-${n}`, address)));
+    for (const socket of held) expect(await outcome(socket)).toBe("ready");
+    const refused = await outcome(await open("cap-7", address));
+    expect(refused).toMatchObject({ code: 1013, reason: expect.stringContaining("too many connections") });
+    expect(await outcome(await open("cap-7", ip()))).toBe("ready");
+    held[0]!.ws.close(1000);
+    await held[0]!.closed;
+    expect(await outcome(await open("cap-7", address))).toBe("ready");
+  });
+
+  it("counts chat sockets apart from counter sockets", async () => {
+    const address = ip();
+    const held = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => open(`apart-${n}`, address)));
+    for (const socket of held) await outcome(socket);
+    const chat = await openSocket(`/api/rooms/apart-${crypto.randomUUID().slice(0, 6)}/ws?name=Ann`, { "CF-Connecting-IP": address });
+    expect(await outcome(chat)).toBe("ready");
+  });
+
+  it("frees the slots of sockets whose object went away without hearing them close", async () => {
+    const address = ip();
+    const held = await Promise.all([1, 2, 3, 4, 5, 6].map(() => open("restarted", address)));
+    for (const socket of held) await outcome(socket);
+    await evictDurableObject(env.COUNTER.getByName("restarted"), { webSockets: "close" });
+    expect(await outcome(await open("after-restart", address))).toBe("ready");
+  });
+});

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Env } from "../env.ts";
 import { BatchedRateCheck } from "../rate-limiter/rate-limiter.ts";
-import { clientIp } from "../socket/upgrade.ts";
+import { forwardedIp } from "../http/client-ip.ts";
 import { FrameError, SocketRoom } from "../socket/socket-room.ts";
 
 const ClientMessage = z.discriminatedUnion("type", [z.object({ type: z.literal("click") }).strict()]);
@@ -19,6 +19,7 @@ const BROADCAST_EVERY_MS = 16;
  * viewer holds a hibernatable WebSocket and sees each change.
  */
 export class Counter extends SocketRoom<Env, Viewer, ClientMessage> {
+  protected readonly route = "counter";
   protected readonly maxFrameBytes = 256;
   protected readonly messages = ClientMessage;
 
@@ -37,7 +38,7 @@ export class Counter extends SocketRoom<Env, Viewer, ClientMessage> {
   }
 
   protected attach(request: Request): Viewer {
-    return { ip: clientIp(request) };
+    return { ip: forwardedIp(request) };
   }
 
   protected onOpen(ws: WebSocket): void {

@@ -1,6 +1,6 @@
 import type { Handler } from "../router.ts";
 import { parseName } from "../http/validate.ts";
-import { checkUpgrade } from "../socket/upgrade.ts";
+import { forwardSocket } from "../socket/upgrade.ts";
 
 export const getCounter: Handler = async ({ env, params }) => {
   const name = parseName(params.name, "counter");
@@ -10,5 +10,5 @@ export const getCounter: Handler = async ({ env, params }) => {
 
 export const connectCounter: Handler = ({ env, params, request }) => {
   const name = parseName(params.name, "counter");
-  return checkUpgrade(env, request) ?? env.COUNTER.getByName(name).fetch(request);
+  return forwardSocket(env, request, env.COUNTER.getByName(name));
 };

@@ -1,6 +1,9 @@
 import { env } from "cloudflare:workers";
-import { evictDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { Env } from "../env.ts";
+import { UNIDENTIFIED } from "../http/client-ip.ts";
+import { fetchWithVars } from "../test-support.ts";
 
 const policy = { burst: 3, perSecond: 2 };
 
@@ -39,8 +42,34 @@ describe("RateLimiter", () => {
   it("sets no alarm to stay awake", async () => {
     const limiter = env.RATE_LIMITER.getByName("198.51.100.4");
     await limiter.consume("test", policy);
-    const { runInDurableObject } = await import("cloudflare:test");
     const alarm = await runInDurableObject(limiter, (_instance, state) => state.storage.getAlarm());
     expect(alarm).toBeNull();
+  });
+});
+
+describe("whose bucket a request spends", () => {
+  const read = (vars: Partial<Env>, headers: Record<string, string>) => fetchWithVars(vars, `/api/rooms/lobby/messages?limit=1`, { headers });
+  const strict = JSON.stringify({ "chat-read": { burst: 3, perSecond: 0.01 } });
+
+  it("is one shared bucket, not one per CF-Connecting-IP or X-Real-IP, where nothing vouches for those headers", async () => {
+    // A request without `cf` is what plain workerd delivers; LOCAL_DEV is the local runner's wrangler dev.
+    for (const vars of [{ CLIENT_IP_HEADER: undefined }, { CLIENT_IP_HEADER: undefined, LOCAL_DEV: "true" }]) {
+      const statuses: number[] = [];
+      for (let i = 1; i <= 4; i++) {
+        const response = await read({ ...vars, RATE_LIMITS: strict }, { "CF-Connecting-IP": `203.0.113.${i}`, "X-Real-IP": `198.51.100.${i}` });
+        statuses.push(response.status);
+      }
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      await runInDurableObject(env.RATE_LIMITER.getByName(UNIDENTIFIED), (_instance, state) => state.storage.deleteAll());
+      await evictDurableObject(env.RATE_LIMITER.getByName(UNIDENTIFIED));
+    }
+  });
+
+  it("follows the header the owner names and no other", async () => {
+    const vars = { CLIENT_IP_HEADER: "X-Real-IP", RATE_LIMITS: strict };
+    const statuses: number[] = [];
+    for (let i = 1; i <= 4; i++) statuses.push((await read(vars, { "X-Real-IP": "198.51.100.77", "CF-Connecting-IP": `203.0.113.${i}` })).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    expect((await read(vars, { "X-Real-IP": "198.51.100.78", "CF-Connecting-IP": "203.0.113.1" })).status).toBe(200);
   });
 });

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
 import { HttpError } from "../http/errors.ts";
-import { clientIp } from "../socket/upgrade.ts";
+import { clientIp } from "../http/client-ip.ts";
 import { ratePolicy, type RateAction, type RatePolicy } from "./policies.ts";
 
 export interface RateGrant {
@@ -81,7 +81,74 @@ export class RateLimiter extends DurableObject<Env> {
     void this.ctx.storage.put(Object.fromEntries(this.unwritten), { allowUnconfirmed: true });
     this.unwritten.clear();
   }
+
+  // --- concurrent sockets: one slot per open socket of this IP, per socket route ---
+
+  private slotTableReady = false;
+  private lastPrune = new Map<SocketRoute, number>();
+
+  /**
+   * Takes a slot for a socket about to open in the object `holder` (its id), unless this IP
+   * already holds `max` on `route`. At the cap, slots whose socket is gone without its close
+   * reaching us (an object restarted, a close never delivered) are first checked against their
+   * holders, which find their sockets by tag, and freed.
+   */
+  async takeSocketSlot(route: SocketRoute, holder: string, socket: string, max: number): Promise<boolean> {
+    if (this.slotsHeld(route) >= max) {
+      await this.pruneSlots(route);
+      if (this.slotsHeld(route) >= max) return false;
+    }
+    this.slots().exec("INSERT OR REPLACE INTO socket_slots (socket, route, holder) VALUES (?, ?, ?)", socket, route, holder);
+    return true;
+  }
+
+  releaseSocketSlot(socket: string): void {
+    this.slots().exec("DELETE FROM socket_slots WHERE socket = ?", socket);
+  }
+
+  private slots(): SqlStorage {
+    const sql = this.ctx.storage.sql;
+    if (!this.slotTableReady) {
+      sql.exec("CREATE TABLE IF NOT EXISTS socket_slots (socket TEXT PRIMARY KEY, route TEXT NOT NULL, holder TEXT NOT NULL)");
+      this.slotTableReady = true;
+    }
+    return sql;
+  }
+
+  private slotsHeld(route: SocketRoute): number {
+    return this.slots().exec<{ n: number }>("SELECT count(*) AS n FROM socket_slots WHERE route = ?", route).one().n;
+  }
+
+  private async pruneSlots(route: SocketRoute): Promise<void> {
+    // A client hammering at the cap must not turn each refusal into a round of calls.
+    const now = Date.now();
+    if (now - (this.lastPrune.get(route) ?? 0) < PRUNE_EVERY_MS) return;
+    this.lastPrune.set(route, now);
+    const byHolder = new Map<string, string[]>();
+    for (const { socket, holder } of this.slots().exec<{ socket: string; holder: string }>("SELECT socket, holder FROM socket_slots WHERE route = ?", route)) {
+      byHolder.set(holder, [...(byHolder.get(holder) ?? []), socket]);
+    }
+    const namespace = socketHolders(this.env)[route];
+    await Promise.all(
+      [...byHolder].map(async ([holder, sockets]) => {
+        let live: Set<string>;
+        try {
+          live = new Set(await namespace.get(namespace.idFromString(holder)).liveSockets(sockets));
+        } catch {
+          return; // Unreachable for now: its slots wait for the next check.
+        }
+        for (const socket of sockets) if (!live.has(socket)) this.releaseSocketSlot(socket);
+      }),
+    );
+  }
 }
+
+/** The socket routes, each counted on its own, and the namespace of the objects that hold them. */
+export type SocketRoute = "counter" | "chat";
+const socketHolders = (env: Env) => ({ counter: env.COUNTER, chat: env.CHAT_ROOMS }) satisfies Record<SocketRoute, unknown>;
+
+/** How often a limiter at its socket cap may ask the holders which of its sockets still live. */
+const PRUNE_EVERY_MS = 1000;
 
 /** How long a bucket at least half full may wait to be written. */
 const WRITE_EVERY_MS = 1000;
@@ -99,7 +166,7 @@ export function checkRate(env: Env, ip: string, action: RateAction, cost = 1): P
  * many of, for the message.
  */
 export async function limitRate(env: Env, request: Request, action: RateAction, what = "requests"): Promise<void> {
-  const decision = await checkRate(env, clientIp(request), action);
+  const decision = await checkRate(env, clientIp(env, request), action);
   if (decision.ok) return;
   const seconds = Math.ceil(decision.retryAfterMs / 1000);
   throw new HttpError(429, "rate_limited", `Too many ${what}; try again in ${seconds} s.`, { "Retry-After": String(seconds) });

@@ -1,6 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import type { z } from "zod";
+import type { Env } from "../env.ts";
+import { forwardedIp } from "../http/client-ip.ts";
 import { describeIssue } from "../http/validate.ts";
+import type { SocketRoute } from "../rate-limiter/rate-limiter.ts";
 import { CloseCode } from "./close-codes.ts";
 import { closedSocket } from "./upgrade.ts";
 
@@ -17,6 +20,22 @@ export interface ErrorFrame {
   /** The client's id of the message that was refused, when there was one. */
   ref?: string;
 }
+
+/**
+ * Concurrent sockets one IP may hold on one socket route (every counter together, every chat
+ * room together). Generous by default: one office, school or mobile carrier NAT puts many people
+ * behind one address, each page may hold a socket per widget and tab; a script holding thousands
+ * is what it stops.
+ */
+export const DEFAULT_SOCKETS_PER_IP = 100;
+
+export function socketsPerIp(env: Pick<Env, "SOCKETS_PER_IP">): number {
+  const value = Number(env.SOCKETS_PER_IP);
+  return Number.isInteger(value) && value > 0 ? value : DEFAULT_SOCKETS_PER_IP;
+}
+
+/** Tag of the socket holding a slot, so the slot's limiter can ask whether it still lives. */
+const SLOT_TAG = "slot:";
 
 /** Thrown from `attach` to turn a socket away: it is accepted and closed at once with this code and reason. */
 export class SocketRefusal extends Error {
@@ -45,7 +64,9 @@ export class FrameError extends Error {
  * frame's size, encoding and schema, and broadcasts. A subclass only says what happens on
  * connect, on a valid message and on close.
  */
-export abstract class SocketRoom<E, Attachment, Message> extends DurableObject<E> {
+export abstract class SocketRoom<E extends Env, Attachment extends { ip: string }, Message> extends DurableObject<E> {
+  /** Which per-IP socket budget this object's sockets spend. */
+  protected abstract readonly route: SocketRoute;
   /** Largest text frame accepted, in bytes; larger frames close the socket with 1009. */
   protected abstract readonly maxFrameBytes: number;
   /** One schema for every client message; invalid ones are answered with an error frame. */
@@ -57,6 +78,9 @@ export abstract class SocketRoom<E, Attachment, Message> extends DurableObject<E
   protected abstract onOpen(ws: WebSocket, attachment: Attachment): void | Promise<void>;
   protected abstract onMessage(ws: WebSocket, message: Message, attachment: Attachment): void | Promise<void>;
   protected onClose(_ws: WebSocket, _attachment: Attachment): void | Promise<void> {}
+
+  /** Slots taken whose socket is not accepted yet: alive, though no tag finds them. */
+  private readonly opening = new Set<string>();
 
   constructor(ctx: DurableObjectState, env: E) {
     super(ctx, env);
@@ -71,8 +95,10 @@ export abstract class SocketRoom<E, Attachment, Message> extends DurableObject<E
       );
     }
     let attachment: Attachment;
+    let slot: string;
     try {
       attachment = await this.attach(request);
+      slot = await this.takeSlot(forwardedIp(request));
     } catch (error) {
       // A refused handshake looks like a network error to a browser, which would retry it
       // forever; a socket closed with a final code says why and stops the retries.
@@ -80,10 +106,41 @@ export abstract class SocketRoom<E, Attachment, Message> extends DurableObject<E
       throw error;
     }
     const { 0: client, 1: server } = new WebSocketPair();
-    this.ctx.acceptWebSocket(server, this.tags(attachment));
+    this.ctx.acceptWebSocket(server, [...this.tags(attachment), SLOT_TAG + slot]);
+    this.opening.delete(slot);
     server.serializeAttachment(attachment);
     await this.onOpen(server, attachment);
     return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** Takes one of the IP's socket slots on this route, or refuses the socket with 1013. */
+  private async takeSlot(ip: string): Promise<string> {
+    const slot = crypto.randomUUID();
+    const max = socketsPerIp(this.env);
+    this.opening.add(slot);
+    let taken = false;
+    try {
+      taken = await this.env.RATE_LIMITER.getByName(ip).takeSocketSlot(this.route, this.ctx.id.toString(), slot, max);
+    } finally {
+      if (!taken) this.opening.delete(slot);
+    }
+    if (!taken) throw new SocketRefusal(CloseCode.tryAgainLater, `too many connections from your address (at most ${max}); retrying later`);
+    return slot;
+  }
+
+  /** For the limiter at its cap: which of these slots still have a socket here. */
+  liveSockets(slots: string[]): string[] {
+    return slots.filter((slot) => this.opening.has(slot) || this.ctx.getWebSockets(SLOT_TAG + slot).some((ws) => ws.readyState === WebSocket.OPEN));
+  }
+
+  private async releaseSlot(ws: WebSocket): Promise<void> {
+    const slot = this.ctx.getTags(ws).find((tag) => tag.startsWith(SLOT_TAG))?.slice(SLOT_TAG.length);
+    if (slot === undefined) return;
+    try {
+      await this.env.RATE_LIMITER.getByName((ws.deserializeAttachment() as Attachment).ip).releaseSocketSlot(slot);
+    } catch {
+      // The limiter finds the slot free the next time it checks its holders.
+    }
   }
 
   /** Tags for `getWebSockets(tag)`; none by default. */
@@ -126,6 +183,8 @@ export abstract class SocketRoom<E, Attachment, Message> extends DurableObject<E
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    // Freed before the close is answered, so a client that reconnects on the answer finds it free.
+    await this.releaseSlot(ws);
     try {
       // 1005 and 1006 are reserved and may not be sent back.
       ws.close(code === 1005 || code === 1006 ? CloseCode.normal : code, reason);
@@ -136,6 +195,7 @@ export abstract class SocketRoom<E, Attachment, Message> extends DurableObject<E
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
+    await this.releaseSlot(ws);
     await this.onClose(ws, ws.deserializeAttachment() as Attachment);
   }
 
@@ -147,11 +207,16 @@ export abstract class SocketRoom<E, Attachment, Message> extends DurableObject<E
     }
   }
 
+  /** Whether `ws` takes part in broadcasts; all do unless a room holds some back. */
+  protected hears(_ws: WebSocket): boolean {
+    return true;
+  }
+
   /** Sends one message to every open socket but `except`, serialising it once. */
   protected broadcast(message: object, except?: WebSocket): void {
     const text = JSON.stringify(message);
     for (const ws of this.ctx.getWebSockets()) {
-      if (ws === except || ws.readyState !== WebSocket.OPEN) continue;
+      if (ws === except || ws.readyState !== WebSocket.OPEN || !this.hears(ws)) continue;
       try {
         ws.send(text);
       } catch {

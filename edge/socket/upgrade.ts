@@ -1,4 +1,5 @@
 import type { Env } from "../env.ts";
+import { withClientIp } from "../http/client-ip.ts";
 import { HttpError } from "../http/errors.ts";
 import { isOriginAllowed } from "../http/origins.ts";
 import { CloseCode } from "./close-codes.ts";
@@ -26,7 +27,10 @@ export function closedSocket(code: number, reason: string): Response {
   return new Response(null, { status: 101, webSocket: client });
 }
 
-/** The client's IP as Cloudflare reports it; one shared key when run without a proxy. */
-export function clientIp(request: Request): string {
-  return request.headers.get("CF-Connecting-IP") ?? request.headers.get("X-Real-IP") ?? "unknown";
+/**
+ * Checks the upgrade, then hands it to the Durable Object `room` together with the client's IP as
+ * the Worker resolved it: the objects never read a visitor's headers for it themselves.
+ */
+export function forwardSocket(env: Env, request: Request, room: { fetch(request: Request): Promise<Response> }): Response | Promise<Response> {
+  return checkUpgrade(env, request) ?? room.fetch(withClientIp(env, request));
 }

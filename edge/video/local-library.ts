@@ -2,7 +2,7 @@ import { errors as joseErrors, importJWK, jwtVerify } from "jose";
 import { z } from "zod";
 import type { Env } from "../env.ts";
 import { HttpError, notFound } from "../http/errors.ts";
-import { clientIp } from "../socket/upgrade.ts";
+import { UNIDENTIFIED, clientIp } from "../http/client-ip.ts";
 import { accessAllowed } from "./access-rules.ts";
 import { mp4Duration } from "./mp4.ts";
 import { UID_PATTERN, isPublic, type ListQuery, type Upload, type UploadRequest, type Video, type VideoPage, type VideoProvider } from "./provider.ts";
@@ -266,8 +266,8 @@ export class LocalLibrary implements VideoProvider {
     if (!rules.success) throw new HttpError(401, "token_invalid", "The playback token's access rules are not valid.");
     const cf = (request as { cf?: { country?: unknown } }).cf;
     const country = typeof cf?.country === "string" ? cf.country : null;
-    const ip = clientIp(request);
-    if (!accessAllowed(rules.data, { ip: ip === "unknown" ? null : ip, country })) throw new HttpError(403, "access_denied", "The playback token's access rules refuse this viewer.");
+    const ip = clientIp(this.env, request);
+    if (!accessAllowed(rules.data, { ip: ip === UNIDENTIFIED ? null : ip, country })) throw new HttpError(403, "access_denied", "The playback token's access rules refuse this viewer.");
     if (download && payload.downloadable !== true) throw new HttpError(403, "not_downloadable", "The playback token does not allow downloads.");
     return payload.sub;
   }

@@ -100,6 +100,22 @@ describe("<click-counter>", () => {
     expect(await response.json()).toEqual({ name, count: 3 });
   });
 
+  it("says why when the address holds too many sockets, and connects once one is free", async () => {
+    // The strict backend allows 2 counter sockets per address (test/backends.ts).
+    const strict = inject("strictEndpoint");
+    const held = [mount({ name: unique("held"), endpoint: strict }), mount({ name: unique("held"), endpoint: strict })];
+    await Promise.all(held.map((el) => nextEvent(el, "edge-connection", (e) => e.detail.state === "open")));
+    const element = mount({ name: unique("third"), endpoint: strict });
+    const busy = await nextEvent(element, "edge-connection", (e) => e.detail.state === "reconnecting");
+    expect(busy.detail.state).toBe("reconnecting");
+    await element.updateComplete;
+    expect(part(element, "status").textContent).toMatch(/Counter busy: too many connections/);
+    held[0]!.remove();
+    await nextEvent(element, "edge-connection", (e) => e.detail.state === "open");
+    await element.updateComplete;
+    expect(part(element, "status").textContent).toBe("");
+  });
+
   it("follows a change of name to another counter", async () => {
     const element = mount({ name: unique("before"), endpoint });
     await nextEvent(element, "edge-connection", (e) => e.detail.state === "open");

@@ -80,6 +80,7 @@ export class ClickCounter extends EdgeElement {
       onFrame: (frame) => this.onFrame(frame),
       onState: (state, close) => {
         if (state === "closed" && close) this.problem = `Counter unavailable: ${close.reason || `closed (${close.code})`}`;
+        if (state === "reconnecting" && close) this.problem = `Counter busy: ${close.reason || "try again later"}`;
       },
     });
     this.socket.start();

@@ -495,6 +495,27 @@ describe("<edge-chat>", () => {
     expect((await own).detail.message).toMatchObject({ name: "Ada", verified: true });
   });
 
+  it("keeps the user token out of the socket URL, and still shows the verified name", async () => {
+    const urls: string[] = [];
+    const Native = window.WebSocket;
+    window.WebSocket = class extends Native {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        urls.push(String(url));
+        super(url, protocols);
+      }
+    };
+    try {
+      const token = await userToken("user-8", "Grace");
+      const element = mount({ room: unique("token-out-of-url"), endpoint, "user-token": token });
+      await opened(element);
+      await until(element, () => shadow(element).querySelector("[part=roster]")!.textContent!.includes("Grace"));
+      expect(urls.length).toBeGreaterThan(0);
+      for (const url of urls) expect(url).not.toContain(token.split(".")[1]!);
+    } finally {
+      window.WebSocket = Native;
+    }
+  });
+
   it("shows why it closed for good when the token is refused", async () => {
     const element = mount({ room: unique("bad-token"), endpoint, "user-token": "not.a.token" });
     await nextEvent(element, "edge-connection", (e) => e.detail.state === "closed" && e.detail.close !== undefined);

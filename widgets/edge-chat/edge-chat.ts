@@ -30,6 +30,7 @@ export interface ChatStrings {
   send: string;
   loadOlder: string;
   loading: string;
+  olderLater: (seconds: number) => string;
   beginning: string;
   empty: string;
   people: (count: number) => string;
@@ -47,6 +48,7 @@ export interface ChatStrings {
   queued: (count: number) => string;
   reconnecting: string;
   unavailable: (reason: string) => string;
+  busy: (reason: string) => string;
   tooLong: (max: number) => string;
   badName: (max: number) => string;
   badRoom: string;
@@ -63,6 +65,7 @@ export const DEFAULT_STRINGS: ChatStrings = {
   send: "Send",
   loadOlder: "Load older messages",
   loading: "Loading…",
+  olderLater: (seconds) => `Too many older pages at once: try again in ${seconds} s.`,
   beginning: "This is the beginning of the room.",
   empty: "No messages yet. Say hello!",
   people: (count) => (count === 1 ? "1 person here" : `${count} people here`),
@@ -85,6 +88,7 @@ export const DEFAULT_STRINGS: ChatStrings = {
   queued: (count) => (count === 1 ? "Offline: 1 message will be sent when the connection is back." : `Offline: ${count} messages will be sent when the connection is back.`),
   reconnecting: "Reconnecting…",
   unavailable: (reason) => `Chat unavailable: ${reason}`,
+  busy: (reason) => `Chat busy: ${reason}`,
   tooLong: (max) => `Messages are at most ${max} characters.`,
   badName: (max) => `Names are 1–${max} characters.`,
   badRoom: "This chat needs a room name of 1–64 letters, digits, dots, dashes or underscores, not dots alone.",
@@ -194,6 +198,8 @@ export class EdgeChat extends EdgeElement {
   @state() private me: ChatPerson | undefined;
   @state() private hasMore = false;
   @state() private loadingOlder = false;
+  /** The id of the history request under way: a refusal names it, and the button comes back. */
+  private olderRef: string | undefined;
   @state() private pinned = true;
   @state() private unseen = 0;
   @state() private problem = "";
@@ -306,15 +312,18 @@ export class EdgeChat extends EdgeElement {
     this.socket = this.createSocket({
       url: () => {
         const url = new URL(base);
-        if (this.userToken) url.searchParams.set("token", this.userToken);
+        // The token goes in the first frame: URLs end up in request logs.
+        if (this.userToken) url.searchParams.set("identify", "1");
         else url.searchParams.set("name", this.wantedName);
         url.searchParams.set("session", this.session);
         if (this.lastId !== undefined) url.searchParams.set("after", String(this.lastId));
         return url;
       },
+      firstFrame: () => (this.userToken ? { type: "identify", token: this.userToken } : undefined),
       onFrame: (frame) => this.onFrame(frame),
       onState: (state, close) => {
         if (state === "closed" && close) this.problem = this.text.unavailable(close.reason || `closed (${close.code})`);
+        if (state === "reconnecting" && close) this.problem = this.text.busy(close.reason || "try again later");
         this.requestUpdate();
       },
     });
@@ -412,6 +421,7 @@ export class EdgeChat extends EdgeElement {
         const older = frame.messages as ChatMessage[];
         this.hasMore = frame.hasMore === true;
         this.loadingOlder = false;
+        this.olderRef = undefined;
         this.anchorHeight = this.list?.scrollHeight;
         this.add(older, false);
         break;
@@ -474,6 +484,13 @@ export class EdgeChat extends EdgeElement {
     const retryAfterMs = typeof frame.retryAfterMs === "number" ? frame.retryAfterMs : undefined;
     const ref = typeof frame.ref === "string" ? frame.ref : undefined;
     emit(this, "edge-refused", { code, message, retryAfterMs });
+    if (ref !== undefined && ref === this.olderRef) {
+      // Loading older messages was refused (too many pages at once): say so, and let it be asked again.
+      this.loadingOlder = false;
+      this.olderRef = undefined;
+      this.problem = retryAfterMs === undefined ? message : this.text.olderLater(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+      return;
+    }
     const item = this.outbox.find((entry) => entry.clientId === ref);
     if (!item) {
       this.problem = message;
@@ -533,7 +550,8 @@ export class EdgeChat extends EdgeElement {
     const oldest = this.messages[0];
     if (!this.hasMore || this.loadingOlder || !oldest || this.socket?.state !== "open") return;
     this.loadingOlder = true;
-    this.socket.send({ type: "history", before: oldest.id, limit: PAGE });
+    this.olderRef = newId();
+    this.socket.send({ type: "history", before: oldest.id, limit: PAGE, id: this.olderRef });
   }
 
   private onScroll(): void {

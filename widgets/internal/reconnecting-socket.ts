@@ -16,6 +16,9 @@ export interface SocketOptions {
   /** Called before every attempt, so a reconnect can carry fresh resume parameters. */
   url: () => string | URL;
   onFrame: (frame: ServerFrame) => void;
+  /** A frame sent as soon as the socket opens, before "ready": credentials kept out of the URL. */
+  firstFrame?: () => object | undefined;
+  /** `close` is set for a final close, and for a 1013 ("try again later") before the retry. */
   onState?: (state: ConnectionState, close?: CloseInfo) => void;
   /** Gives up on an attempt that has not said "ready" by then. */
   connectTimeoutMs?: number;
@@ -23,12 +26,17 @@ export interface SocketOptions {
   heartbeatMs?: number;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
+  /** Shortest wait after a 1013: the backend asked for later, not for at once. */
+  tryAgainLaterMs?: number;
   /** Frames held while not ready; `send` refuses more. */
   maxQueue?: number;
 }
 
 const PING = "ping";
 const PONG = "pong";
+
+/** 1013: the backend is at a limit for now (e.g. too many sockets from this address). */
+export const TRY_AGAIN_LATER = 1013;
 
 /** Policy closes and 4400–4499 mean "you may not": retrying would be refused the same way. */
 export function isTerminalClose(code: number): boolean {
@@ -58,10 +66,12 @@ export class ReconnectingSocket {
   constructor(options: SocketOptions) {
     this.options = {
       onState: () => {},
+      firstFrame: () => undefined,
       connectTimeoutMs: 10_000,
       heartbeatMs: 25_000,
       backoffBaseMs: 500,
       backoffMaxMs: 30_000,
+      tryAgainLaterMs: 5_000,
       maxQueue: 100,
       ...options,
     };
@@ -156,6 +166,8 @@ export class ReconnectingSocket {
     ws.addEventListener("open", () => {
       if (this.ws !== ws) return;
       this.awaitingPong = false;
+      const first = this.options.firstFrame();
+      if (first) ws.send(JSON.stringify(first));
       this.heartbeat = setInterval(() => this.beat(ws), this.options.heartbeatMs);
     });
     ws.addEventListener("message", (event: MessageEvent) => {
@@ -184,7 +196,7 @@ export class ReconnectingSocket {
         this.setState("closed", { code: event.code, reason: event.reason });
         return;
       }
-      this.dropAndRetry();
+      this.dropAndRetry(event.code === TRY_AGAIN_LATER ? { code: event.code, reason: event.reason } : undefined);
     });
   }
 
@@ -211,15 +223,15 @@ export class ReconnectingSocket {
     ws.send(PING);
   }
 
-  private dropAndRetry(): void {
+  private dropAndRetry(tryAgainLater?: CloseInfo): void {
     this.clearTimers();
     this.ws = undefined;
     this.ready = false;
     if (!this.running) return;
     const ceiling = Math.min(this.options.backoffMaxMs, this.options.backoffBaseMs * 2 ** this.attempt);
-    const delay = Math.random() * ceiling;
+    const delay = (tryAgainLater ? this.options.tryAgainLaterMs : 0) + Math.random() * ceiling;
     this.attempt += 1;
-    this.setState("reconnecting");
+    this.setState("reconnecting", tryAgainLater);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.connect("reconnecting");

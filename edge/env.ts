@@ -25,6 +25,11 @@ export interface Env {
    * otherwise no header at all (see `edge/http/client-ip.ts`).
    */
   CLIENT_IP_HEADER?: string;
+  /**
+   * The longest any token (stream, chat identity, video upload) may still be valid for, in
+   * seconds; a token whose `exp` lies further ahead is refused. Default 86400 (24 h).
+   */
+  TOKEN_MAX_LIFETIME_SECONDS?: string;
   /** Origins allowed for CORS and WebSocket upgrades: a comma list, or `*`. */
   ALLOWED_ORIGINS?: string;
   /** Bearer token for admin calls; unset means admin calls are refused. */

@@ -1,9 +1,17 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { SignJWT } from "jose";
 import { HttpError } from "../http/errors.ts";
+import { AUDIENCE, mintToken } from "../http/tokens.ts";
+import { fetchWithVars } from "../test-support.ts";
 import { authorize } from "./auth.ts";
 import { DEV_STREAMS_SECRET, mintStreamToken } from "./tokens.ts";
 import { ADMIN, bearer, call, createStream, token, unique } from "./stream-support.ts";
+
+/** A token signed with the server's stream secret holding exactly these claims. */
+const signed = (claims: Record<string, unknown>) =>
+  new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).sign(new TextEncoder().encode(env.STREAMS_JWT_SECRET!));
+const inSeconds = (seconds: number) => Math.floor(Date.now() / 1000) + seconds;
 
 const post = (name: string, headers: Record<string, string>) =>
   call(name, { method: "POST", headers: { "Content-Type": "text/plain", ...headers }, body: "hello" });
@@ -112,6 +120,56 @@ describe("stream auth (the default, STREAMS_AUTH=required)", () => {
     await createStream(name, { body: "both" });
     const read = await call(name, { query: "?offset=-1", headers: bearer(await token({ scope: "write", stream: name })) });
     expect(await read.text()).toBe("both");
+  });
+});
+
+describe("stream token lifetime and audience", () => {
+  it("refuses a token that never expires", async () => {
+    const name = unique("no-exp");
+    await createStream(name);
+    const response = await post(name, bearer(await signed({ aud: AUDIENCE.stream, scope: "write" })));
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error: { code: "invalid_token", message: expect.stringContaining("exp") } });
+  });
+
+  it("refuses a token that expires more than a day ahead (TOKEN_MAX_LIFETIME_SECONDS by default)", async () => {
+    const name = unique("long-lived");
+    await createStream(name);
+    const response = await post(name, bearer(await token({ scope: "write" }, "25h")));
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error: { code: "invalid_token", message: expect.stringContaining("86400") } });
+    expect((await post(name, bearer(await token({ scope: "write" }, "23h")))).status).toBe(204);
+  });
+
+  it("follows TOKEN_MAX_LIFETIME_SECONDS", async () => {
+    const name = unique("short-lived");
+    await createStream(name);
+    const append = async (expires: string) =>
+      fetchWithVars({ TOKEN_MAX_LIFETIME_SECONDS: "600" }, `/v1/stream/${name}`, {
+        method: "POST",
+        headers: { "Content-Type": "text/plain", ...bearer(await token({ scope: "write" }, expires)) },
+        body: "x",
+      });
+    expect((await append("1h")).status).toBe(401);
+    expect((await append("5m")).status).toBe(204);
+  });
+
+  it("refuses a token without an audience, as stream tokens were minted before", async () => {
+    const name = unique("no-aud");
+    await createStream(name);
+    const response = await post(name, bearer(await signed({ scope: "write", exp: inSeconds(600) })));
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error: { code: "invalid_token", message: expect.stringContaining(AUDIENCE.stream) } });
+  });
+
+  it("refuses a token minted for another use with the same secret, even one that carries a write scope", async () => {
+    const name = unique("other-use");
+    await createStream(name);
+    for (const kind of ["chatIdentity", "videoUpload", "subscriptionWake"] as const) {
+      const replayed = await mintToken(env.STREAMS_JWT_SECRET!, kind, { scope: "write", sub: "u", name: "Ann" }, "10m");
+      const response = await post(name, bearer(replayed));
+      expect(response.status, kind).toBe(401);
+    }
   });
 });
 

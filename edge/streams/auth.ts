@@ -2,6 +2,7 @@ import type { Env } from "../env.ts";
 import { isAdminToken } from "../http/admin.ts";
 import { isLocalServer } from "../http/origins.ts";
 import { HttpError } from "../http/errors.ts";
+import { maxTokenLifetime } from "../http/tokens.ts";
 import { DEV_STREAMS_SECRET, checkStreamToken, type Scope } from "./tokens.ts";
 
 
@@ -39,7 +40,7 @@ export async function authorize(env: Env, request: Request, url: URL, stream: st
   if (await isAdminToken(env, token)) return true;
   const secret = secretFor(env, url);
   if (!secret) throw refused(401, "invalid_token", "This server has no STREAMS_JWT_SECRET, so it accepts no stream tokens.");
-  const check = await checkStreamToken(secret, token, stream, need);
+  const check = await checkStreamToken(secret, token, stream, need, maxTokenLifetime(env));
   if (!check.ok) throw refused(check.status, check.code, check.message);
   return true;
 }

@@ -1,5 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { BASE } from "../test-support.ts";
 import { ADMIN, append, bearer, call, createStream, token, unique } from "../streams/stream-support.ts";
@@ -289,6 +290,26 @@ describe("webhook subscriptions", () => {
     const forged = await report(wake.callback_url, wake, [], true, `${wake.callback_token}x`);
     expect(forged.status).toBe(401);
     expect(((await forged.json()) as { error: { code: string } }).error.code).toBe("TOKEN_INVALID");
+  });
+
+  it("refuses a callback token of another kind, or without an audience, signed with the subscription's own secret", async () => {
+    const id = unique("sub-aud");
+    const prefix = unique("aud");
+    const hook = `https://hooks.example.com/subs/${id}`;
+    await subscribe(id, { type: "webhook", pattern: `${prefix}/*`, webhook: { url: hook }, lease_ttl_ms: 60_000 });
+    await createStream(`${prefix}/s`, { body: "one" });
+    const wake = wakeOf((await deliveries(hook, 1))[0]!);
+    const secret = await runInDurableObject(env.SUBSCRIPTIONS.getByName(id), (_object, state) => state.storage.kv.get<{ secret: string }>("config")!.secret);
+    const key = Uint8Array.from(atob(secret), (c) => c.charCodeAt(0));
+    const claims = { epoch: wake.generation, sub: `subscription:${id}` };
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    for (const aud of ["edge-widgets:stream", undefined]) {
+      const replayed = await new SignJWT({ ...claims, aud, exp }).setProtectedHeader({ alg: "HS256" }).sign(key);
+      const response = await report(wake.callback_url, wake, [], true, replayed);
+      expect(response.status, String(aud)).toBe(401);
+      expect(await response.json()).toMatchObject({ error: { code: "TOKEN_INVALID" } });
+    }
+    expect((await report(wake.callback_url, wake, [], true)).status).toBe(200);
   });
 
   it("keeps its state when its object is evicted", async () => {

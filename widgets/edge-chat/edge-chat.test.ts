@@ -60,7 +60,7 @@ function dropConnection(element: EdgeChat): void {
 
 /** Signs a verified identity as the host site would. */
 function userToken(sub: string, name: string): Promise<string> {
-  return new SignJWT({ sub, name })
+  return new SignJWT({ sub, name, aud: "edge-widgets:chat-identity" })
     .setProtectedHeader({ alg: "HS256" })
     .setExpirationTime("5m")
     .sign(new TextEncoder().encode("test-chat-identity-secret"));

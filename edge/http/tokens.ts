@@ -1,5 +1,4 @@
 import { SignJWT, errors, jwtVerify, type JWTPayload } from "jose";
-import type { Env } from "../env.ts";
 
 /**
  * Every HS256 token the Worker accepts: stream tokens, chat identities, video uploads and
@@ -28,8 +27,11 @@ export function parseMaxLifetime(raw: string | undefined): number | undefined {
   return Number.isInteger(value) && value > 0 ? value : undefined;
 }
 
-/** The longest a token may still be valid for (a bad setting is refused at startup, see configuration.ts). */
-export const maxTokenLifetime = (env: Pick<Env, "TOKEN_MAX_LIFETIME_SECONDS">) =>
+/**
+ * The longest a token may still be valid for. Typed on the one setting, not on Env, so that the
+ * minting scripts under Node can import this module.
+ */
+export const maxTokenLifetime = (env: { TOKEN_MAX_LIFETIME_SECONDS?: string | undefined }) =>
   parseMaxLifetime(env.TOKEN_MAX_LIFETIME_SECONDS) ?? DEFAULT_MAX_LIFETIME_SECONDS;
 
 const keyOf = (secret: string | Uint8Array) => (typeof secret === "string" ? new TextEncoder().encode(secret) : secret);

@@ -44,7 +44,7 @@ export interface Env {
   SUBSCRIPTION_REGISTRY: DurableObjectNamespace<SubscriptionRegistry>;
   /** Cold, immutable segments of stream logs. */
   STREAM_SEGMENTS: R2Bucket;
-  /** HS256 secret of stream tokens; unset, only local requests use the public dev secret. */
+  /** HS256 secret of stream tokens; unset, only a LOCAL_DEV backend takes the public dev secret. */
   STREAMS_JWT_SECRET?: string;
   /** `required` (default) or `off`: off lets anyone read and write every stream. */
   STREAMS_AUTH?: string;

@@ -1,10 +1,8 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
 import { SignJWT } from "jose";
-import { HttpError } from "../http/errors.ts";
+import { describe, expect, it } from "vitest";
 import { AUDIENCE, mintToken } from "../http/tokens.ts";
-import { fetchWithVars } from "../test-support.ts";
-import { authorize } from "./auth.ts";
+import { BASE, fetchWithVars } from "../test-support.ts";
 import { DEV_STREAMS_SECRET, mintStreamToken } from "./tokens.ts";
 import { ADMIN, bearer, call, createStream, token, unique } from "./stream-support.ts";
 
@@ -174,20 +172,24 @@ describe("stream token lifetime and audience", () => {
 });
 
 describe("the dev secret", () => {
-  const deployed = { ...env, STREAMS_JWT_SECRET: undefined };
-  const withToken = async (host: string) => {
-    const url = new URL(`${host}/v1/stream/news`);
-    const request = new Request(url, { method: "POST", headers: bearer(await mintStreamToken(DEV_STREAMS_SECRET, { scope: "write" })) });
-    return authorize(deployed, request, url, "news", "write");
-  };
+  const devToken = () => mintStreamToken(DEV_STREAMS_SECRET, { scope: "write" });
+  const create = async (vars: Parameters<typeof fetchWithVars>[0], origin: string) =>
+    fetchWithVars(vars, `${origin}/v1/stream/${unique("dev")}`, { method: "PUT", headers: { "Content-Type": "text/plain", ...bearer(await devToken()) } });
 
-  it("is accepted for requests to a local host when STREAMS_JWT_SECRET is unset", async () => {
-    await expect(withToken("http://127.0.0.1:8787")).resolves.toBe(true);
+  it.each(["http://localhost:8787", "http://127.0.0.1:8787", "http://[::1]:8787", BASE])(
+    "is refused by a backend without LOCAL_DEV and without STREAMS_JWT_SECRET, reached at %s",
+    async (origin) => {
+      const response = await create({ LOCAL_DEV: undefined, STREAMS_JWT_SECRET: undefined }, origin);
+      expect(response.status).toBe(401);
+      expect(await response.json()).toMatchObject({ error: { code: "invalid_token" } });
+    },
+  );
+
+  it("is accepted by a backend the local runner started (LOCAL_DEV=true) without STREAMS_JWT_SECRET", async () => {
+    expect((await create({ LOCAL_DEV: "true", STREAMS_JWT_SECRET: undefined }, "http://127.0.0.1:8787")).status).toBe(201);
   });
 
-  it("is refused on any other host when STREAMS_JWT_SECRET is unset, as after a deploy without it", async () => {
-    const refusal = await withToken("https://widgets.example.workers.dev").catch((error: unknown) => error);
-    expect(refusal).toBeInstanceOf(HttpError);
-    expect(refusal).toMatchObject({ status: 401, code: "invalid_token" });
+  it("is refused by a local backend that has its own STREAMS_JWT_SECRET", async () => {
+    expect((await create({ LOCAL_DEV: "true" }, "http://127.0.0.1:8787")).status).toBe(401);
   });
 });

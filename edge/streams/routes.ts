@@ -93,7 +93,7 @@ async function createStream({ request, env, url, name, stub }: StreamRequest): P
   }
   const forkedFrom = forkedFromHeader === null ? undefined : sourceName(forkedFromHeader);
 
-  await authorize(env, request, url, name, "write");
+  await authorize(env, request, name, "write");
   const body = await readBody(request);
   const result = await stub.create({
     ...(contentType !== undefined && { contentType }),
@@ -141,7 +141,7 @@ async function appendToStream({ request, env, url, name, stub }: StreamRequest):
   }
   const close = headers.get("Stream-Closed")?.toLowerCase() === "true";
 
-  await authorize(env, request, url, name, "write");
+  await authorize(env, request, name, "write");
   const body = await readBody(request);
   if (body.byteLength === 0 && !close) throw badRequest("An append needs a body.", "empty_body");
   const contentType = headers.get("Content-Type");
@@ -158,12 +158,12 @@ async function appendToStream({ request, env, url, name, stub }: StreamRequest):
 }
 
 async function deleteStream({ request, env, url, name, stub }: StreamRequest): Promise<Response> {
-  await authorize(env, request, url, name, "write");
+  await authorize(env, request, name, "write");
   return reply(await stub.remove());
 }
 
 async function headStream({ request, env, url, name, stub }: StreamRequest): Promise<Response> {
-  const authorized = await authorize(env, request, url, name, "read");
+  const authorized = await authorize(env, request, name, "read");
   const result = await stub.head(authorized);
   if ("refused" in result) fail(result);
   const headers = infoHeaders(result);
@@ -195,7 +195,7 @@ async function readStream(request: StreamRequest): Promise<Response> {
   if ((live === "long-poll" || live === "sse") && offset === undefined) {
     throw badRequest(`${live === "sse" ? "SSE" : "Long-poll"} needs an offset parameter.`, "missing_offset");
   }
-  const authorized = await authorize(request.env, request.request, url, request.name, "read");
+  const authorized = await authorize(request.env, request.request, request.name, "read");
   if (live === "sse") return serveSse(request, offset!, authorized);
   if (live === "long-poll") return serveLongPoll(request, offset!, authorized);
   return serveCatchUp(request, offset ?? "-1", authorized);

@@ -425,7 +425,7 @@ export class Subscription extends DurableObject<Env> {
 
   private async postWebhook(config: Config, wake: Wake): Promise<"delivered" | "done" | "failed"> {
     const url = config.webhook!.url;
-    if (!checkWebhookUrl(url, new URL(config.origin)).ok) return "failed";
+    if (!checkWebhookUrl(url, this.env).ok) return "failed";
     const body = JSON.stringify({
       subscription_id: config.id,
       wake_id: wake.wakeId,

@@ -2,7 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { BASE } from "../test-support.ts";
+import { BASE, fetchWithVars } from "../test-support.ts";
 import { ADMIN, append, bearer, call, createStream, token, unique } from "../streams/stream-support.ts";
 import { globMatch, isPattern } from "./glob.ts";
 import { registryForStream } from "./registry.ts";
@@ -347,6 +347,23 @@ describe("creating and changing subscriptions", () => {
       expect(response.status, url).toBe(400);
       expect(((await response.json()) as { error: { code: string } }).error.code, url).toBe("WEBHOOK_URL_REJECTED");
     }
+  });
+
+  describe("a webhook to a loopback receiver", () => {
+    const subscribeVia = (vars: Parameters<typeof fetchWithVars>[0], origin: string, url: string) =>
+      fetchWithVars(vars, `${origin}/v1/stream/__ds/subscriptions/${unique("sub-loop")}`, jsonInit("PUT", { type: "webhook", pattern: `${unique("loop")}/*`, webhook: { url } }));
+
+    it.each(["http://localhost:8787", "http://127.0.0.1:8787", BASE])("is refused by a backend without LOCAL_DEV, reached at %s", async (origin) => {
+      for (const url of ["http://127.0.0.1:9999/hook", "http://localhost:6379/", "http://[::1]:8080/hook"]) {
+        const response = await subscribeVia({ LOCAL_DEV: undefined }, origin, url);
+        expect(response.status, url).toBe(400);
+        expect(await response.json()).toMatchObject({ error: { code: "WEBHOOK_URL_REJECTED", message: expect.stringContaining("loopback") } });
+      }
+    });
+
+    it("is accepted by a backend the local runner started (LOCAL_DEV=true)", async () => {
+      expect((await subscribeVia({ LOCAL_DEV: "true" }, "http://127.0.0.1:8787", "http://127.0.0.1:9999/hook")).status).toBe(201);
+    });
   });
 
   it("answers bad bodies with 400 INVALID_REQUEST", async () => {

@@ -1,7 +1,8 @@
+import { configurationProblem } from "./configuration.ts";
 import type { Env } from "./env.ts";
 import { addBan, connectRoom, deleteMessage, liftBan, listBans, listMessages, listPeople } from "./chat/routes.ts";
 import { connectCounter, getCounter } from "./counter/routes.ts";
-import { errorResponse, notFound } from "./http/errors.ts";
+import { HttpError, errorResponse, notFound } from "./http/errors.ts";
 import { preflight, withCors } from "./http/origins.ts";
 import { Router } from "./router.ts";
 import { createSchedule, deleteSchedule, getSchedule, listRuns, listSchedules } from "./scheduler/routes.ts";
@@ -60,6 +61,9 @@ export default {
   async fetch(request, env, ctx): Promise<Response> {
     try {
       if (request.method === "OPTIONS") return preflight(env, request);
+      // Health checks see it too: an orchestrator should not route to a Worker that refuses everything.
+      const problem = configurationProblem(env);
+      if (problem) throw new HttpError(503, "misconfigured", problem);
       const response = await routes.handle(request, env, ctx);
       if (response) return isWidgetFile(new URL(request.url).pathname) ? response : withCors(env, request, response);
       const path = new URL(request.url).pathname;

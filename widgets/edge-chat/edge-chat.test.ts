@@ -499,7 +499,7 @@ describe("<edge-chat>", () => {
     const element = mount({ room: unique("bad-token"), endpoint, "user-token": "not.a.token" });
     await nextEvent(element, "edge-connection", (e) => e.detail.state === "closed" && e.detail.close !== undefined);
     await element.updateComplete;
-    expect(part(element, "status").textContent).toMatch(/user token is invalid/);
+    expect(part(element, "status").textContent).toMatch(/user token: The token is not valid/);
   });
 
   it("shows a visible message for a bad room name and does not connect", async () => {

@@ -27,6 +27,11 @@ export interface Env {
   CLIENT_IP_HEADER?: string;
   /** Concurrent sockets per client IP on each socket route (counters, chat); default 100. */
   SOCKETS_PER_IP?: string;
+  /**
+   * The longest any token (stream, chat identity, video upload) may still be valid for, in
+   * seconds; a token whose `exp` lies further ahead is refused. Default 86400 (24 h).
+   */
+  TOKEN_MAX_LIFETIME_SECONDS?: string;
   /** Origins allowed for CORS and WebSocket upgrades: a comma list, or `*`. */
   ALLOWED_ORIGINS?: string;
   /** Bearer token for admin calls; unset means admin calls are refused. */
@@ -41,7 +46,7 @@ export interface Env {
   SUBSCRIPTION_REGISTRY: DurableObjectNamespace<SubscriptionRegistry>;
   /** Cold, immutable segments of stream logs. */
   STREAM_SEGMENTS: R2Bucket;
-  /** HS256 secret of stream tokens; unset, only local requests use the public dev secret. */
+  /** HS256 secret of stream tokens; unset, only a LOCAL_DEV backend takes the public dev secret. */
   STREAMS_JWT_SECRET?: string;
   /** `required` (default) or `off`: off lets anyone read and write every stream. */
   STREAMS_AUTH?: string;

@@ -1,7 +1,8 @@
+import { configurationProblem } from "./configuration.ts";
 import type { Env } from "./env.ts";
 import { addBan, connectRoom, deleteMessage, liftBan, listBans, listMessages, listPeople } from "./chat/routes.ts";
 import { connectCounter, getCounter } from "./counter/routes.ts";
-import { errorResponse, notFound } from "./http/errors.ts";
+import { HttpError, errorResponse, notFound } from "./http/errors.ts";
 import { makeInert } from "./http/inert.ts";
 import { preflight, withCors } from "./http/origins.ts";
 import { Router } from "./router.ts";
@@ -63,6 +64,9 @@ const isApi = (path: string) => path.startsWith("/api/") || path.startsWith("/v1
 async function respond(request: Request, env: Env, ctx: ExecutionContext, path: string): Promise<Response> {
   try {
     if (request.method === "OPTIONS") return preflight(env, request);
+    // Health checks see it too: an orchestrator should not route to a Worker that refuses everything.
+    const problem = configurationProblem(env);
+    if (problem) throw new HttpError(503, "misconfigured", problem);
     const response = await routes.handle(request, env, ctx);
     if (response) return isWidgetFile(path) ? response : withCors(env, request, response);
     if (isApi(path)) throw notFound(`Nothing at ${path}.`);

@@ -48,10 +48,11 @@ export const ofType = (type: string) => (frame: Record<string, unknown>) => fram
 /**
  * A request through the Worker with some vars other than the test config's (e.g. the built-in
  * rate limits): the same code and the same bindings, so the same Durable Objects and buckets.
+ * `path` is on BASE unless it is a whole URL (`http://localhost:8787/...`).
  */
 export async function fetchWithVars(vars: Partial<Env>, path: string, init: RequestInit = {}): Promise<Response> {
   const ctx = createExecutionContext();
-  const request = new Request(`${BASE}${path}`, init) as Parameters<typeof worker.fetch>[0];
+  const request = new Request(new URL(path, BASE), init) as Parameters<typeof worker.fetch>[0];
   const response = await worker.fetch(request, { ...env, ...vars }, ctx);
   await waitOnExecutionContext(ctx);
   return response;

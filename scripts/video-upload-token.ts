@@ -1,11 +1,12 @@
 /**
  * `npm run upload-token [subject]`: prints a short-lived video upload token (HS256, 10 minutes,
- * `scope: "video:upload"`) signed with VIDEO_UPLOAD_SECRET from the environment or `.dev.vars`.
- * A host site mints the same token server-side for its signed-in members.
+ * `aud: "edge-widgets:video-upload"`, `scope: "video:upload"`) signed with VIDEO_UPLOAD_SECRET
+ * from the environment or `.dev.vars`. A host site mints the same token server-side for its
+ * signed-in members.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { SignJWT } from "jose";
+import { mintToken } from "../edge/http/tokens.ts";
 import { root } from "./backend.ts";
 
 function secret(): string | undefined {
@@ -21,10 +22,4 @@ if (!key) {
   console.error("Set VIDEO_UPLOAD_SECRET (environment or .dev.vars) to the backend's secret first.");
   process.exit(1);
 }
-const token = await new SignJWT({ scope: "video:upload" })
-  .setProtectedHeader({ alg: "HS256" })
-  .setSubject(process.argv[2] ?? "local-user")
-  .setIssuedAt()
-  .setExpirationTime("10m")
-  .sign(new TextEncoder().encode(key));
-console.log(token);
+console.log(await mintToken(key, "videoUpload", { scope: "video:upload", sub: process.argv[2] ?? "local-user" }, "10m"));

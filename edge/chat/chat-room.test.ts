@@ -64,8 +64,12 @@ async function fill(room: string, count: number): Promise<ChatMessage[]> {
   return out;
 }
 
-const sign = (claims: Record<string, unknown>, secret = "test-chat-identity-secret", expiresIn: string | number = "10m") =>
-  new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setExpirationTime(expiresIn).sign(new TextEncoder().encode(secret));
+/** Signs an identity as the host site does (README); `aud: undefined` leaves the audience out. */
+const sign = (claims: Record<string, unknown>, secret = "test-chat-identity-secret", expiresIn: string | number | null = "10m") => {
+  const jwt = new SignJWT({ aud: "edge-widgets:chat-identity", ...claims }).setProtectedHeader({ alg: "HS256" });
+  if (expiresIn !== null) jwt.setExpirationTime(expiresIn);
+  return jwt.sign(new TextEncoder().encode(secret));
+};
 
 describe("joining a room", () => {
   it("sends the history, then the roster, then ready", async () => {
@@ -376,9 +380,19 @@ describe("verified identity", () => {
     ["expired", () => sign({ sub: "u", name: "Eve" }, undefined, Math.floor(Date.now() / 1000) - 60)],
     ["valid for too long", () => sign({ sub: "u", name: "Eve" }, undefined, "30d")],
     ["missing a name", () => sign({ sub: "u" })],
+    ["that never expires", () => sign({ sub: "u", name: "Eve" }, undefined, null)],
+    ["without an audience, as tokens were signed before", () => sign({ sub: "u", name: "Eve", aud: undefined })],
+    ["minted for another use with the same secret", () => sign({ sub: "u", name: "Eve", aud: "edge-widgets:stream" })],
   ])("closes with 4401 for a token %s", async (_label, make) => {
     const socket = await join(roomName("bad-token"), { token: await make() });
     expect((await socket.closed).code).toBe(4401);
+  });
+
+  it("says in the close reason what is wrong with the token", async () => {
+    const wrongUse = await join(roomName("bad-token"), { token: await sign({ sub: "u", name: "Eve", aud: "edge-widgets:stream" }) });
+    expect((await wrongUse.closed).reason).toContain('aud claim must be "edge-widgets:chat-identity"');
+    const tooLong = await join(roomName("bad-token"), { token: await sign({ sub: "u", name: "Eve" }, undefined, "30d") });
+    expect((await tooLong.closed).reason).toContain("at most 86400 seconds");
   });
 });
 

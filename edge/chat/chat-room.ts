@@ -1,6 +1,6 @@
-import { jwtVerify } from "jose";
 import type { Env } from "../env.ts";
 import { forwardedIp } from "../http/client-ip.ts";
+import { maxTokenLifetime, verifyToken } from "../http/tokens.ts";
 import { describeIssue } from "../http/validate.ts";
 import { BatchedRateCheck, checkRate } from "../rate-limiter/rate-limiter.ts";
 import { CloseCode } from "../socket/close-codes.ts";
@@ -39,8 +39,6 @@ const IDENTIFY_WITHIN_MS = 5000;
 const TYPING_EVERY_MS = 2000;
 /** A reconnect that missed more than this gets the latest messages instead, and resets. */
 const MAX_RESUME = 1000;
-/** Verified identity tokens must expire within this long: they are meant to be short-lived. */
-const MAX_TOKEN_LIFETIME_S = 24 * 3600;
 
 const positiveInt = (raw: string | undefined, fallback: number) => {
   const value = Number(raw);
@@ -153,18 +151,11 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
   private async verifyToken(token: string): Promise<{ sub: string; name: string }> {
     const secret = this.env.CHAT_IDENTITY_SECRET;
     if (!secret) throw new SocketRefusal(CloseCode.unauthorized, "verified identities are not configured on this backend");
-    try {
-      const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), { algorithms: ["HS256"], requiredClaims: ["exp", "sub"] });
-      const claims = IdentityClaims.safeParse(payload);
-      if (!claims.success) throw new SocketRefusal(CloseCode.unauthorized, `user token: ${describeIssue(claims.error)}`);
-      if (claims.data.exp - Date.now() / 1000 > MAX_TOKEN_LIFETIME_S) {
-        throw new SocketRefusal(CloseCode.unauthorized, "user token lives too long; sign tokens for at most 24 hours");
-      }
-      return claims.data;
-    } catch (error) {
-      if (error instanceof SocketRefusal) throw error;
-      throw new SocketRefusal(CloseCode.unauthorized, "user token is invalid or expired");
-    }
+    const verdict = await verifyToken(secret, "chatIdentity", token, { maxLifetime: maxTokenLifetime(this.env), requiredClaims: ["sub"] });
+    if (!verdict.ok) throw new SocketRefusal(CloseCode.unauthorized, `user token: ${verdict.message}`);
+    const claims = IdentityClaims.safeParse(verdict.payload);
+    if (!claims.success) throw new SocketRefusal(CloseCode.unauthorized, `user token: ${describeIssue(claims.error)}`);
+    return claims.data;
   }
 
   /** An anonymous name nobody else in the room holds: "Ann", else "Ann 2", "Ann 3"… */

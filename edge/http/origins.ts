@@ -7,11 +7,6 @@ import { HttpError } from "./errors.ts";
  */
 const parsed = new Map<string, Set<string> | "*">();
 
-const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
-
-/** Whether the Worker was reached on a loopback host: `wrangler dev`, never a deployment. */
-export const isLocalServer = (url: URL) => LOCAL_HOSTS.has(url.hostname);
-
 function allowList(env: Env): Set<string> | "*" {
   const raw = (env.ALLOWED_ORIGINS ?? "*").trim() || "*";
   let list = parsed.get(raw);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Env } from "../env.ts";
+import { describeIssue } from "../http/validate.ts";
 
 /** A token bucket: `burst` actions at once, refilled at `perSecond`. */
 export interface RatePolicy {
@@ -44,11 +45,17 @@ export function ratePolicy(env: Env, action: RateAction): RatePolicy {
     if (raw.trim()) {
       const parsed = Overrides.safeParse(safeJson(raw));
       if (parsed.success) Object.assign(limits, parsed.data);
-      else console.error("RATE_LIMITS is not valid; using the defaults", parsed.error.issues[0]);
     }
     cache.set(raw, limits);
   }
   return limits[action] ?? DEFAULT_LIMITS[action];
+}
+
+/** What is wrong with `RATE_LIMITS`, if anything: the Worker refuses to serve until it is fixed. */
+export function rateLimitsProblem(raw: string | undefined): string | undefined {
+  if (!raw?.trim()) return undefined;
+  const parsed = Overrides.safeParse(safeJson(raw));
+  return parsed.success ? undefined : `RATE_LIMITS is not valid: ${describeIssue(parsed.error)}`;
 }
 
 function safeJson(text: string): unknown {

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Env } from "../env.ts";
 import { NAME_PATTERN } from "../http/names.ts";
 import { allowedPorts } from "../http/ssrf-guard.ts";
+import { describeIssue } from "../http/validate.ts";
 
 /** Where a named target delivers: an owner-trusted URL (with extra headers), or a stream. */
 export type Target = { kind: "url"; url: string; headers: Record<string, string> } | { kind: "stream"; stream: string };
@@ -69,19 +70,26 @@ function positive(raw: string | undefined, fallback: number): number {
   return raw !== undefined && raw.trim() !== "" && Number.isFinite(value) && value > 0 ? value : fallback;
 }
 
-function parseTargets(raw: string): Map<string, Target> {
+/** What is wrong with `SCHEDULE_TARGETS`, if anything: the Worker refuses to serve until it is fixed. */
+export function targetsProblem(raw: string | undefined): string | undefined {
+  const read = readTargets(raw ?? DEFAULT_TARGETS);
+  return read.ok ? undefined : `SCHEDULE_TARGETS ${read.problem}`;
+}
+
+function readTargets(raw: string): { ok: true; data: z.infer<typeof TargetsSpec> } | { ok: false; problem: string } {
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch {
-    console.error("SCHEDULE_TARGETS is not valid JSON; no targets are configured");
-    return new Map();
+    return { ok: false, problem: "is not valid JSON" };
   }
   const parsed = TargetsSpec.safeParse(json);
-  if (!parsed.success) {
-    console.error("SCHEDULE_TARGETS is not valid; no targets are configured", parsed.error.issues[0]);
-    return new Map();
-  }
+  return parsed.success ? { ok: true, data: parsed.data } : { ok: false, problem: `is not valid: ${describeIssue(parsed.error)}` };
+}
+
+function parseTargets(raw: string): Map<string, Target> {
+  const parsed = readTargets(raw);
+  if (!parsed.ok) return new Map();
   const targets = new Map<string, Target>();
   for (const [name, spec] of Object.entries(parsed.data)) {
     if (typeof spec === "string") targets.set(name, { kind: "url", url: spec, headers: {} });

@@ -1,9 +1,15 @@
 import { env } from "cloudflare:workers";
+import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { HttpError } from "../http/errors.ts";
-import { authorize } from "./auth.ts";
+import { AUDIENCE, mintToken } from "../http/tokens.ts";
+import { BASE, fetchWithVars } from "../test-support.ts";
 import { DEV_STREAMS_SECRET, mintStreamToken } from "./tokens.ts";
 import { ADMIN, bearer, call, createStream, token, unique } from "./stream-support.ts";
+
+/** A token signed with the server's stream secret holding exactly these claims. */
+const signed = (claims: Record<string, unknown>) =>
+  new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).sign(new TextEncoder().encode(env.STREAMS_JWT_SECRET!));
+const inSeconds = (seconds: number) => Math.floor(Date.now() / 1000) + seconds;
 
 const post = (name: string, headers: Record<string, string>) =>
   call(name, { method: "POST", headers: { "Content-Type": "text/plain", ...headers }, body: "hello" });
@@ -115,21 +121,75 @@ describe("stream auth (the default, STREAMS_AUTH=required)", () => {
   });
 });
 
-describe("the dev secret", () => {
-  const deployed = { ...env, STREAMS_JWT_SECRET: undefined };
-  const withToken = async (host: string) => {
-    const url = new URL(`${host}/v1/stream/news`);
-    const request = new Request(url, { method: "POST", headers: bearer(await mintStreamToken(DEV_STREAMS_SECRET, { scope: "write" })) });
-    return authorize(deployed, request, url, "news", "write");
-  };
-
-  it("is accepted for requests to a local host when STREAMS_JWT_SECRET is unset", async () => {
-    await expect(withToken("http://127.0.0.1:8787")).resolves.toBe(true);
+describe("stream token lifetime and audience", () => {
+  it("refuses a token that never expires", async () => {
+    const name = unique("no-exp");
+    await createStream(name);
+    const response = await post(name, bearer(await signed({ aud: AUDIENCE.stream, scope: "write" })));
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error: { code: "invalid_token", message: expect.stringContaining("exp") } });
   });
 
-  it("is refused on any other host when STREAMS_JWT_SECRET is unset, as after a deploy without it", async () => {
-    const refusal = await withToken("https://widgets.example.workers.dev").catch((error: unknown) => error);
-    expect(refusal).toBeInstanceOf(HttpError);
-    expect(refusal).toMatchObject({ status: 401, code: "invalid_token" });
+  it("refuses a token that expires more than a day ahead (TOKEN_MAX_LIFETIME_SECONDS by default)", async () => {
+    const name = unique("long-lived");
+    await createStream(name);
+    const response = await post(name, bearer(await token({ scope: "write" }, "25h")));
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error: { code: "invalid_token", message: expect.stringContaining("86400") } });
+    expect((await post(name, bearer(await token({ scope: "write" }, "23h")))).status).toBe(204);
+  });
+
+  it("follows TOKEN_MAX_LIFETIME_SECONDS", async () => {
+    const name = unique("short-lived");
+    await createStream(name);
+    const append = async (expires: string) =>
+      fetchWithVars({ TOKEN_MAX_LIFETIME_SECONDS: "600" }, `/v1/stream/${name}`, {
+        method: "POST",
+        headers: { "Content-Type": "text/plain", ...bearer(await token({ scope: "write" }, expires)) },
+        body: "x",
+      });
+    expect((await append("1h")).status).toBe(401);
+    expect((await append("5m")).status).toBe(204);
+  });
+
+  it("refuses a token without an audience, as stream tokens were minted before", async () => {
+    const name = unique("no-aud");
+    await createStream(name);
+    const response = await post(name, bearer(await signed({ scope: "write", exp: inSeconds(600) })));
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error: { code: "invalid_token", message: expect.stringContaining(AUDIENCE.stream) } });
+  });
+
+  it("refuses a token minted for another use with the same secret, even one that carries a write scope", async () => {
+    const name = unique("other-use");
+    await createStream(name);
+    for (const kind of ["chatIdentity", "videoUpload", "subscriptionWake"] as const) {
+      const replayed = await mintToken(env.STREAMS_JWT_SECRET!, kind, { scope: "write", sub: "u", name: "Ann" }, "10m");
+      const response = await post(name, bearer(replayed));
+      expect(response.status, kind).toBe(401);
+    }
+  });
+});
+
+describe("the dev secret", () => {
+  const devToken = () => mintStreamToken(DEV_STREAMS_SECRET, { scope: "write" });
+  const create = async (vars: Parameters<typeof fetchWithVars>[0], origin: string) =>
+    fetchWithVars(vars, `${origin}/v1/stream/${unique("dev")}`, { method: "PUT", headers: { "Content-Type": "text/plain", ...bearer(await devToken()) } });
+
+  it.each(["http://localhost:8787", "http://127.0.0.1:8787", "http://[::1]:8787", BASE])(
+    "is refused by a backend without LOCAL_DEV and without STREAMS_JWT_SECRET, reached at %s",
+    async (origin) => {
+      const response = await create({ LOCAL_DEV: undefined, STREAMS_JWT_SECRET: undefined }, origin);
+      expect(response.status).toBe(401);
+      expect(await response.json()).toMatchObject({ error: { code: "invalid_token" } });
+    },
+  );
+
+  it("is accepted by a backend the local runner started (LOCAL_DEV=true) without STREAMS_JWT_SECRET", async () => {
+    expect((await create({ LOCAL_DEV: "true", STREAMS_JWT_SECRET: undefined }, "http://127.0.0.1:8787")).status).toBe(201);
+  });
+
+  it("is refused by a local backend that has its own STREAMS_JWT_SECRET", async () => {
+    expect((await create({ LOCAL_DEV: "true" }, "http://127.0.0.1:8787")).status).toBe(401);
   });
 });

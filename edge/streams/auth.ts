@@ -1,16 +1,17 @@
 import type { Env } from "../env.ts";
 import { isAdminToken } from "../http/admin.ts";
-import { isLocalServer } from "../http/origins.ts";
 import { HttpError } from "../http/errors.ts";
+import { isLocalDev } from "../http/local-dev.ts";
+import { maxTokenLifetime } from "../http/tokens.ts";
 import { DEV_STREAMS_SECRET, checkStreamToken, type Scope } from "./tokens.ts";
 
 
 export const authOff = (env: Env) => env.STREAMS_AUTH?.trim().toLowerCase() === "off";
 
-/** The signing secret; the public dev secret only for requests to a local host. */
-function secretFor(env: Env, url: URL): string | undefined {
+/** The signing secret; the public dev secret only on a backend the local runner started. */
+function secretFor(env: Env): string | undefined {
   if (env.STREAMS_JWT_SECRET) return env.STREAMS_JWT_SECRET;
-  return isLocalServer(url) ? DEV_STREAMS_SECRET : undefined;
+  return isLocalDev(env) ? DEV_STREAMS_SECRET : undefined;
 }
 
 function bearer(request: Request): string | undefined {
@@ -29,7 +30,7 @@ const refused = (status: number, code: string, message: string) =>
  * return whether a valid token came along: `false` lets the stream object serve only public
  * streams. A token that is present but bad is refused either way.
  */
-export async function authorize(env: Env, request: Request, url: URL, stream: string, need: Scope): Promise<boolean> {
+export async function authorize(env: Env, request: Request, stream: string, need: Scope): Promise<boolean> {
   if (authOff(env)) return true;
   const token = bearer(request);
   if (token === undefined) {
@@ -37,9 +38,9 @@ export async function authorize(env: Env, request: Request, url: URL, stream: st
     throw refused(401, "unauthorized", "Writing to a stream needs a write token (Authorization: Bearer).");
   }
   if (await isAdminToken(env, token)) return true;
-  const secret = secretFor(env, url);
+  const secret = secretFor(env);
   if (!secret) throw refused(401, "invalid_token", "This server has no STREAMS_JWT_SECRET, so it accepts no stream tokens.");
-  const check = await checkStreamToken(secret, token, stream, need);
+  const check = await checkStreamToken(secret, token, stream, need, maxTokenLifetime(env));
   if (!check.ok) throw refused(check.status, check.code, check.message);
   return true;
 }

@@ -95,9 +95,9 @@ async function createStream({ request, env, url, name, stub }: StreamRequest): P
   }
   const forkedFrom = forkedFromHeader === null ? undefined : sourceName(forkedFromHeader);
 
-  await authorize(env, request, url, name, "write");
+  await authorize(env, request, name, "write");
   const isPublic = url.searchParams.get("public") === "true";
-  const sourceAccess = forkedFrom === undefined ? undefined : await accessToSource(env, request, url, forkedFrom, isPublic);
+  const sourceAccess = forkedFrom === undefined ? undefined : await accessToSource(env, request, forkedFrom, isPublic);
   const body = await readBody(request);
   const result = await stub.create({
     ...(contentType !== undefined && { contentType }),
@@ -120,11 +120,11 @@ async function createStream({ request, env, url, name, stub }: StreamRequest): P
  * with the same credentials: what a read of the source would answer this caller is the fork's
  * answer too, should the source be private (the source alone knows, so it decides).
  */
-async function accessToSource(env: Env, request: Request, url: URL, source: string, isPublic: boolean): Promise<SourceAccess> {
+async function accessToSource(env: Env, request: Request, source: string, isPublic: boolean): Promise<SourceAccess> {
   // With stream auth off every stream is readable by anyone, so no fork reveals anything.
   const access: SourceAccess = { public: isPublic && !authOff(env) };
   try {
-    if (!(await authorize(env, request, url, source, "read"))) access.refusal = privateStream();
+    if (!(await authorize(env, request, source, "read"))) access.refusal = privateStream();
   } catch (error) {
     // The write check passed with this token, so what is left is a token for another stream.
     if (!(error instanceof HttpError)) throw error;
@@ -164,7 +164,7 @@ async function appendToStream({ request, env, url, name, stub }: StreamRequest):
   }
   const close = headers.get("Stream-Closed")?.toLowerCase() === "true";
 
-  await authorize(env, request, url, name, "write");
+  await authorize(env, request, name, "write");
   const body = await readBody(request);
   if (body.byteLength === 0 && !close) throw badRequest("An append needs a body.", "empty_body");
   const contentType = headers.get("Content-Type");
@@ -181,12 +181,12 @@ async function appendToStream({ request, env, url, name, stub }: StreamRequest):
 }
 
 async function deleteStream({ request, env, url, name, stub }: StreamRequest): Promise<Response> {
-  await authorize(env, request, url, name, "write");
+  await authorize(env, request, name, "write");
   return reply(await stub.remove());
 }
 
 async function headStream({ request, env, url, name, stub }: StreamRequest): Promise<Response> {
-  const authorized = await authorize(env, request, url, name, "read");
+  const authorized = await authorize(env, request, name, "read");
   const result = await stub.head(authorized);
   if ("refused" in result) fail(result);
   const headers = infoHeaders(result);
@@ -218,7 +218,7 @@ async function readStream(request: StreamRequest): Promise<Response> {
   if ((live === "long-poll" || live === "sse") && offset === undefined) {
     throw badRequest(`${live === "sse" ? "SSE" : "Long-poll"} needs an offset parameter.`, "missing_offset");
   }
-  const authorized = await authorize(request.env, request.request, url, request.name, "read");
+  const authorized = await authorize(request.env, request.request, request.name, "read");
   if (live === "sse") return serveSse(request, offset!, authorized);
   if (live === "long-poll") return serveLongPoll(request, offset!, authorized);
   return serveCatchUp(request, offset ?? "-1", authorized);

@@ -1,13 +1,13 @@
-import { SignJWT, errors, jwtVerify } from "jose";
+import { mintToken, verifyToken } from "../http/tokens.ts";
 
 /**
- * Stream tokens: HS256 JWTs signed with `STREAMS_JWT_SECRET`, `{"scope":"read"|"write",
- * "stream"?: "<name>"}` plus `exp`. A `write` token also reads; a token with `stream` is good
- * for that stream only. `ADMIN_TOKEN` as the bearer does everything.
+ * Stream tokens: HS256 JWTs signed with `STREAMS_JWT_SECRET`, `{"aud":"edge-widgets:stream",
+ * "scope":"read"|"write", "stream"?: "<name>", "exp"}`. A `write` token also reads; a token with
+ * `stream` is good for that stream only. `ADMIN_TOKEN` as the bearer does everything.
  *
- * The dev secret below is public (it is in this file), so it is only ever used for requests
- * to a local host (`wrangler dev`); a deployed Worker without `STREAMS_JWT_SECRET` accepts no
- * stream tokens at all.
+ * The dev secret below is public (it is in this file), so only a backend that the local runner
+ * started (`LOCAL_DEV=true`) accepts it; a deployment without `STREAMS_JWT_SECRET` accepts no
+ * stream tokens at all, and one whose secret is this string refuses to serve.
  */
 export const DEV_STREAMS_SECRET = "edge-widgets-local-development-secret-do-not-deploy";
 
@@ -18,12 +18,8 @@ export interface TokenClaims {
   stream?: string;
 }
 
-export async function mintStreamToken(secret: string, claims: TokenClaims, expiresIn: string | number = "1h"): Promise<string> {
-  return new SignJWT({ ...claims })
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .setIssuedAt()
-    .setExpirationTime(expiresIn)
-    .sign(new TextEncoder().encode(secret));
+export function mintStreamToken(secret: string, claims: TokenClaims, expiresIn: string | number = "1h"): Promise<string> {
+  return mintToken(secret, "stream", { ...claims }, expiresIn);
 }
 
 export type TokenCheck =
@@ -31,14 +27,12 @@ export type TokenCheck =
   | { ok: false; status: 401 | 403; code: string; message: string };
 
 /** Checks a bearer token for `need` on `stream`. */
-export async function checkStreamToken(secret: string, token: string, stream: string, need: Scope): Promise<TokenCheck> {
-  let payload: Record<string, unknown>;
-  try {
-    ({ payload } = await jwtVerify(token, new TextEncoder().encode(secret), { algorithms: ["HS256"] }));
-  } catch (error) {
-    if (error instanceof errors.JWTExpired) return { ok: false, status: 401, code: "token_expired", message: "The stream token has expired." };
-    return { ok: false, status: 401, code: "invalid_token", message: "The stream token is not valid." };
+export async function checkStreamToken(secret: string, token: string, stream: string, need: Scope, maxLifetime: number): Promise<TokenCheck> {
+  const verdict = await verifyToken(secret, "stream", token, { maxLifetime });
+  if (!verdict.ok) {
+    return { ok: false, status: 401, code: verdict.code, message: verdict.message };
   }
+  const { payload } = verdict;
   const scope = payload.scope;
   if (scope !== "read" && scope !== "write") return { ok: false, status: 401, code: "invalid_token", message: "The stream token has no scope." };
   if (need === "write" && scope !== "write") {

@@ -87,7 +87,7 @@ function subscriptionId(raw: string | undefined): string {
 /** Subscriptions see every stream they match, so managing them takes a token for all streams. */
 async function mayManage(route: RouteContext): Promise<void> {
   try {
-    await authorize(route.env, route.request, route.url, `${CONTROL_PREFIX}/subscriptions`, "write");
+    await authorize(route.env, route.request, `${CONTROL_PREFIX}/subscriptions`, "write");
   } catch (error) {
     if (error instanceof HttpError && error.code === "unauthorized") {
       throw new HttpError(401, "unauthorized", "Managing subscriptions needs a write token for all streams (Authorization: Bearer).", error.headers);
@@ -114,7 +114,7 @@ export const putSubscription: Handler = async (route) => {
   await mayManage(route);
   const input = await body(route.request, CreateBody);
   if (input.webhook) {
-    const verdict = checkWebhookUrl(input.webhook.url, route.url);
+    const verdict = checkWebhookUrl(input.webhook.url, route.env);
     if (!verdict.ok) throw new HttpError(400, "WEBHOOK_URL_REJECTED", verdict.reason);
   }
   const clean: SubscriptionInput = { type: input.type, streams: input.streams ?? [], lease_ttl_ms: input.lease_ttl_ms };

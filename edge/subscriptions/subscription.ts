@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import { SignJWT, errors, jwtVerify } from "jose";
 import type { Env } from "../env.ts";
+import { maxTokenLifetime, mintToken, verifyToken } from "../http/tokens.ts";
 import { CONCRETE_OFFSET, ZERO_OFFSET } from "../streams/offsets.ts";
 import { globMatch } from "./glob.ts";
 import { keyRegistry, registriesForPattern } from "./registry.ts";
@@ -425,7 +425,7 @@ export class Subscription extends DurableObject<Env> {
 
   private async postWebhook(config: Config, wake: Wake): Promise<"delivered" | "done" | "failed"> {
     const url = config.webhook!.url;
-    if (!checkWebhookUrl(url, new URL(config.origin)).ok) return "failed";
+    if (!checkWebhookUrl(url, this.env).ok) return "failed";
     const body = JSON.stringify({
       subscription_id: config.id,
       wake_id: wake.wakeId,
@@ -486,25 +486,27 @@ export class Subscription extends DurableObject<Env> {
 
   private async token(generation: number): Promise<string> {
     const config = this.config!;
-    return new SignJWT({ epoch: generation })
-      .setProtectedHeader({ alg: "HS256" })
-      .setSubject(`subscription:${config.id}`)
-      .setJti(crypto.randomUUID())
-      .setExpirationTime(Math.floor(Date.now() / 1000) + TOKEN_LIFETIME_S)
-      .sign(secretKey(config.secret));
+    const claims = { epoch: generation, sub: `subscription:${config.id}`, jti: crypto.randomUUID() };
+    return mintToken(secretKey(config.secret), "subscriptionWake", claims, Math.floor(Date.now() / 1000) + this.tokenLifetime());
+  }
+
+  /** An hour, unless the owner allows every token less. */
+  private tokenLifetime(): number {
+    return Math.min(TOKEN_LIFETIME_S, maxTokenLifetime(this.env));
   }
 
   /** A valid token of the current generation, for the current wake; otherwise 401 or 409 FENCED. */
   private async checkToken(token: string, report: WakeReport): Promise<ControlReply | undefined> {
     const config = this.config!;
-    let epoch: unknown;
-    try {
-      const { payload } = await jwtVerify(token, secretKey(config.secret), { algorithms: ["HS256"], subject: `subscription:${config.id}` });
-      epoch = payload.epoch;
-    } catch (error) {
-      if (error instanceof errors.JWTExpired) return fail(401, "TOKEN_EXPIRED", "The callback token has expired.");
+    const verdict = await verifyToken(secretKey(config.secret), "subscriptionWake", token, {
+      maxLifetime: this.tokenLifetime(),
+      subject: `subscription:${config.id}`,
+    });
+    if (!verdict.ok) {
+      if (verdict.code === "token_expired") return fail(401, "TOKEN_EXPIRED", "The callback token has expired.");
       return fail(401, "TOKEN_INVALID", "The callback token is not valid for this subscription.");
     }
+    const epoch = verdict.payload.epoch;
     const wake = this.wake;
     if (wake.wakeId === null || epoch !== wake.generation || report.generation !== wake.generation || report.wake_id !== wake.wakeId) {
       return fail(409, "FENCED", "This wake's generation is over; a newer one may be in progress.");

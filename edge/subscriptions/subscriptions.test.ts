@@ -1,7 +1,8 @@
 import { env, exports } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { BASE } from "../test-support.ts";
+import { BASE, fetchWithVars } from "../test-support.ts";
 import { ADMIN, append, bearer, call, createStream, token, unique } from "../streams/stream-support.ts";
 import { globMatch, isPattern } from "./glob.ts";
 import { registryForStream } from "./registry.ts";
@@ -291,6 +292,26 @@ describe("webhook subscriptions", () => {
     expect(((await forged.json()) as { error: { code: string } }).error.code).toBe("TOKEN_INVALID");
   });
 
+  it("refuses a callback token of another kind, or without an audience, signed with the subscription's own secret", async () => {
+    const id = unique("sub-aud");
+    const prefix = unique("aud");
+    const hook = `https://hooks.example.com/subs/${id}`;
+    await subscribe(id, { type: "webhook", pattern: `${prefix}/*`, webhook: { url: hook }, lease_ttl_ms: 60_000 });
+    await createStream(`${prefix}/s`, { body: "one" });
+    const wake = wakeOf((await deliveries(hook, 1))[0]!);
+    const secret = await runInDurableObject(env.SUBSCRIPTIONS.getByName(id), (_object, state) => state.storage.kv.get<{ secret: string }>("config")!.secret);
+    const key = Uint8Array.from(atob(secret), (c) => c.charCodeAt(0));
+    const claims = { epoch: wake.generation, sub: `subscription:${id}` };
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    for (const aud of ["edge-widgets:stream", undefined]) {
+      const replayed = await new SignJWT({ ...claims, aud, exp }).setProtectedHeader({ alg: "HS256" }).sign(key);
+      const response = await report(wake.callback_url, wake, [], true, replayed);
+      expect(response.status, String(aud)).toBe(401);
+      expect(await response.json()).toMatchObject({ error: { code: "TOKEN_INVALID" } });
+    }
+    expect((await report(wake.callback_url, wake, [], true)).status).toBe(200);
+  });
+
   it("keeps its state when its object is evicted", async () => {
     const id = unique("sub-evict");
     const prefix = unique("evict");
@@ -326,6 +347,23 @@ describe("creating and changing subscriptions", () => {
       expect(response.status, url).toBe(400);
       expect(((await response.json()) as { error: { code: string } }).error.code, url).toBe("WEBHOOK_URL_REJECTED");
     }
+  });
+
+  describe("a webhook to a loopback receiver", () => {
+    const subscribeVia = (vars: Parameters<typeof fetchWithVars>[0], origin: string, url: string) =>
+      fetchWithVars(vars, `${origin}/v1/stream/__ds/subscriptions/${unique("sub-loop")}`, jsonInit("PUT", { type: "webhook", pattern: `${unique("loop")}/*`, webhook: { url } }));
+
+    it.each(["http://localhost:8787", "http://127.0.0.1:8787", BASE])("is refused by a backend without LOCAL_DEV, reached at %s", async (origin) => {
+      for (const url of ["http://127.0.0.1:9999/hook", "http://localhost:6379/", "http://[::1]:8080/hook"]) {
+        const response = await subscribeVia({ LOCAL_DEV: undefined }, origin, url);
+        expect(response.status, url).toBe(400);
+        expect(await response.json()).toMatchObject({ error: { code: "WEBHOOK_URL_REJECTED", message: expect.stringContaining("loopback") } });
+      }
+    });
+
+    it("is accepted by a backend the local runner started (LOCAL_DEV=true)", async () => {
+      expect((await subscribeVia({ LOCAL_DEV: "true" }, "http://127.0.0.1:8787", "http://127.0.0.1:9999/hook")).status).toBe(201);
+    });
   });
 
   it("answers bad bodies with 400 INVALID_REQUEST", async () => {

@@ -1,5 +1,6 @@
 import { base64url, calculateJwkThumbprint } from "jose";
-import { isLocalServer } from "../http/origins.ts";
+import type { Env } from "../env.ts";
+import { isLocalDev } from "../http/local-dev.ts";
 import { checkUrl } from "../http/ssrf-guard.ts";
 
 /**
@@ -40,10 +41,10 @@ const isLoopback = (host: string) => host === "localhost" || host === "[::1]" ||
 
 /**
  * A webhook must be an https URL of a public host (the SSRF guard's rules, port 443). Plain
- * http to a loopback host is allowed only while the Worker itself runs on one (`wrangler dev`),
- * so a local receiver works in development and never in a deployment.
+ * http to a loopback host is allowed only on a backend the local runner started (`LOCAL_DEV`),
+ * so a local receiver works in development and never in a deployment, whatever `Host` it is sent.
  */
-export function checkWebhookUrl(raw: string, serverUrl: URL): { ok: true } | { ok: false; reason: string } {
+export function checkWebhookUrl(raw: string, env: Pick<Env, "LOCAL_DEV">): { ok: true } | { ok: false; reason: string } {
   let url: URL;
   try {
     url = new URL(raw);
@@ -51,7 +52,7 @@ export function checkWebhookUrl(raw: string, serverUrl: URL): { ok: true } | { o
     return { ok: false, reason: "webhook.url must be an absolute URL" };
   }
   if (isLoopback(url.hostname) && (url.protocol === "http:" || url.protocol === "https:")) {
-    if (isLocalServer(serverUrl) && !url.username && !url.password) return { ok: true };
+    if (isLocalDev(env) && !url.username && !url.password) return { ok: true };
     return { ok: false, reason: "webhook.url points at a loopback host, which only a local development server accepts" };
   }
   if (url.protocol !== "https:") return { ok: false, reason: "webhook.url must use https" };

@@ -7,8 +7,10 @@ import { BASE, fetchWithVars, freshIp } from "../test-support.ts";
 const ADMIN = "test-admin-token";
 const SECRET = new TextEncoder().encode("test-video-upload-secret");
 
-async function uploadToken(claims: { scope?: string; expiresIn?: string | number; iat?: number } = {}) {
-  const jwt = new SignJWT({ scope: claims.scope ?? "video:upload" }).setProtectedHeader({ alg: "HS256" }).setSubject("member-7");
+/** An upload token as the host site mints it (README); `aud: null` leaves the audience out. */
+async function uploadToken(claims: { scope?: string; expiresIn?: string | number; iat?: number; aud?: string | null } = {}) {
+  const aud = claims.aud === undefined ? "edge-widgets:video-upload" : claims.aud;
+  const jwt = new SignJWT({ scope: claims.scope ?? "video:upload", ...(aud !== null && { aud }) }).setProtectedHeader({ alg: "HS256" }).setSubject("member-7");
   if (claims.iat !== undefined) jwt.setIssuedAt(claims.iat);
   else jwt.setIssuedAt();
   return jwt.setExpirationTime(claims.expiresIn ?? "10m").sign(SECRET);
@@ -87,6 +89,21 @@ describe("POST /api/videos/uploads", { timeout: 30_000 }, () => {
     const longLived = await uploadToken({ expiresIn: "2h" });
     const otherScope = await uploadToken({ scope: "chat:moderate" });
     for (const bearer of [expired, longLived, otherScope]) expect((await askForUpload(bearer)).status).toBe(401);
+  });
+
+  it("refuses upload tokens without an audience, or minted for another use with the same secret", async () => {
+    const noAudience = await uploadToken({ aud: null });
+    const streamToken = await uploadToken({ aud: "edge-widgets:stream" });
+    for (const bearer of [noAudience, streamToken]) {
+      const response = await askForUpload(bearer);
+      expect(response.status).toBe(401);
+      expect(await response.json()).toMatchObject({ error: { code: "unauthorized", message: expect.stringContaining("edge-widgets:video-upload") } });
+    }
+  });
+
+  it("refuses an upload token that never expires", async () => {
+    const forever = await new SignJWT({ scope: "video:upload", aud: "edge-widgets:video-upload" }).setProtectedHeader({ alg: "HS256" }).setIssuedAt().sign(SECRET);
+    expect((await askForUpload(forever)).status).toBe(401);
   });
 
   it("gives the admin a one-time upload URL", async () => {

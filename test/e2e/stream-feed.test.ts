@@ -15,7 +15,7 @@ let token: string;
 beforeAll(async () => {
   state = mkdtempSync(join(tmpdir(), "e2e-streams-"));
   [browser, backend] = await Promise.all([launchBrowser(), startBackend({ persistTo: state })]);
-  // The backend runs on 127.0.0.1 without STREAMS_JWT_SECRET: it takes dev-secret tokens.
+  // The local runner starts the backend with LOCAL_DEV and no STREAMS_JWT_SECRET: it takes dev-secret tokens.
   token = await mintStreamToken(DEV_STREAMS_SECRET, { scope: "write", stream: "e2e-news" });
 });
 

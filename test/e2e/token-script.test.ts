@@ -20,6 +20,13 @@ describe("npm run token", () => {
     expect((await put(`${path}/other`)).status).toBe(403);
   });
 
+  it("refuses to mint a token that lives longer than the backend accepts", () => {
+    const tooLong = mint("write", "news", "--expires", "2d");
+    expect(tooLong.status).toBe(2);
+    expect(tooLong.stderr).toMatch(/TOKEN_MAX_LIFETIME_SECONDS/);
+    expect(mint("write", "news", "--expires", "12h").status).toBe(0);
+  });
+
   it("refuses a scope or stream path the backend would not accept", () => {
     expect(mint("admin").status).toBe(2);
     const bad = mint("read", "a//b");

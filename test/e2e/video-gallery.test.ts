@@ -184,7 +184,7 @@ describe("<video-gallery> on a third-party page", () => {
   });
 
   it("uploads an MP4 with a site's upload token, with a progress bar, and plays it", async () => {
-    const token = await new SignJWT({ scope: "video:upload" })
+    const token = await new SignJWT({ scope: "video:upload", aud: "edge-widgets:video-upload" })
       .setProtectedHeader({ alg: "HS256" })
       .setSubject("member-42")
       .setIssuedAt()

@@ -60,7 +60,7 @@ function dropConnection(element: EdgeChat): void {
 
 /** Signs a verified identity as the host site would. */
 function userToken(sub: string, name: string): Promise<string> {
-  return new SignJWT({ sub, name })
+  return new SignJWT({ sub, name, aud: "edge-widgets:chat-identity" })
     .setProtectedHeader({ alg: "HS256" })
     .setExpirationTime("5m")
     .sign(new TextEncoder().encode("test-chat-identity-secret"));
@@ -520,7 +520,7 @@ describe("<edge-chat>", () => {
     const element = mount({ room: unique("bad-token"), endpoint, "user-token": "not.a.token" });
     await nextEvent(element, "edge-connection", (e) => e.detail.state === "closed" && e.detail.close !== undefined);
     await element.updateComplete;
-    expect(part(element, "status").textContent).toMatch(/user token is invalid/);
+    expect(part(element, "status").textContent).toMatch(/user token: The token is not valid/);
   });
 
   it("shows a visible message for a bad room name and does not connect", async () => {

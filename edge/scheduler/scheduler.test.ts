@@ -314,6 +314,57 @@ describe("managing a schedule", slow, () => {
   });
 });
 
+describe("payloads nested too deep", slow, () => {
+  const deep = (levels: number) => "[".repeat(levels) + "]".repeat(levels);
+
+  it("refuses a payload nested deeper than 64 levels with a 400 and stores nothing", async () => {
+    const key = `deep-${unique()}`;
+    const response = await exports.default.fetch(`${BASE}/api/schedules`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: `{"target":"hook","at":"${tomorrow}","idempotencyKey":"${key}","payload":${deep(8_000)}}`,
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: "too_deep", message: expect.stringContaining("64 levels") } });
+    // Nothing kept the key: a different request with it is a new schedule, not a conflict.
+    expect((await create({ target: "hook", at: tomorrow, idempotencyKey: key, payload: { fine: true } })).status).toBe(201);
+  });
+
+  it("answers for a deep payload an older version stored, and ends that schedule with a clear run error", async () => {
+    const id = `05deep${unique()}${unique()}${"x".repeat(2)}`;
+    const manageToken = `mt_${unique()}`;
+    const tokenHash = [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(manageToken)))]
+      .map((b) => b.toString(16).padStart(2, "0"))
+      .join("");
+    const schedule = { id, manageToken } as Created;
+    const shard = shardOf(id);
+    await runInDurableObject(shard, async (_, state) => {
+      const now = Date.now();
+      state.storage.sql.exec(
+        `INSERT INTO schedules (id, token_hash, request_hash, target, kind, every_ms, anchor_ms, payload, created_ms, occurrence_ms, due_ms)
+         VALUES (?, ?, 'r', 'hook', 'every', 60000, ?, ?, ?, ?, ?)`,
+        id, tokenHash, now, deep(8_000), now, now, now,
+      );
+      await state.storage.setAlarm(now);
+    });
+
+    const before = await manage(schedule);
+    expect(before.status).toBe(200);
+    expect(await before.json()).toMatchObject({ id, payload: null });
+    const listed = await exports.default.fetch(`${BASE}/api/schedules?limit=5&cursor=05dee${"-".repeat(19)}`, { headers: ADMIN });
+    expect(listed.status).toBe(200);
+    expect(((await listed.json()) as { schedules: ScheduleView[] }).schedules).toContainEqual(expect.objectContaining({ id, payload: null }));
+
+    await recorded(schedule, 1);
+    expect(await current(schedule)).toMatchObject({
+      state: "done",
+      next: null,
+      lastRun: { ok: false, status: null, error: expect.stringContaining("nests deeper than 64 levels") },
+    });
+    expect(await runs(schedule)).toHaveLength(1);
+  });
+});
+
 /** The default SCHEDULE_RETENTION_DAYS (the test config leaves it unset). */
 const RETENTION_MS = 7 * 24 * 3600 * 1000;
 

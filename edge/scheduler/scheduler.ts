@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
-import { deliver } from "./delivery.ts";
+import { MAX_JSON_DEPTH, nestsTooDeep } from "../http/json-depth.ts";
+import { deliver, type Outcome } from "./delivery.ts";
 import { retryDelay, schedulerSettings } from "./settings.ts";
 import { firstOccurrence, nextOccurrence, type Timing } from "./timing.ts";
 
@@ -301,19 +302,12 @@ export class Scheduler extends DurableObject<Env> {
     const occurrence = row.occurrence_ms!;
     const attempt = row.attempt + 1;
     const started = Date.now();
-    let outcome;
-    try {
-      outcome = await deliver(this.env, settings, {
-        scheduleId: row.id,
-        occurrence,
-        attempt,
-        body: row.payload,
-        target: row.target,
-        url: row.url,
-      });
-    } catch (error) {
-      outcome = { ok: false, status: null, error: `Delivery failed: ${(error as Error).message}`, retry: true };
-    }
+    // Older versions stored payloads of any depth; such a row can never be delivered (every
+    // attempt would overflow the stack), so it ends here with a run that says why.
+    const undeliverable = nestsTooDeep(row.payload);
+    const outcome: Outcome = undeliverable
+      ? { ok: false, status: null, error: `The payload nests deeper than ${MAX_JSON_DEPTH} levels and cannot be delivered; the schedule ends.`, retry: false }
+      : await this.deliver(row, occurrence, attempt);
     const finished = Date.now();
     if (!this.one("SELECT id FROM schedules WHERE id = ?", row.id)) return;
     this.sql.exec(
@@ -342,7 +336,7 @@ export class Scheduler extends DurableObject<Env> {
         row.id,
       );
     } else {
-      const next = nextOccurrence(timingOf(row), occurrence, finished);
+      const next = undeliverable ? null : nextOccurrence(timingOf(row), occurrence, finished);
       this.sql.exec(
         "UPDATE schedules SET attempt = 0, occurrence_ms = ?, due_ms = ?, done_ms = ?, run_count = run_count + 1 WHERE id = ?",
         next,
@@ -350,6 +344,21 @@ export class Scheduler extends DurableObject<Env> {
         next === null ? finished : null,
         row.id,
       );
+    }
+  }
+
+  private async deliver(row: Row, occurrence: number, attempt: number): Promise<Outcome> {
+    try {
+      return await deliver(this.env, schedulerSettings(this.env), {
+        scheduleId: row.id,
+        occurrence,
+        attempt,
+        body: row.payload,
+        target: row.target,
+        url: row.url,
+      });
+    } catch (error) {
+      return { ok: false, status: null, error: `Delivery failed: ${(error as Error).message}`, retry: true };
     }
   }
 
@@ -425,7 +434,8 @@ export class Scheduler extends DurableObject<Env> {
       id: row.id,
       target: row.target,
       url: row.url,
-      payload: JSON.parse(row.payload),
+      // A payload too deep to pass between objects (stored by an older version) is left out.
+      payload: nestsTooDeep(row.payload) ? null : JSON.parse(row.payload),
       createdAt: iso(row.created_ms),
       next: row.occurrence_ms === null ? null : iso(row.attempt > 0 ? row.due_ms! : row.occurrence_ms),
       state: row.occurrence_ms === null ? "done" : row.attempt > 0 ? "retrying" : "scheduled",

@@ -39,13 +39,15 @@ export default defineConfig({
                 CHAT_HISTORY_LIMIT: "40",
                 CHAT_JOIN_HISTORY: "20",
                 SCHEDULE_TARGETS: JSON.stringify({
-                  reminders: { stream: "reminders" },
+                  reminders: { stream: "reminders", expiresAfter: 86_400 },
                   hook: "https://hooks.example.com/owner",
                   flaky: "https://hooks.example.com/flaky?respond=503,200",
                   "hook-with-headers": { url: "https://hooks.example.com/headers", headers: { "X-Owner-Key": "k1" } },
                 }),
                 WEBHOOK_SIGNING_SECRET: "test-signing-secret",
                 SCHEDULE_MIN_INTERVAL_SECONDS: "1",
+                // Most tests create schedules from one address; the caps have tests of their own.
+                SCHEDULE_MAX_PER_IP: "100000",
                 SCHEDULE_RETRY_BASE_MS: "100",
                 SCHEDULE_MAX_ATTEMPTS: "3",
               },

@@ -7,7 +7,7 @@
  * - interval drift: lateness of the 1st and the 10th run of 20 schedules repeating every second;
  * - for scale: when the scheduler started each POST, and how long this machine takes to carry
  *   1,000 POSTs at once to the same receiver with no scheduler involved.
- * Rate limits are raised so every create is admitted (the limiter is still consulted).
+ * Rate limits and the caps on live schedules are raised so every create is admitted (both are still consulted).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -35,6 +35,8 @@ export default async function scheduler(): Promise<Figure[]> {
     persistTo: state,
     vars: {
       RATE_LIMITS: JSON.stringify({ schedule: { burst: 1e9, perSecond: 1e9 } }),
+      SCHEDULE_MAX_PER_IP: "1000000000",
+      SCHEDULE_MAX_PER_TARGET: "1000000000",
       SCHEDULE_TARGETS: JSON.stringify({ later: `${receiver.url}/later`, burst: `${receiver.url}/burst`, settled: `${receiver.url}/settled`, repeat: `${receiver.url}/repeat` }),
       SCHEDULE_MIN_INTERVAL_SECONDS: "1",
       ADMIN_TOKEN: ADMIN,

@@ -90,10 +90,16 @@ export interface Env {
   SCHEDULE_RETRY_BASE_MS?: string;
   /** Longest retry delay in ms; default 300000. */
   SCHEDULE_RETRY_MAX_MS?: string;
-  /** Shortest `every` in seconds; default 60. */
+  /** Shortest `every`, and shortest gap between cron runs, in seconds; default 60. */
   SCHEDULE_MIN_INTERVAL_SECONDS?: string;
   /** Time allowed for one delivery attempt in ms; default 10000. */
   SCHEDULE_TIMEOUT_MS?: string;
   /** Days a finished schedule and its runs stay readable before they are deleted; default 7. */
   SCHEDULE_RETENTION_DAYS?: string;
+  /** Live schedules one client IP may have; default 20 (the admin is not counted). */
+  SCHEDULE_MAX_PER_IP?: string;
+  /** Live schedules one target may have, all IPs together; default 1000 (the admin is not counted). */
+  SCHEDULE_MAX_PER_TARGET?: string;
+  /** Most runs of a repeating schedule made without the admin token, and its default `times`; default 100. */
+  SCHEDULE_MAX_RUNS?: string;
 }

@@ -28,7 +28,10 @@ export const STRICT_LIMITS = JSON.stringify({
 export default async function setup(project: TestProject) {
   const state = mkdtempSync(join(tmpdir(), "edge-widgets-test-"));
   const backends: Backend[] = await Promise.all([
-    startBackend({ persistTo: join(state, "main"), vars: { RATE_LIMITS: GENEROUS_LIMITS, CHAT_IDENTITY_SECRET: "test-chat-identity-secret" } }),
+    startBackend({
+      persistTo: join(state, "main"),
+      vars: { RATE_LIMITS: GENEROUS_LIMITS, SCHEDULE_MAX_PER_IP: "100000", CHAT_IDENTITY_SECRET: "test-chat-identity-secret" },
+    }),
     startBackend({ persistTo: join(state, "strict"), vars: { RATE_LIMITS: STRICT_LIMITS, SOCKETS_PER_IP: "2" } }),
   ]);
   project.provide("endpoint", backends[0]!.url);

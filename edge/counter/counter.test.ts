@@ -89,6 +89,15 @@ describe("counter socket", () => {
     expect(await socket.next(ofType("count"))).toEqual({ type: "count", count: 1 });
   });
 
+  it("answers a frame nested deeper than 64 levels with a too_deep error frame and stays open", async () => {
+    const socket = await openSocket("/api/counters/deep/ws", { "CF-Connecting-IP": ip() });
+    await socket.next(ofType("ready"));
+    socket.ws.send(`{"type":"click","x":${"[".repeat(100)}${"]".repeat(100)}}`);
+    expect(await socket.next(ofType("error"))).toMatchObject({ code: "too_deep", message: expect.stringContaining("64") });
+    socket.ws.send(JSON.stringify({ type: "click" }));
+    expect(await socket.next(ofType("count"))).toEqual({ type: "count", count: 1 });
+  });
+
   it("closes with 1009 on an oversized frame and 1003 on a binary one", async () => {
     const big = await openSocket("/api/counters/sizes/ws", { "CF-Connecting-IP": ip() });
     await big.next(ofType("ready"));

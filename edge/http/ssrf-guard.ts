@@ -12,7 +12,9 @@ import ipaddr from "ipaddr.js";
  *   octal, hex and short IPv4 forms (`2130706433`, `0177.1`, `0x7f.1`, `127.1`) into dotted
  *   quads, and IPv6 into its compressed form; ipaddr.js then names the range, and anything
  *   but `unicast` (loopback, private, link-local, CGNAT, multicast, reserved, IPv4-mapped,
- *   NAT64, 6to4, Teredo, unique-local…) is refused;
+ *   NAT64, 6to4, Teredo, unique-local…) is refused. ipaddr.js calls the IPv4-compatible block
+ *   `::/96` (`[::7f00:1]`, `[::127.0.0.1]`) unicast, but some stacks still route it to the
+ *   embedded IPv4 address, so it is refused too (RFC 4291 deprecated it; OWASP lists it);
  * - names must have a dot and must not be `localhost`-like or in a local-only suffix.
  *
  * What a name resolves to is not checked here (a Worker cannot resolve names itself): on
@@ -39,6 +41,8 @@ const LOCAL_SUFFIXES = [
   ".invalid",
   ".onion",
 ];
+
+const IPV4_COMPATIBLE = ipaddr.parseCIDR("::/96");
 
 export const DEFAULT_ALLOWED_PORTS = [443, 80];
 
@@ -71,6 +75,9 @@ export function checkUrl(raw: string, ports: Set<number>): GuardResult {
     // Dotted quads only reach here after URL normalisation, but a name such as `1.2.3` could
     // still be read by ipaddr.js as a short IPv4 form: treat every parseable host as an address.
     const address = ipaddr.parse(literal);
+    if (address.kind() === "ipv6" && address.match(IPV4_COMPATIBLE)) {
+      return { ok: false, reason: "points at a non-public address (IPv4-compatible IPv6)" };
+    }
     const range = address.range();
     if (range !== "unicast") return { ok: false, reason: `points at a non-public address (${range})` };
     return { ok: true, url };

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { HttpError, badRequest } from "./errors.ts";
 
+import { TOO_DEEP, readJsonText } from "./json-depth.ts";
 import { NAME_PATTERN, NAME_RULE } from "./names.ts";
 
 export function parseName(value: string | undefined, what: string): string {
@@ -25,15 +26,14 @@ export async function readJson<T>(request: Request, schema: z.ZodType<T>, maxByt
   if (!type.toLowerCase().startsWith("application/json")) {
     throw new HttpError(415, "unsupported_media_type", "Send the body as application/json.");
   }
-  const text = await readText(request, maxBytes);
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    throw badRequest("The body is not valid JSON.", "invalid_json");
-  }
-  return parseWith(schema, data);
+  const reading = readJsonText(await readText(request, maxBytes));
+  if (!reading.ok) throw jsonRefusal(reading.problem);
+  return parseWith(schema, reading.value);
 }
+
+/** The 400 for a body that `readJsonText` refused. */
+export const jsonRefusal = (problem: "invalid_json" | "too_deep") =>
+  problem === "too_deep" ? badRequest(`The body nests too deep: ${TOO_DEEP}`, "too_deep") : badRequest("The body is not valid JSON.", "invalid_json");
 
 /** Reads a request body as text, refusing it with 413 as soon as it passes `maxBytes`. */
 export async function readText(request: Request, maxBytes: number): Promise<string> {

@@ -141,6 +141,37 @@ export class RateLimiter extends DurableObject<Env> {
       }),
     );
   }
+
+  // Live schedules: not a rate but a count, of the schedules that can still run. The object of
+  // an IP counts that IP's; the object named `schedule-target:<name>` counts a target's (see
+  // edge/scheduler/quotas.ts). Each schedule is held with the latest time it can still run, so
+  // one whose release was lost stops counting by itself.
+
+  /** Holds a place for schedule `id` until `lastRunBy` (ms), unless `max` are already held. */
+  holdSchedule(id: string, lastRunBy: number, max: number): boolean {
+    const sql = this.liveSchedules();
+    sql.exec("DELETE FROM live_schedules WHERE last_run_by < ?", Date.now());
+    const held = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM live_schedules").one().n;
+    if (held >= max) return false;
+    sql.exec("INSERT OR REPLACE INTO live_schedules (id, last_run_by) VALUES (?, ?)", id, lastRunBy);
+    return true;
+  }
+
+  /** Gives back the place of schedule `id` (it finished or was cancelled). */
+  releaseSchedule(id: string): void {
+    this.liveSchedules().exec("DELETE FROM live_schedules WHERE id = ?", id);
+  }
+
+  private liveSchedulesReady = false;
+
+  private liveSchedules(): SqlStorage {
+    const sql = this.ctx.storage.sql;
+    if (!this.liveSchedulesReady) {
+      sql.exec("CREATE TABLE IF NOT EXISTS live_schedules (id TEXT PRIMARY KEY, last_run_by INTEGER NOT NULL)");
+      this.liveSchedulesReady = true;
+    }
+    return sql;
+  }
 }
 
 /** The socket routes, each counted on its own, and the namespace of the objects that hold them. */

@@ -27,15 +27,16 @@ export async function deliver(env: Env, settings: SchedulerSettings, delivery: D
   if (delivery.target !== null) {
     const target = settings.targets.get(delivery.target);
     if (!target) return failed(`The target "${delivery.target}" is no longer configured.`, false);
-    if (target.kind === "stream") return appendToStream(env, target.stream, delivery.body);
+    if (target.kind === "stream") return appendToStream(env, target.stream, target.expiresAfter, delivery.body);
     return post(env, delivery, target.url, target.headers, false, settings);
   }
   return post(env, delivery, delivery.url!, {}, true, settings);
 }
 
-async function appendToStream(env: Env, stream: string, body: string): Promise<Outcome> {
+async function appendToStream(env: Env, stream: string, expiresAfter: number | undefined, body: string): Promise<Outcome> {
   try {
-    await env.STREAMS.getByName(stream).appendJson(JSON.parse(body));
+    const expiresAt = expiresAfter === undefined ? undefined : new Date(Date.now() + expiresAfter * 1000).toISOString();
+    await env.STREAMS.getByName(stream).appendJson(JSON.parse(body), expiresAt === undefined ? {} : { expiresAt });
     return { ok: true, status: null, error: null, retry: false };
   } catch (error) {
     return failed(`Appending to the stream "${stream}" failed: ${(error as Error).message}`, true);

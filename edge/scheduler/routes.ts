@@ -8,9 +8,11 @@ import { readJson } from "../http/validate.ts";
 import { limitRate } from "../rate-limiter/rate-limiter.ts";
 import type { Handler } from "../router.ts";
 import type { Caller, CreateResult, NewSchedule, ScheduleView } from "./scheduler.ts";
-import { schedulerSettings } from "./settings.ts";
 import { checkUrl } from "../http/ssrf-guard.ts";
-import { checkCron, isTimeZone, type Timing } from "./timing.ts";
+import { clientIp } from "../http/client-ip.ts";
+import { holdPlaces, releasePlaces, type Holder } from "./quotas.ts";
+import { retryWindowMs, schedulerSettings } from "./settings.ts";
+import { checkCron, cronRunsCloserThan, firstOccurrence, isTimeZone, lastOccurrenceBy, type End, type Timing } from "./timing.ts";
 
 /**
  * Schedules are spread over a fixed number of Scheduler objects (shards). Each shard keeps its
@@ -45,6 +47,8 @@ const CreateBody = z
     start: ISO.optional(),
     cron: z.string().max(128, "must be at most 128 characters").optional(),
     tz: z.string().max(64).optional(),
+    times: z.number({ message: "must be a number of runs" }).int("must be a whole number of runs").min(1, "must be at least 1").optional(),
+    until: ISO.optional(),
     payload: z.unknown().optional(),
     idempotencyKey: z.string().min(1).max(128, "must be at most 128 characters").optional(),
   })
@@ -68,6 +72,7 @@ export const createSchedule: Handler = async ({ request, env }) => {
     throw badRequest(`target: there is no target named "${body.target}" (configured: ${known}).`, "unknown_target");
   }
   const timing = parseTiming(body, now, settings.minIntervalSeconds);
+  const end = parseEnd(body, timing, now, admin, settings.maxRuns);
   const payload = JSON.stringify(body.payload ?? {});
   if (new TextEncoder().encode(payload).byteLength > MAX_PAYLOAD_BYTES) {
     throw badRequest(`payload: must be at most ${MAX_PAYLOAD_BYTES} bytes of JSON.`, "payload_too_large");
@@ -78,6 +83,10 @@ export const createSchedule: Handler = async ({ request, env }) => {
   const key = body.idempotencyKey ?? null;
   const shard = key === null ? Math.floor(Math.random() * SHARDS) : (await digest(`idempotency:${key}`))[0]! % SHARDS;
   const manageToken = `mt_${base64url.encode(crypto.getRandomValues(new Uint8Array(32)))}`;
+  const meaning = [body.target, body.url, body.at, body.every, body.start, body.cron, body.tz, payload];
+  // Ends joined the request later: only a request that gives one hashes it, so keys used before still replay.
+  if (body.times !== undefined || body.until !== undefined) meaning.push(body.times, body.until);
+  const holder: Holder | null = admin ? null : { ip: clientIp(env, request), target: body.target ?? null };
   const input: NewSchedule = {
     id: shard.toString(16).padStart(2, "0") + base64url.encode(crypto.getRandomValues(new Uint8Array(16))),
     manageToken,
@@ -85,12 +94,27 @@ export const createSchedule: Handler = async ({ request, env }) => {
     target: body.target ?? null,
     url: body.url ?? null,
     timing,
+    end,
+    ownerIp: holder?.ip ?? null,
     payload,
     idempotencyKey: key,
-    requestHash: hex(await digest(JSON.stringify([body.target, body.url, body.at, body.every, body.start, body.cron, body.tz, payload]))),
+    requestHash: hex(await digest(JSON.stringify(meaning))),
   };
-  // Cast: RPC stubs wrap union results in a way that defeats narrowing.
-  const result = (await env.SCHEDULER.getByName(shardName(shard)).create(input)) as CreateResult;
+  if (holder) {
+    // Every schedule a visitor makes has an end, so its places lapse even if nobody gives them back.
+    const lastRunBy = lastOccurrenceBy(timing, end, now)! + retryWindowMs(settings);
+    await holdPlaces(env, settings, holder, input.id, lastRunBy);
+  }
+  let result: CreateResult;
+  try {
+    // Cast: RPC stubs wrap union results in a way that defeats narrowing.
+    result = (await env.SCHEDULER.getByName(shardName(shard)).create(input)) as CreateResult;
+  } catch (error) {
+    if (holder) await releasePlaces(env, holder, input.id);
+    throw error;
+  }
+  // A replay or a conflict made nothing new: the places go back (a replayed schedule holds its own).
+  if (holder && result.kind !== "created") await releasePlaces(env, holder, input.id);
   if (result.kind === "conflict") {
     throw new HttpError(409, "idempotency_conflict", "This idempotencyKey was already used for a different schedule.");
   }
@@ -160,7 +184,32 @@ function parseTiming(body: CreateBody, now: number, minIntervalSeconds: number):
   if (!isTimeZone(tz)) throw badRequest(`tz: "${tz}" is not an IANA time zone such as Europe/Berlin.`, "invalid_timing");
   const problem = checkCron(body.cron!, tz);
   if (problem) throw badRequest(`cron: "${body.cron}" is not a five-field cron pattern (${problem}).`, "invalid_timing");
+  if (cronRunsCloserThan(body.cron!, minIntervalSeconds * 1000, now)) {
+    throw badRequest(`cron: "${body.cron}" runs more often than the shortest interval, ${minIntervalSeconds} seconds.`, "invalid_timing");
+  }
   return { kind: "cron", cron: body.cron!, tz };
+}
+
+/**
+ * How a repeat ends. A visitor's repeat always ends: after at most `maxRuns` runs, which is also
+ * its run count when it gives none. The admin's may repeat forever.
+ */
+function parseEnd(body: CreateBody, timing: Timing, now: number, admin: boolean, maxRuns: number): End {
+  if (timing.kind === "at") {
+    if (body.times !== undefined || body.until !== undefined) throw badRequest("times and until go with every or cron only.", "invalid_timing");
+    return { times: null, until: null };
+  }
+  if (!admin && body.times !== undefined && body.times > maxRuns) {
+    throw badRequest(`times: a repeat may run at most ${maxRuns} times (more needs the admin token).`, "invalid_timing");
+  }
+  let until: number | null = null;
+  if (body.until !== undefined) {
+    until = Date.parse(body.until);
+    if (until > now + MAX_AHEAD_MS) throw badRequest("until: pick a time within a year.", "invalid_timing");
+    const first = firstOccurrence(timing, now);
+    if (first === null || until < first) throw badRequest(`until: ${body.until} comes before the first run; pick a later end.`, "invalid_timing");
+  }
+  return { times: body.times ?? (admin ? null : maxRuns), until };
 }
 
 const shardName = (shard: number) => `shard-${shard}`;

@@ -1,7 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BASE } from "../test-support.ts";
+import { BASE, fetchWithVars } from "../test-support.ts";
 import { schedulerSettings } from "./settings.ts";
 import { PRUNE_LIMIT, type NewSchedule, type RunView, type ScheduleView, type Scheduler } from "./scheduler.ts";
 
@@ -153,6 +153,9 @@ describe("POST /api/schedules", slow, () => {
     ["no target", { at: tomorrow }, /exactly one of target or url/],
     ["an oversized payload", { target: "hook", at: tomorrow, payload: { text: "x".repeat(20_000) } }, /at most 16384 bytes/],
     ["an unknown field", { target: "hook", at: tomorrow, when: "now" }, /when/],
+    ["a run count for a one-off", { target: "hook", at: tomorrow, times: 3 }, /times and until go with every or cron/],
+    ["a run count of zero", { target: "hook", every: 60, times: 0 }, /times: must be at least 1/],
+    ["an end before the first run", { target: "hook", every: 60, start: tomorrow, until: soon(60_000) }, /comes before the first run/],
   ])("refuses %s with a 400 that says what to fix", async (_, body, message) => {
     const response = await create(body);
     expect(response.status).toBe(400);
@@ -164,6 +167,50 @@ describe("POST /api/schedules", slow, () => {
     const response = await create({ url: "https://hooks.example.com/x", at: soon(60_000) });
     expect(response.status).toBe(403);
     expect(await response.json()).toMatchObject({ error: { code: "admin_required" } });
+  });
+
+  it("ends a repeat after its run count, and shows how many runs are left", async () => {
+    const schedule = await created({ target: "hook", every: 1, start: soon(300), times: 2 });
+    expect(schedule).toMatchObject({ times: 2, runsLeft: 2 });
+    await delivered(schedule.id, 2);
+    await recorded(schedule, 2);
+    expect(await current(schedule)).toMatchObject({ state: "done", next: null, times: 2, runsLeft: 0, runCount: 2 });
+  });
+
+  it("ends a repeat whose next run would come after its end time", async () => {
+    const start = Date.now() + 300;
+    const until = new Date(start + 1500).toISOString();
+    const schedule = await created({ target: "hook", every: 1, start: new Date(start).toISOString(), until });
+    expect(schedule.until).toBe(until);
+    await delivered(schedule.id, 2);
+    await recorded(schedule, 2);
+    expect(await current(schedule)).toMatchObject({ state: "done", next: null, runCount: 2 });
+  });
+
+  it("gives a visitor's repeat SCHEDULE_MAX_RUNS runs unless it asks for fewer, and lets only the admin repeat forever", async () => {
+    expect(await created({ target: "hook", every: 3600 })).toMatchObject({ times: 100, runsLeft: 100 });
+    expect(await created({ target: "hook", cron: "0 9 * * *", times: 5 })).toMatchObject({ times: 5 });
+    const tooMany = await create({ target: "hook", every: 3600, times: 101 });
+    expect(tooMany.status).toBe(400);
+    expect(await tooMany.json()).toMatchObject({ error: { code: "invalid_timing", message: expect.stringContaining("at most 100 times") } });
+    const endless = await created({ target: "hook", every: 3600 }, ADMIN);
+    expect(endless.times).toBeUndefined();
+    expect((await created({ target: "hook", every: 3600, times: 1000 }, ADMIN)).times).toBe(1000);
+  });
+
+  it("refuses a cron pattern whose runs come closer than SCHEDULE_MIN_INTERVAL_SECONDS", async () => {
+    const withMinimum = (cron: string) =>
+      fetchWithVars({ SCHEDULE_MIN_INTERVAL_SECONDS: "300" }, "/api/schedules", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ target: "hook", cron }),
+      });
+    for (const cron of ["* * * * *", "*/2 * * * *", "0,1 9 * * *", "55,59 9 * * *", "0,59 8-9 * * *"]) {
+      const response = await withMinimum(cron);
+      expect(response.status, cron).toBe(400);
+      expect(await response.json()).toMatchObject({ error: { code: "invalid_timing", message: expect.stringContaining("300 seconds") } });
+    }
+    for (const cron of ["*/5 * * * *", "0 9 * * 1-5"]) expect((await withMinimum(cron)).status, cron).toBe(201);
   });
 
   it("answers the next run of a cron schedule in its time zone", async () => {
@@ -314,6 +361,57 @@ describe("managing a schedule", slow, () => {
   });
 });
 
+describe("payloads nested too deep", slow, () => {
+  const deep = (levels: number) => "[".repeat(levels) + "]".repeat(levels);
+
+  it("refuses a payload nested deeper than 64 levels with a 400 and stores nothing", async () => {
+    const key = `deep-${unique()}`;
+    const response = await exports.default.fetch(`${BASE}/api/schedules`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: `{"target":"hook","at":"${tomorrow}","idempotencyKey":"${key}","payload":${deep(8_000)}}`,
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: "too_deep", message: expect.stringContaining("64 levels") } });
+    // Nothing kept the key: a different request with it is a new schedule, not a conflict.
+    expect((await create({ target: "hook", at: tomorrow, idempotencyKey: key, payload: { fine: true } })).status).toBe(201);
+  });
+
+  it("answers for a deep payload an older version stored, and ends that schedule with a clear run error", async () => {
+    const id = `05deep${unique()}${unique()}${"x".repeat(2)}`;
+    const manageToken = `mt_${unique()}`;
+    const tokenHash = [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(manageToken)))]
+      .map((b) => b.toString(16).padStart(2, "0"))
+      .join("");
+    const schedule = { id, manageToken } as Created;
+    const shard = shardOf(id);
+    await runInDurableObject(shard, async (_, state) => {
+      const now = Date.now();
+      state.storage.sql.exec(
+        `INSERT INTO schedules (id, token_hash, request_hash, target, kind, every_ms, anchor_ms, payload, created_ms, occurrence_ms, due_ms)
+         VALUES (?, ?, 'r', 'hook', 'every', 60000, ?, ?, ?, ?, ?)`,
+        id, tokenHash, now, deep(8_000), now, now, now,
+      );
+      await state.storage.setAlarm(now);
+    });
+
+    const before = await manage(schedule);
+    expect(before.status).toBe(200);
+    expect(await before.json()).toMatchObject({ id, payload: null });
+    const listed = await exports.default.fetch(`${BASE}/api/schedules?limit=5&cursor=05dee${"-".repeat(19)}`, { headers: ADMIN });
+    expect(listed.status).toBe(200);
+    expect(((await listed.json()) as { schedules: ScheduleView[] }).schedules).toContainEqual(expect.objectContaining({ id, payload: null }));
+
+    await recorded(schedule, 1);
+    expect(await current(schedule)).toMatchObject({
+      state: "done",
+      next: null,
+      lastRun: { ok: false, status: null, error: expect.stringContaining("nests deeper than 64 levels") },
+    });
+    expect(await runs(schedule)).toHaveLength(1);
+  });
+});
+
 /** The default SCHEDULE_RETENTION_DAYS (the test config leaves it unset). */
 const RETENTION_MS = 7 * 24 * 3600 * 1000;
 
@@ -379,6 +477,8 @@ describe("pruning finished schedules", slow, () => {
       target: "hook",
       url: null,
       timing: { kind: "at", at: Date.now() + 300 },
+      end: { times: null, until: null },
+      ownerIp: null,
       payload: "{}",
       idempotencyKey: null,
       requestHash: "r",

@@ -1,8 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
-import { deliver } from "./delivery.ts";
+import { MAX_JSON_DEPTH, nestsTooDeep } from "../http/json-depth.ts";
+import { deliver, type Outcome } from "./delivery.ts";
 import { retryDelay, schedulerSettings } from "./settings.ts";
-import { firstOccurrence, nextOccurrence, type Timing } from "./timing.ts";
+import { releasePlaces } from "./quotas.ts";
+import { firstOccurrence, nextOccurrence, type End, type Timing } from "./timing.ts";
 
 /** A validated request to create a schedule, as the route hands it over. */
 export interface NewSchedule {
@@ -12,6 +14,10 @@ export interface NewSchedule {
   target: string | null;
   url: string | null;
   timing: Timing;
+  /** How a repeating schedule ends (both null for a one-off, and for the admin's endless repeats). */
+  end: End;
+  /** The client IP that holds a place for it (see quotas.ts); null for the admin's. */
+  ownerIp: string | null;
   /** JSON text of the payload. */
   payload: string;
   idempotencyKey: string | null;
@@ -38,6 +44,12 @@ export interface ScheduleView {
   start?: string;
   cron?: string;
   tz?: string;
+  /** A repeat ends after this many runs (occurrences; retries do not count)... */
+  times?: number;
+  /** ...or once its next run would come after this time, whichever is first. */
+  until?: string;
+  /** Runs left before the repeat ends by `times`. */
+  runsLeft?: number;
   payload: unknown;
   createdAt: string;
   /** The next delivery time (the occurrence being retried, if any); null when finished. */
@@ -78,6 +90,11 @@ interface Row {
   run_count: number;
   /** When the schedule finished (its last delivery was recorded); null while it has a next one. */
   done_ms: number | null;
+  times: number | null;
+  until_ms: number | null;
+  /** Occurrences that ended (delivered or given up), to end a repeat after `times`. */
+  occurrences: number;
+  owner_ip: string | null;
   [key: string]: SqlStorageValue;
 }
 
@@ -148,7 +165,11 @@ export class Scheduler extends DurableObject<Env> {
         due_ms INTEGER,
         attempt INTEGER NOT NULL DEFAULT 0,
         run_count INTEGER NOT NULL DEFAULT 0,
-        done_ms INTEGER
+        done_ms INTEGER,
+        times INTEGER,
+        until_ms INTEGER,
+        occurrences INTEGER NOT NULL DEFAULT 0,
+        owner_ip TEXT
       );
       CREATE INDEX IF NOT EXISTS schedules_due ON schedules (due_ms) WHERE due_ms IS NOT NULL;
       CREATE TABLE IF NOT EXISTS runs (
@@ -165,6 +186,7 @@ export class Scheduler extends DurableObject<Env> {
       CREATE INDEX IF NOT EXISTS runs_by_schedule ON runs (schedule_id, seq);
     `);
     this.addDoneColumn();
+    this.addEndColumns();
     this.sql.exec("CREATE INDEX IF NOT EXISTS schedules_done ON schedules (done_ms) WHERE done_ms IS NOT NULL");
     // Insurance for an alarm lost with a crashed handler (or never set, for rows finished before
     // pruning existed): due and finished rows always have an alarm.
@@ -186,8 +208,8 @@ export class Scheduler extends DurableObject<Env> {
     const t = input.timing;
     this.sql.exec(
       `INSERT INTO schedules (id, token_hash, manage_token, idempotency_key, request_hash, target, url, kind, at_ms,
-         every_ms, anchor_ms, cron, tz, payload, created_ms, occurrence_ms, due_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         every_ms, anchor_ms, cron, tz, payload, created_ms, occurrence_ms, due_ms, times, until_ms, owner_ip)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       input.id,
       input.tokenHash,
       // The token itself is kept only where an idempotent replay has to hand it out again.
@@ -206,6 +228,9 @@ export class Scheduler extends DurableObject<Env> {
       now,
       first,
       first,
+      input.end.times,
+      input.end.until,
+      input.ownerIp,
     );
     if (first !== null) await this.armAlarm(first);
     const row = this.one<Row>("SELECT * FROM schedules WHERE id = ?", input.id)!;
@@ -226,10 +251,12 @@ export class Scheduler extends DurableObject<Env> {
   }
 
   /** Deletes the schedule and its runs; a delivery in flight finishes but records nothing. */
-  cancel(id: string, caller: Caller): boolean {
-    if (!this.owned(id, caller)) return false;
+  async cancel(id: string, caller: Caller): Promise<boolean> {
+    const row = this.owned(id, caller);
+    if (!row) return false;
     this.sql.exec("DELETE FROM schedules WHERE id = ?", id);
     this.sql.exec("DELETE FROM runs WHERE schedule_id = ?", id);
+    if (row.done_ms === null) await this.release(row);
     return true;
   }
 
@@ -301,19 +328,12 @@ export class Scheduler extends DurableObject<Env> {
     const occurrence = row.occurrence_ms!;
     const attempt = row.attempt + 1;
     const started = Date.now();
-    let outcome;
-    try {
-      outcome = await deliver(this.env, settings, {
-        scheduleId: row.id,
-        occurrence,
-        attempt,
-        body: row.payload,
-        target: row.target,
-        url: row.url,
-      });
-    } catch (error) {
-      outcome = { ok: false, status: null, error: `Delivery failed: ${(error as Error).message}`, retry: true };
-    }
+    // Older versions stored payloads of any depth; such a row can never be delivered (every
+    // attempt would overflow the stack), so it ends here with a run that says why.
+    const undeliverable = nestsTooDeep(row.payload);
+    const outcome: Outcome = undeliverable
+      ? { ok: false, status: null, error: `The payload nests deeper than ${MAX_JSON_DEPTH} levels and cannot be delivered; the schedule ends.`, retry: false }
+      : await this.deliver(row, occurrence, attempt);
     const finished = Date.now();
     if (!this.one("SELECT id FROM schedules WHERE id = ?", row.id)) return;
     this.sql.exec(
@@ -342,14 +362,43 @@ export class Scheduler extends DurableObject<Env> {
         row.id,
       );
     } else {
-      const next = nextOccurrence(timingOf(row), occurrence, finished);
+      const occurrences = row.occurrences + 1;
+      let next = undeliverable ? null : nextOccurrence(timingOf(row), occurrence, finished);
+      if ((row.times !== null && occurrences >= row.times) || (row.until_ms !== null && next !== null && next > row.until_ms)) next = null;
       this.sql.exec(
-        "UPDATE schedules SET attempt = 0, occurrence_ms = ?, due_ms = ?, done_ms = ?, run_count = run_count + 1 WHERE id = ?",
+        "UPDATE schedules SET attempt = 0, occurrence_ms = ?, due_ms = ?, done_ms = ?, run_count = run_count + 1, occurrences = ? WHERE id = ?",
         next,
         next,
         next === null ? finished : null,
+        occurrences,
         row.id,
       );
+      if (next === null) await this.release(row);
+    }
+  }
+
+  /** Gives back the places a finished or cancelled schedule held; should this fail, they lapse by themselves. */
+  private async release(row: Row): Promise<void> {
+    if (row.owner_ip === null) return;
+    try {
+      await releasePlaces(this.env, { ip: row.owner_ip, target: row.target }, row.id);
+    } catch (error) {
+      console.warn(`schedule ${row.id}: could not give back its places: ${(error as Error).message}`);
+    }
+  }
+
+  private async deliver(row: Row, occurrence: number, attempt: number): Promise<Outcome> {
+    try {
+      return await deliver(this.env, schedulerSettings(this.env), {
+        scheduleId: row.id,
+        occurrence,
+        attempt,
+        body: row.payload,
+        target: row.target,
+        url: row.url,
+      });
+    } catch (error) {
+      return { ok: false, status: null, error: `Delivery failed: ${(error as Error).message}`, retry: true };
     }
   }
 
@@ -392,6 +441,18 @@ export class Scheduler extends DurableObject<Env> {
     `);
   }
 
+  /** Objects made before repeats could end and schedules were counted per IP: their rows have no end and hold no place. */
+  private addEndColumns(): void {
+    const columns = this.sql.exec("SELECT * FROM schedules LIMIT 0").columnNames;
+    if (columns.includes("owner_ip")) return;
+    this.sql.exec(`
+      ALTER TABLE schedules ADD COLUMN times INTEGER;
+      ALTER TABLE schedules ADD COLUMN until_ms INTEGER;
+      ALTER TABLE schedules ADD COLUMN occurrences INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE schedules ADD COLUMN owner_ip TEXT;
+    `);
+  }
+
   /** Sets the alarm to `at` if that is earlier, or (without `at`) to the next time there is work. */
   private async armAlarm(at?: number): Promise<void> {
     if (at !== undefined) {
@@ -425,7 +486,8 @@ export class Scheduler extends DurableObject<Env> {
       id: row.id,
       target: row.target,
       url: row.url,
-      payload: JSON.parse(row.payload),
+      // A payload too deep to pass between objects (stored by an older version) is left out.
+      payload: nestsTooDeep(row.payload) ? null : JSON.parse(row.payload),
       createdAt: iso(row.created_ms),
       next: row.occurrence_ms === null ? null : iso(row.attempt > 0 ? row.due_ms! : row.occurrence_ms),
       state: row.occurrence_ms === null ? "done" : row.attempt > 0 ? "retrying" : "scheduled",
@@ -442,6 +504,11 @@ export class Scheduler extends DurableObject<Env> {
       view.cron = row.cron!;
       view.tz = row.tz!;
     }
+    if (row.times !== null) {
+      view.times = row.times;
+      view.runsLeft = row.occurrence_ms === null ? 0 : row.times - row.occurrences;
+    }
+    if (row.until_ms !== null) view.until = iso(row.until_ms);
     return view;
   }
 }

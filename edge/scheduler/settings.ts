@@ -4,18 +4,27 @@ import { NAME_PATTERN } from "../http/names.ts";
 import { allowedPorts } from "../http/ssrf-guard.ts";
 import { describeIssue } from "../http/validate.ts";
 
-/** Where a named target delivers: an owner-trusted URL (with extra headers), or a stream. */
-export type Target = { kind: "url"; url: string; headers: Record<string, string> } | { kind: "stream"; stream: string };
+/**
+ * Where a named target delivers: an owner-trusted URL (with extra headers), or a stream. A
+ * stream target with `expiresAfter` creates its stream to expire that many seconds later; the
+ * next delivery after that starts a fresh one, so the stream never holds more than that span.
+ */
+export type Target =
+  | { kind: "url"; url: string; headers: Record<string, string> }
+  | { kind: "stream"; stream: string; expiresAfter?: number };
 
 const TargetSpec = z.union([
   z.url({ protocol: /^https?$/ }),
   z.object({ url: z.url({ protocol: /^https?$/ }), headers: z.record(z.string(), z.string()).optional() }).strict(),
-  z.object({ stream: z.string().regex(NAME_PATTERN) }).strict(),
+  z.object({ stream: z.string().regex(NAME_PATTERN), expiresAfter: z.number().int().positive().optional() }).strict(),
 ]);
 const TargetsSpec = z.record(z.string().regex(NAME_PATTERN), TargetSpec);
 
-/** The demo target: reminders appended to the `reminders` stream, which `<stream-feed>` can show. */
-export const DEFAULT_TARGETS = '{"reminders":{"stream":"reminders"}}';
+/**
+ * The demo target: reminders appended to the `reminders` stream, which `<stream-feed>` can
+ * show. Anyone may schedule to it, so its stream starts afresh every day instead of growing.
+ */
+export const DEFAULT_TARGETS = '{"reminders":{"stream":"reminders","expiresAfter":86400}}';
 
 export interface SchedulerSettings {
   targets: Map<string, Target>;
@@ -32,6 +41,12 @@ export interface SchedulerSettings {
   timeoutMs: number;
   /** How long a finished schedule (and its runs) stays readable before it is deleted. */
   retentionMs: number;
+  /** Live schedules one client IP may have (the admin's are not counted). */
+  maxPerIp: number;
+  /** Live schedules one target may have, from every IP together (the admin's are not counted). */
+  maxPerTarget: number;
+  /** Most runs of a repeating schedule made without the admin token, and its run count when it gives none. */
+  maxRuns: number;
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -47,6 +62,9 @@ export function schedulerSettings(env: Env): SchedulerSettings {
     env.SCHEDULE_MIN_INTERVAL_SECONDS,
     env.SCHEDULE_TIMEOUT_MS,
     env.SCHEDULE_RETENTION_DAYS,
+    env.SCHEDULE_MAX_PER_IP,
+    env.SCHEDULE_MAX_PER_TARGET,
+    env.SCHEDULE_MAX_RUNS,
   ]);
   let settings = cache.get(key);
   if (!settings) {
@@ -59,6 +77,9 @@ export function schedulerSettings(env: Env): SchedulerSettings {
       minIntervalSeconds: positive(env.SCHEDULE_MIN_INTERVAL_SECONDS, 60),
       timeoutMs: positive(env.SCHEDULE_TIMEOUT_MS, 10_000),
       retentionMs: positive(env.SCHEDULE_RETENTION_DAYS, 7) * DAY_MS,
+      maxPerIp: Math.floor(positive(env.SCHEDULE_MAX_PER_IP, 20)),
+      maxPerTarget: Math.floor(positive(env.SCHEDULE_MAX_PER_TARGET, 1000)),
+      maxRuns: Math.floor(positive(env.SCHEDULE_MAX_RUNS, 100)),
     };
     cache.set(key, settings);
   }
@@ -93,11 +114,14 @@ function parseTargets(raw: string): Map<string, Target> {
   const targets = new Map<string, Target>();
   for (const [name, spec] of Object.entries(parsed.data)) {
     if (typeof spec === "string") targets.set(name, { kind: "url", url: spec, headers: {} });
-    else if ("stream" in spec) targets.set(name, { kind: "stream", stream: spec.stream });
+    else if ("stream" in spec) targets.set(name, { kind: "stream", stream: spec.stream, ...(spec.expiresAfter !== undefined && { expiresAfter: spec.expiresAfter }) });
     else targets.set(name, { kind: "url", url: spec.url, headers: spec.headers ?? {} });
   }
   return targets;
 }
+
+/** The longest an occurrence can take from its due time to its last attempt's end. */
+export const retryWindowMs = (settings: SchedulerSettings) => settings.maxAttempts * (settings.timeoutMs + settings.retryMaxMs);
 
 /** Capped exponential backoff with "equal jitter": half the step fixed, half random. */
 export function retryDelay(settings: SchedulerSettings, failedAttempt: number): number {

@@ -3,6 +3,7 @@
  * (`StreamLog` bound as `STREAMS`, `/v1/stream/*`) in the same Worker.
  */
 import { env, exports } from "cloudflare:workers";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BASE } from "../test-support.ts";
 import type { ScheduleView } from "./scheduler.ts";
@@ -37,6 +38,41 @@ describe("stream targets", { timeout: 20_000 }, () => {
       headers: { Authorization: `Bearer ${schedule.manageToken}` },
     });
     expect(await view.json()).toMatchObject({ state: "done", lastRun: { ok: true, error: null } });
+  });
+
+  it("keeps the demo stream bounded: it expires a day after it was made, and the next reminder starts a fresh one", async () => {
+    const remind = async (text: string) => {
+      const response = await exports.default.fetch(`${BASE}/api/schedules`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ target: "reminders", at: new Date(Date.now() + 500).toISOString(), payload: { text } }),
+      });
+      expect(response.status, await response.clone().text()).toBe(201);
+    };
+    const read = async () => {
+      const response = await exports.default.fetch(`${BASE}/v1/stream/reminders?offset=-1`);
+      return response.ok ? ((await response.json()) as unknown[]) : [];
+    };
+    const expiry = async () => Date.parse((await exports.default.fetch(`${BASE}/v1/stream/reminders`, { method: "HEAD" })).headers.get("Stream-Expires-At")!);
+    const first = `first ${crypto.randomUUID()}`;
+    await remind(first);
+    await expect.poll(read, { timeout: 10_000, interval: 100 }).toContainEqual({ text: first });
+    const expiresAt = await expiry();
+    expect(expiresAt).toBeGreaterThan(Date.now() + 86_400_000 - 60_000);
+    expect(expiresAt).toBeLessThanOrEqual(Date.now() + 86_400_000);
+
+    // A day passes: the stream's time is up.
+    const stream = env.STREAMS.getByName("reminders");
+    await runInDurableObject(stream, (_, state) => {
+      const meta = state.storage.kv.get<{ expiresAt: string }>("meta")!;
+      state.storage.kv.put("meta", { ...meta, expiresAt: new Date(Date.now() - 1000).toISOString() });
+    });
+    await evictDurableObject(stream);
+
+    const second = `second ${crypto.randomUUID()}`;
+    await remind(second);
+    await expect.poll(read, { timeout: 10_000, interval: 100 }).toEqual([{ text: second }]);
+    expect(await expiry()).toBeGreaterThan(Date.now() + 86_400_000 - 60_000);
   });
 });
 

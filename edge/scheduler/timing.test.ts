@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkCron, firstOccurrence, nextOccurrence, type Timing } from "./timing.ts";
+import { checkCron, cronRunsCloserThan, firstOccurrence, lastOccurrenceBy, nextOccurrence, type Timing } from "./timing.ts";
 
 const at = (iso: string) => Date.parse(iso);
 
@@ -44,5 +44,37 @@ describe("intervals", () => {
 
   it("skips the runs missed during downtime and runs the catch-up once", () => {
     expect(nextOccurrence(every, 1_060_000, 1_060_000 + 10 * 60_000 + 5)).toBe(1_060_000 + 11 * 60_000);
+  });
+});
+
+describe("the shortest gap between cron runs", () => {
+  const from = at("2026-06-01T00:00:00Z");
+  const minutes = (n: number) => n * 60_000;
+
+  it.each([
+    ["* * * * *", 2],
+    ["*/5 * * * *", 6],
+    ["0,1 9 * * *", 2],
+    ["59 8,9 * * *", 61],
+    ["0,59 0,23 * * *", 2],
+    ["0 9 * * 1,2", 24 * 60 + 1],
+  ])("finds the runs of %s come closer than %i minutes", (pattern, limit) => {
+    expect(cronRunsCloserThan(pattern, minutes(limit), from)).toBe(true);
+    expect(cronRunsCloserThan(pattern, minutes(limit - 1), from)).toBe(false);
+  });
+});
+
+describe("the latest run of a schedule with an end", () => {
+  const now = at("2026-06-01T00:00:00Z");
+
+  it("is the last of its runs for an interval, or its end time if sooner", () => {
+    const hourly: Timing = { kind: "every", everyMs: 3_600_000, anchor: now + 1000 };
+    expect(lastOccurrenceBy(hourly, { times: 3, until: null }, now)).toBe(now + 1000 + 2 * 3_600_000);
+    expect(lastOccurrenceBy(hourly, { times: 3, until: now + 5000 }, now)).toBe(now + 5000);
+  });
+
+  it("is a day past the last of its runs for cron, to cover any time zone", () => {
+    const daily: Timing = { kind: "cron", cron: "0 9 * * *", tz: "Pacific/Kiritimati" };
+    expect(lastOccurrenceBy(daily, { times: 2, until: null }, now)).toBe(at("2026-06-02T09:00:00Z") + 24 * 3_600_000);
   });
 });

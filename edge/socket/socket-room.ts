@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { z } from "zod";
 import type { Env } from "../env.ts";
 import { forwardedIp } from "../http/client-ip.ts";
+import { TOO_DEEP, readJsonText } from "../http/json-depth.ts";
 import { describeIssue } from "../http/validate.ts";
 import type { SocketRoute } from "../rate-limiter/rate-limiter.ts";
 import { CloseCode } from "./close-codes.ts";
@@ -157,13 +158,13 @@ export abstract class SocketRoom<E extends Env, Attachment extends { ip: string 
       ws.close(CloseCode.tooBig, `frames are limited to ${this.maxFrameBytes} bytes`);
       return;
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(data);
-    } catch {
-      this.send(ws, { type: "error", code: "bad_frame", message: "Frames must be JSON." });
+    const reading = readJsonText(data);
+    if (!reading.ok) {
+      const message = reading.problem === "too_deep" ? `The frame nests too deep: ${TOO_DEEP}` : "Frames must be JSON.";
+      this.send(ws, { type: "error", code: reading.problem === "too_deep" ? "too_deep" : "bad_frame", message });
       return;
     }
+    const json = reading.value;
     const parsed = this.messages.safeParse(json);
     if (!parsed.success) {
       const ref = typeof json === "object" && json !== null && "id" in json && typeof json.id === "string" ? json.id : undefined;

@@ -5,6 +5,8 @@
  * the reference server, so a segment can rebuild every offset from its first one.
  */
 import { HttpError } from "../http/errors.ts";
+import { readJsonText } from "../http/json-depth.ts";
+import { jsonRefusal } from "../http/validate.ts";
 
 export const ZERO_OFFSET = "0000000000000000_0000000000000000";
 export const FRAME_OVERHEAD = 5;
@@ -48,12 +50,9 @@ const decoder = new TextDecoder();
  */
 export function jsonFragment(body: Uint8Array, onCreate: boolean): Uint8Array {
   if (onCreate && body.byteLength === 0) return body;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(decoder.decode(body));
-  } catch {
-    throw new HttpError(400, "invalid_json", "The body is not valid JSON.");
-  }
+  const reading = readJsonText(decoder.decode(body));
+  if (!reading.ok) throw jsonRefusal(reading.problem);
+  const parsed = reading.value;
   if (Array.isArray(parsed)) {
     if (parsed.length === 0) {
       if (onCreate) return new Uint8Array(0);

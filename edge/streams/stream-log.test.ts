@@ -167,6 +167,17 @@ describe("the stream API's input checks", () => {
     expect(await response.json()).toMatchObject({ error: { code: "invalid_name" } });
   });
 
+  it("refuses a JSON append nested deeper than 64 levels with 400 too_deep and keeps the stream as it was", async () => {
+    const name = unique("deep");
+    await createStream(name, { type: "application/json" });
+    await append(name, '{"n":1}', "application/json");
+    const deep = `[${"[".repeat(8_000)}${"]".repeat(8_000)}]`;
+    const response = await call(name, { method: "POST", headers: { "Content-Type": "application/json", ...ADMIN }, body: deep });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: "too_deep" } });
+    expect(await (await call(name, { query: "?offset=-1", headers: ADMIN })).json()).toEqual([{ n: 1 }]);
+  });
+
   it("refuses an append larger than one message may be with 413", async () => {
     const name = unique("big");
     await createStream(name);

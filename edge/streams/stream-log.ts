@@ -246,13 +246,16 @@ export class StreamLog extends DurableObject<Env> {
    * parts of the Worker (the scheduler's `{"stream": ...}` targets) write to a stream without
    * going through HTTP or auth. An array is appended as one message holding that array.
    * Throws if the stream is closed, was deleted while forks remain, or has another type,
-   * and with `create: false` if it does not exist.
+   * and with `create: false` if it does not exist. `expiresAt` (ISO) goes to a stream this
+   * call creates, as `Stream-Expires-At` would.
    */
-  async appendJson(value: unknown, options: { create?: boolean } = {}): Promise<{ offset: string }> {
+  async appendJson(value: unknown, options: { create?: boolean; expiresAt?: string } = {}): Promise<{ offset: string }> {
     let meta = await this.current();
     if (!meta && options.create === false) throw new Error("No such stream.");
     if (!meta) {
-      const made = await this.create({ contentType: "application/json", closed: false, public: true, body: new Uint8Array(0) });
+      const input: CreateInput = { contentType: "application/json", closed: false, public: true, body: new Uint8Array(0) };
+      if (options.expiresAt !== undefined) input.expiresAt = options.expiresAt;
+      const made = await this.create(input);
       if ("refused" in made) throw new Error(made.refused.message);
       meta = this.meta!;
     }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { bearerToken } from "../http/admin.ts";
 import { HttpError } from "../http/errors.ts";
+import { TOO_DEEP, readJsonText } from "../http/json-depth.ts";
 import { NAME_PATTERN, NAME_RULE, isStreamPath } from "../http/names.ts";
 import { readText } from "../http/validate.ts";
 import type { Handler, RouteContext } from "../router.ts";
@@ -57,10 +58,10 @@ const invalid = (message: string) => new HttpError(400, "INVALID_REQUEST", messa
 async function body<T>(request: Request, schema: z.ZodType<T>): Promise<T> {
   const text = await readText(request, MAX_BODY_BYTES);
   let data: unknown = {};
-  try {
-    if (text.trim()) data = JSON.parse(text);
-  } catch {
-    throw invalid("The body is not valid JSON.");
+  if (text.trim()) {
+    const reading = readJsonText(text);
+    if (!reading.ok) throw invalid(reading.problem === "too_deep" ? `The body nests too deep: ${TOO_DEEP}` : "The body is not valid JSON.");
+    data = reading.value;
   }
   const parsed = schema.safeParse(data);
   if (!parsed.success) {

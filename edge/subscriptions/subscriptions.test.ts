@@ -391,6 +391,17 @@ describe("creating and changing subscriptions", () => {
     expect((await control(unique("missing"), "/claim", jsonInit("POST", { worker: "w" }))).status).toBe(404);
   });
 
+  it("answers a consumer report nested deeper than 64 levels with 400 INVALID_REQUEST", async () => {
+    const deep = `{"wake_id":"w","acks":${"[".repeat(8_000)}${"]".repeat(8_000)}}`;
+    const response = await control(unique("sub-deep"), "/callback", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...bearer("a-wake-token") },
+      body: deep,
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: "INVALID_REQUEST", message: expect.stringContaining("64") } });
+  });
+
   it("needs a write token for all streams to manage subscriptions", async () => {
     const id = unique("sub-auth");
     const body = { type: "webhook", pattern: "auth/*", webhook: { url: "https://hooks.example.com/auth" } };

@@ -97,7 +97,19 @@ describe("<schedule-form>", () => {
     const view = (await (await fetchSchedule(detail.id)).json()) as { every: number };
     expect(view.every).toBe(7200);
     await element.updateComplete;
-    expect(parts(element, "schedule")[0]!.textContent).toMatch(/Every 2 hours/);
+    expect(parts(element, "schedule")[0]!.textContent).toMatch(/Every 2 hours, 100 of 100 runs left/);
+  });
+
+  it("lets the visitor choose how many times a repeat runs, and shows how many are left", async () => {
+    const element = mount("reminders");
+    await fill(element, localInput(3_600_000), "days");
+    part<HTMLInputElement>(element, "times").value = "5";
+    const scheduled = nextEvent(element, "edge-scheduled");
+    submit(element);
+    const { detail } = await scheduled;
+    expect(await (await fetchSchedule(detail.id)).json()).toMatchObject({ every: 86_400, times: 5, runsLeft: 5 });
+    await element.updateComplete;
+    expect(parts(element, "schedule")[0]!.textContent).toMatch(/Every day, 5 of 5 runs left/);
   });
 
   it("sends a cron pattern with the visitor's time zone", async () => {

@@ -43,6 +43,10 @@ interface ScheduleView {
   every?: number;
   cron?: string;
   tz?: string;
+  /** A repeat's run count, and how many of them are left. */
+  times?: number;
+  runsLeft?: number;
+  until?: string;
   lastRun: LastRun | null;
 }
 
@@ -68,6 +72,7 @@ const REFRESH_AFTER_DUE_MS = 1_500;
  * @csspart repeat - The repeat choice.
  * @csspart interval - The "every N" number input.
  * @csspart cron - The cron pattern input.
+ * @csspart times - How many times a repeat runs (empty: as many as the backend allows a visitor).
  * @csspart submit - The button that schedules.
  * @csspart status - What happened (a polite live region).
  * @csspart list - The visitor's schedules.
@@ -134,6 +139,8 @@ export class ScheduleForm extends EdgeElement {
     const payload = payloadOf(fields);
     const body: Record<string, unknown> = { target: this.target, payload, idempotencyKey: crypto.randomUUID() };
     const formData = new FormData(this.form);
+    const times = String(formData.get("times") ?? "").trim();
+    if (this.repeat !== "none" && times !== "") body.times = Number(times);
     if (this.repeat === "none") body.at = new Date(this.localTime(this.whenInput.value)).toISOString();
     else if (this.repeat === "cron") Object.assign(body, { cron: String(formData.get("cron")).trim(), tz: this.zone });
     else {
@@ -275,9 +282,17 @@ export class ScheduleForm extends EdgeElement {
 
   private describe(view: ScheduleView | undefined): string {
     if (!view) return "";
-    if (view.cron) return `Cron “${view.cron}” (${view.tz})`;
-    if (view.every) return `Every ${humanInterval(view.every)}`;
+    if (view.cron) return `Cron “${view.cron}” (${view.tz})${this.describeEnd(view)}`;
+    if (view.every) return `Every ${humanInterval(view.every)}${this.describeEnd(view)}`;
     return "Once";
+  }
+
+  /** Every repeat a visitor makes ends; say when, so nobody expects it to run forever. */
+  private describeEnd(view: ScheduleView): string {
+    const ends: string[] = [];
+    if (view.runsLeft !== undefined) ends.push(`${view.runsLeft} of ${view.times} ${view.times === 1 ? "run" : "runs"} left`);
+    if (view.until) ends.push(`until ${this.time.format(new Date(view.until))}`);
+    return ends.length > 0 ? `, ${ends.join(", ")}` : "";
   }
 
   private lastResult(run: LastRun | null) {
@@ -319,6 +334,9 @@ export class ScheduleForm extends EdgeElement {
           </label>
           ${every
             ? html`<label>N <input part="interval" name="interval" type="number" min="1" max="1000" step="1" value="1" required data-label="N" /></label>`
+            : nothing}
+          ${this.repeat !== "none"
+            ? html`<label>Runs <input part="times" name="times" type="number" min="1" step="1" placeholder="100" data-label="Runs" /></label>`
             : nothing}
         </div>
         ${this.repeat === "cron"

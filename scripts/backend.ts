@@ -26,6 +26,8 @@ export interface Backend {
   /** The watchdog: it exits with wrangler's status once wrangler's whole group is gone. */
   process: ChildProcess;
   stop(): Promise<void>;
+  /** Ends every process of the backend at once, with no graceful shutdown, as a crash would. */
+  crash(): Promise<void>;
 }
 
 export class PortInUseError extends Error {
@@ -81,11 +83,15 @@ export function spawnWatched(command: string, args: string[], options: { env: No
   });
 }
 
-/** Asks the watchdog to stop its group (by closing its stdin) and waits until all of it is gone. */
-export async function stopWatched(child: ChildProcess): Promise<void> {
+/**
+ * Ends a watched group and waits until all of it is gone: by default as a stop (closing the
+ * watchdog's stdin: SIGTERM, SIGKILL after a grace period), or at once as a crash would.
+ */
+export async function stopWatched(child: ChildProcess, how: "stop" | "crash" = "stop"): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((done) => child.once("exit", () => done()));
-  child.stdin!.end();
+  if (how === "crash") child.kill("SIGUSR2");
+  else child.stdin!.end();
   await exited;
 }
 
@@ -133,7 +139,7 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
     } catch {
       // Not listening yet, or not answering JSON.
     }
-    if (answered === instance) return { url, port, process: child, stop };
+    if (answered === instance) return { url, port, process: child, stop, crash: () => stopWatched(child, "crash") };
     if (answered !== undefined) {
       // Another server took the port while wrangler was starting: never report it as ours.
       await stop();

@@ -4,6 +4,7 @@
  * gone or says stop. The starter holds this process's stdin: the kernel closes that pipe
  * however the starter ends, SIGKILL and crashes included, so EOF on stdin means "stop". Exits
  * with the command's status once the command has exited and its group has been cleared.
+ * SIGUSR2 ends the group at once with SIGKILL, as a crash would (tests of recovery use it).
  *
  * Without it, `wrangler dev` (and the workerd it starts) outlived an `npm start` or a test run
  * that was killed, and kept the port.
@@ -28,6 +29,7 @@ const stop = () => {
 };
 // Before the command starts, so no signal can end this process and leave the group behind.
 for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(signal, stop);
+process.on("SIGUSR2", () => signalGroup("SIGKILL"));
 process.stdin.on("end", stop).on("error", stop).resume();
 
 const child = spawn(command, args, { stdio: ["ignore", "inherit", "inherit"], detached: true });

@@ -2,7 +2,8 @@
  * `npm start`: build the widgets and the demo, then serve everything on 127.0.0.1:8787 (PORT
  * overrides). The backend ends with this process however this one ends (scripts/watchdog.ts).
  */
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { checkPortFree, offlineEnv, PortInUseError, root, startBackend } from "./backend.ts";
 
@@ -40,8 +41,36 @@ const shutdown = async () => {
 };
 // SIGHUP: the terminal was closed.
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, shutdown);
+if (process.env.npm_lifecycle_event) watchNpm(shutdown);
 backend.process.on("exit", (code) => {
   if (stopping) return;
   console.error(`wrangler dev stopped (exit ${code}).`);
   process.exit(code ?? 1);
 });
+
+/**
+ * npm runs this script through `sh -c`, so npm killed with SIGKILL leaves that shell and this
+ * process running, and nothing tells a process that its grandparent died. Look instead: when
+ * the shell or npm above it is gone (the shell has another parent), stop too.
+ */
+function watchNpm(gone: () => void): void {
+  const parent = process.ppid;
+  const grandparent = parentOf(parent);
+  if (grandparent === undefined) return; // Neither /proc nor ps here: nothing to watch with.
+  setInterval(() => {
+    if (process.ppid !== parent || parentOf(parent) !== grandparent) gone();
+  }, 1_000).unref();
+}
+
+function parentOf(pid: number): number | undefined {
+  try {
+    if (existsSync("/proc/self/stat")) {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      // After the parenthesised name: state, then the parent's pid.
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    }
+    return Number(execFileSync("ps", ["-o", "ppid=", "-p", String(pid)], { encoding: "utf8" }).trim()) || undefined;
+  } catch {
+    return undefined;
+  }
+}

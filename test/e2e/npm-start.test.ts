@@ -13,17 +13,25 @@ import { checkPortFree, freePort, offlineEnv, root } from "../../scripts/backend
 
 const started: ChildProcess[] = [];
 const states: string[] = [];
+/** Every process a run started, so that a failing test still leaves nothing behind. */
+const seen: number[] = [];
 
 afterEach(() => {
   for (const child of started.splice(0)) child.kill("SIGKILL");
+  const live = processTable();
+  for (const pid of seen.splice(0)) if (live.has(pid)) process.kill(pid, "SIGKILL");
   for (const state of states.splice(0)) rmSync(state, { recursive: true, force: true });
 });
 
-/** Starts `npm start`'s script on `port`, serving the dist/ already built, with throwaway state. */
-function npmStart(port: number): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+/**
+ * Starts `npm start`'s script on `port` (through npm itself with `viaNpm`), serving the dist/
+ * already built, with throwaway state.
+ */
+function npmStart(port: number, viaNpm = false): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const state = mkdtempSync(join(tmpdir(), "npm-start-"));
   states.push(state);
-  const child = spawn(process.execPath, ["scripts/start.ts"], {
+  const [command, args] = viaNpm ? ["npm", ["start", "--silent"]] : [process.execPath, ["scripts/start.ts"]];
+  const child = spawn(command, args, {
     cwd: root,
     env: { ...offlineEnv(), PORT: String(port), SKIP_BUILD: "1", STATE_DIR: state },
     stdio: ["ignore", "pipe", "pipe"],
@@ -69,6 +77,7 @@ function descendants(pid: number): number[] {
     }
   };
   visit(pid);
+  seen.push(...found);
   return found;
 }
 
@@ -83,20 +92,33 @@ async function within(ms: number, check: () => boolean | Promise<boolean>): Prom
   }
 }
 
+/** Sends `signal` to the started process; within 5 s none of its processes is left and its port is free. */
+async function endsWithNothingLeft(start: ReturnType<typeof npmStart>, port: number, signal: NodeJS.Signals, atLeast: number): Promise<void> {
+  const run = descendants(start.child.pid!);
+  expect(run.length).toBeGreaterThanOrEqual(atLeast);
+  start.child.kill(signal);
+  await start.exited;
+  await within(5_000, async () => {
+    const live = processTable();
+    return run.every((pid) => !live.has(pid)) && (await portFree(port));
+  });
+}
+
 describe("npm start", () => {
   it.each(["SIGKILL", "SIGHUP"] as const)("leaves no process running and frees its port within 5 s when it gets %s", async (signal) => {
     const port = await freePort();
     const start = npmStart(port);
     await running(start);
-    const run = descendants(start.child.pid!);
     // The watchdog, wrangler, and the workerd it started.
-    expect(run.length).toBeGreaterThanOrEqual(3);
-    start.child.kill(signal);
-    await start.exited;
-    await within(5_000, async () => {
-      const live = processTable();
-      return run.every((pid) => !live.has(pid)) && (await portFree(port));
-    });
+    await endsWithNothingLeft(start, port, signal, 3);
+  });
+
+  it("leaves no process running and frees its port within 5 s when npm itself is killed with SIGKILL", async () => {
+    const port = await freePort();
+    const start = npmStart(port, true);
+    await running(start);
+    // Under npm: the shell it runs the script with, the script, the watchdog, wrangler, workerd.
+    await endsWithNothingLeft(start, port, "SIGKILL", 5);
   });
 
   it("stops at once with a message naming the port when the port is taken, never reporting the other server as its own", async () => {

@@ -17,11 +17,10 @@
  * the server's CPU time per append (all of wrangler dev's processes for ours, the one Node
  * process for the peer), which other load hardly moves.
  */
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { freePort, offlineEnv, root, startBackend } from "../scripts/backend.ts";
+import { freePort, offlineEnv, root, spawnWatched, startBackend, stopWatched } from "../scripts/backend.ts";
 import { quantile, type Figure } from "./figures.ts";
 
 const WRITERS = 16;
@@ -54,10 +53,10 @@ interface Result {
 
 async function startPeer(): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, [resolve(root, "bench/reference-streams-server.ts"), String(port)], {
-    cwd: root,
+  const child = spawnWatched(process.execPath, [resolve(root, "bench/reference-streams-server.ts"), String(port)], {
     env: offlineEnv(),
-    stdio: ["ignore", "pipe", "inherit"],
+    stdout: "pipe",
+    stderr: "inherit",
   });
   const url = await new Promise<string>((done, fail) => {
     child.stdout!.on("data", (chunk: Buffer) => {
@@ -69,20 +68,20 @@ async function startPeer(): Promise<Server> {
   return {
     name: "reference",
     url,
-    cpuMs: () => cpuMs((pid) => pid === child.pid),
-    stop: () =>
-      new Promise<void>((done) => {
-        child.once("exit", () => done());
-        child.kill("SIGTERM");
-      }),
+    cpuMs: () => cpuMs(child.pid!),
+    stop: () => stopWatched(child),
   };
 }
 
-/** User + system CPU ms of the processes `wanted` picks (Linux /proc; NaN elsewhere). */
-function cpuMs(wanted: (pid: number, group: number) => boolean): number {
+/**
+ * User + system CPU ms of the process `top` and everything under it (Linux /proc; NaN
+ * elsewhere). A server started through the watchdog is the watchdog's descendant, and the
+ * idle watchdog itself adds nothing to a difference of two readings.
+ */
+function cpuMs(top: number): number {
   if (!existsSync("/proc/self/stat")) return Number.NaN;
   const tick = 10; // USER_HZ is 100 on Linux.
-  let total = 0;
+  const processes: { pid: number; parent: number; ms: number }[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;
@@ -93,8 +92,20 @@ function cpuMs(wanted: (pid: number, group: number) => boolean): number {
     }
     // Fields after the parenthesised name: state ppid pgrp ... utime(12th) stime(13th).
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (wanted(Number(entry), Number(fields[2]))) total += (Number(fields[11]) + Number(fields[12])) * tick;
+    processes.push({ pid: Number(entry), parent: Number(fields[1]), ms: (Number(fields[11]) + Number(fields[12])) * tick });
   }
+  const tree = new Set([top]);
+  let total = 0;
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const one of processes) {
+      if (!tree.has(one.pid) && tree.has(one.parent)) {
+        tree.add(one.pid);
+        grew = true;
+      }
+    }
+  }
+  for (const one of processes) if (tree.has(one.pid)) total += one.ms;
   return total;
 }
 
@@ -267,10 +278,9 @@ export default async function streams(): Promise<Figure[]> {
     if (tracing === undefined) delete process.env.X_LOCAL_OBSERVABILITY;
     else process.env.X_LOCAL_OBSERVABILITY = tracing;
   });
-  const group = ours.process.pid!;
   const peer = await startPeer();
   try {
-    const mine = await measure({ name: "edge-widgets", url: ours.url, cpuMs: () => cpuMs((_, pgrp) => pgrp === group), stop: ours.stop }, `${ours.url}/api/health`);
+    const mine = await measure({ name: "edge-widgets", url: ours.url, cpuMs: () => cpuMs(ours.process.pid!), stop: ours.stop }, `${ours.url}/api/health`);
     const theirs = await measure(peer, `${peer.url}/v1/stream/no-such-stream`);
     const round2 = (n: number) => Math.round(n * 100) / 100;
     const ratio = (a: number, b: number) => round2(a / b);

@@ -20,6 +20,11 @@ export interface Env {
    */
   LOCAL_DEV?: string;
   /**
+   * Set by the local runner to a random id that `/api/health` echoes under `LOCAL_DEV`, so the
+   * runner knows the server answering on its port is the one it started.
+   */
+  LOCAL_INSTANCE?: string;
+  /**
    * The request header that holds the client's IP because a proxy the owner runs sets it (for
    * example `X-Real-IP` behind nginx). Unset: `CF-Connecting-IP` on Cloudflare's network, and
    * otherwise no header at all (see `edge/http/client-ip.ts`).

@@ -1,5 +1,6 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import worker from "./index.ts";
 import { BASE } from "./test-support.ts";
 
 const get = (path: string, init?: RequestInit) => exports.default.fetch(`${BASE}${path}`, init);
@@ -8,6 +9,13 @@ describe("the Worker", () => {
   it("answers /api/health", async () => {
     const response = await get("/api/health");
     expect(await response.json()).toEqual({ ok: true });
+  });
+
+  it("names on /api/health the instance the local runner started, and only under the local runner", async () => {
+    const health = (vars: Record<string, string>) =>
+      worker.fetch(new Request(`${BASE}/api/health`), { ...env, ...vars }, { waitUntil: () => {}, passThroughOnException: () => {} } as unknown as ExecutionContext);
+    expect(await (await health({ LOCAL_DEV: "true", LOCAL_INSTANCE: "run-1" })).json()).toEqual({ ok: true, instance: "run-1" });
+    expect(await (await health({ LOCAL_INSTANCE: "run-1" })).json()).toEqual({ ok: true });
   });
 
   it("answers an unknown API path with a JSON 404", async () => {

@@ -4,8 +4,9 @@ import { addBan, connectRoom, deleteMessage, liftBan, listBans, listMessages, li
 import { connectCounter, getCounter } from "./counter/routes.ts";
 import { HttpError, errorResponse, notFound } from "./http/errors.ts";
 import { makeInert } from "./http/inert.ts";
+import { isLocalDev } from "./http/local-dev.ts";
 import { preflight, withCors } from "./http/origins.ts";
-import { Router } from "./router.ts";
+import { Router, type RouteContext } from "./router.ts";
 import { createSchedule, deleteSchedule, getSchedule, listRuns, listSchedules } from "./scheduler/routes.ts";
 import { serveWidgetFile } from "./widget-files.ts";
 import { STREAM_METHODS } from "./streams/routes.ts";
@@ -22,8 +23,12 @@ export { SubscriptionRegistry } from "./subscriptions/registry.ts";
 
 const ANY_METHOD = { GET: subscriptions.unknownControlRoute, PUT: subscriptions.unknownControlRoute, POST: subscriptions.unknownControlRoute, DELETE: subscriptions.unknownControlRoute };
 
+/** Under the local runner it names the instance, so the runner knows the server is its own. */
+const health = ({ env }: RouteContext) =>
+  Response.json(isLocalDev(env) && env.LOCAL_INSTANCE ? { ok: true, instance: env.LOCAL_INSTANCE } : { ok: true });
+
 const routes = new Router()
-  .on("/api/health", { GET: () => Response.json({ ok: true }) })
+  .on("/api/health", { GET: health })
   .on("/api/counters/:name", { GET: getCounter })
   .on("/api/counters/:name/ws", { GET: connectCounter })
   .on("/api/videos", { GET: listVideos })

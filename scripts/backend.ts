@@ -1,9 +1,10 @@
 /**
- * Starts the Worker under `wrangler dev` (workerd, no account, no network) and stops it with
- * its whole process group, so no workerd is left behind. Used by `npm start`, the tests and
- * the benchmarks alike.
+ * Starts the Worker under `wrangler dev` (workerd, no account, no network) through the
+ * watchdog (`scripts/watchdog.ts`), so its whole process group ends with the process that
+ * started it, however that one ends. Used by `npm start`, the tests and the benchmarks alike.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess, type IOType } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,8 +23,17 @@ export interface BackendOptions {
 export interface Backend {
   url: string;
   port: number;
+  /** The watchdog: it exits with wrangler's status once wrangler's whole group is gone. */
   process: ChildProcess;
   stop(): Promise<void>;
+  /** Ends every process of the backend at once, with no graceful shutdown, as a crash would. */
+  crash(): Promise<void>;
+}
+
+export class PortInUseError extends Error {
+  constructor(port: number) {
+    super(`port ${port} is in use (by another server or an earlier npm start); stop it or run PORT=<another port> npm start`);
+  }
 }
 
 /** Environment that keeps wrangler offline and quiet. */
@@ -50,8 +60,46 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Throws PortInUseError when something already listens on 127.0.0.1:`port`. */
+export async function checkPortFree(port: number): Promise<void> {
+  await new Promise<void>((done, fail) => {
+    const server = createServer();
+    server.once("error", (error: NodeJS.ErrnoException) => fail(error.code === "EADDRINUSE" ? new PortInUseError(port) : error));
+    server.listen(port, "127.0.0.1", () => server.close(() => done()));
+  });
+}
+
+/**
+ * Starts `command` through the watchdog: in a process group of its own that ends, all of it,
+ * when this process ends or calls `stopWatched`.
+ */
+export function spawnWatched(command: string, args: string[], options: { env: NodeJS.ProcessEnv; stdout: IOType; stderr: IOType }): ChildProcess {
+  return spawn(process.execPath, [resolve(root, "scripts/watchdog.ts"), command, ...args], {
+    cwd: root,
+    env: options.env,
+    // Its own group too, so a Ctrl+C in the terminal reaches only the starter, which stops cleanly.
+    detached: true,
+    stdio: ["pipe", options.stdout, options.stderr],
+  });
+}
+
+/**
+ * Ends a watched group and waits until all of it is gone: by default as a stop (closing the
+ * watchdog's stdin: SIGTERM, SIGKILL after a grace period), or at once as a crash would.
+ */
+export async function stopWatched(child: ChildProcess, how: "stop" | "crash" = "stop"): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((done) => child.once("exit", () => done()));
+  if (how === "crash") child.kill("SIGUSR2");
+  else child.stdin!.end();
+  await exited;
+}
+
 export async function startBackend(options: BackendOptions = {}): Promise<Backend> {
   const port = options.port ?? (await freePort());
+  await checkPortFree(port);
+  // /api/health echoes it, so the server that answers is known to be this one.
+  const instance = randomUUID();
   const args = [
     resolve(root, "node_modules/wrangler/bin/wrangler.js"),
     "dev",
@@ -68,14 +116,9 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
     options.verbose ? "info" : "warn",
   ];
   // Dev trust is switched on here, by the runner, and never by wrangler.toml or a request.
-  const vars = { LOCAL_DEV: "true", ...options.vars };
+  const vars = { LOCAL_DEV: "true", LOCAL_INSTANCE: instance, ...options.vars };
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
-  const child = spawn(process.execPath, args, {
-    cwd: root,
-    env: offlineEnv(),
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawnWatched(process.execPath, args, { env: offlineEnv(), stdout: "pipe", stderr: "pipe" });
   let output = "";
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-20_000);
@@ -85,37 +128,25 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
   child.stderr!.on("data", collect);
 
   const url = `http://127.0.0.1:${port}`;
-  const stop = () => stopGroup(child);
+  const stop = () => stopWatched(child);
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${output}`);
+    let answered: unknown;
     try {
       const response = await fetch(`${url}/api/health`);
-      if (response.ok) return { url, port, process: child, stop };
+      if (response.ok) answered = ((await response.json()) as { instance?: unknown }).instance ?? null;
     } catch {
-      // Not listening yet.
+      // Not listening yet, or not answering JSON.
+    }
+    if (answered === instance) return { url, port, process: child, stop, crash: () => stopWatched(child, "crash") };
+    if (answered !== undefined) {
+      // Another server took the port while wrangler was starting: never report it as ours.
+      await stop();
+      throw new PortInUseError(port);
     }
     await new Promise((done) => setTimeout(done, 150));
   }
   await stop();
   throw new Error(`wrangler dev did not become ready on ${url}:\n${output}`);
-}
-
-async function stopGroup(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((done) => child.once("exit", () => done()));
-  try {
-    process.kill(-child.pid, "SIGTERM");
-  } catch {
-    return;
-  }
-  const timeout = setTimeout(() => {
-    try {
-      process.kill(-child.pid!, "SIGKILL");
-    } catch {
-      // Already gone.
-    }
-  }, 5_000);
-  await exited;
-  clearTimeout(timeout);
 }

@@ -20,12 +20,6 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** Kills the backend at once (no graceful shutdown), as a crash or a redeploy would. */
-async function kill(backend: Backend): Promise<void> {
-  const exited = new Promise<void>((done) => backend.process.once("exit", () => done()));
-  process.kill(-backend.process.pid!, "SIGKILL");
-  await exited;
-}
 
 const chat = (page: Page) => page.locator("edge-chat");
 const shownTexts = (page: Page) => chat(page).locator("[part~=message] .text").allTextContents();
@@ -80,7 +74,7 @@ describe("<edge-chat> on a third-party page", () => {
       // Ann sends a burst and the backend dies while it is in flight.
       const burst = Array.from({ length: 10 }, (_, i) => `burst ${i + 1}`);
       await ann.evaluate((texts) => texts.forEach((text) => (document.querySelector("edge-chat") as unknown as { sendMessage(text: string): boolean }).sendMessage(text)), burst);
-      await kill(backend);
+      await backend.crash();
       const ackedBeforeRestart = [...(await acknowledged(ann)), ...(await acknowledged(bob))];
       for (const page of [ann, bob]) await expect.poll(() => chat(page).getAttribute("connection")).toBe("reconnecting");
 

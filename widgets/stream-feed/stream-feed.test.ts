@@ -116,6 +116,107 @@ describe("<stream-feed>", () => {
     expect(card.querySelector("a")!.rel).toBe("noopener noreferrer");
   });
 
+  describe("a template filled from hostile stream data", () => {
+    // Mixed case, a leading space and a tab: what a careless prefix check lets through.
+    // The script, if it ever ran, would tell the page under test (it runs in a frame of its own).
+    const hostile = " Java\tScript:void(parent.dispatchEvent(new Event('pwned')))";
+
+    async function card(template: string, item: Record<string, unknown>): Promise<HTMLElement> {
+      const stream = unique("hostile");
+      await createStream(stream, { items: [item] });
+      const element = mount({ stream, endpoint }, `<template>${template}</template>`);
+      await until(element, () => items(element).length === 1);
+      return items(element)[0]!;
+    }
+
+    it.each([
+      ["action", `<form data-field-action="link"></form>`, "form"],
+      ["formaction", `<form><button data-field-formaction="link">Send</button></form>`, "button"],
+      ["data", `<object data-field-data="link"></object>`, "object"],
+      ["poster", `<video data-field-poster="link"></video>`, "video"],
+      ["ping", `<a href="https://example.com/" data-field-ping="link">read</a>`, "a"],
+      ["cite", `<blockquote data-field-cite="link">quote</blockquote>`, "blockquote"],
+      ["srcset", `<img alt="" data-field-srcset="link">`, "img"],
+      ["href", `<a data-field-href="link">read</a>`, "a"],
+      ["src", `<img alt="" data-field-src="link">`, "img"],
+      ["xlink:href", `<svg><a data-field-xlink:href="link"><text>read</text></a></svg>`, "svg a"],
+      ["href", `<svg><a data-field-href="link"><text>read</text></a></svg>`, "svg a"],
+      ["to", `<svg><a href="https://example.com/"><animate attributeName="href" data-field-to="link"></animate></a></svg>`, "animate"],
+      ["from", `<svg><a href="https://example.com/"><animate attributeName="href" data-field-from="link"></animate></a></svg>`, "animate"],
+      ["values", `<svg><a href="https://example.com/"><animate attributeName="href" data-field-values="link"></animate></a></svg>`, "animate"],
+    ])("never puts a javascript: URL into %s (%s)", async (attribute, template, selector) => {
+      const filled = (await card(template, { link: hostile })).querySelector(selector)!;
+      expect(filled.getAttribute(attribute)).toBeNull();
+    });
+
+    it("drops a srcset when any one of its candidates is not http(s)", async () => {
+      const img = (await card(`<img alt="" data-field-srcset="set">`, { set: "https://example.com/a.png 1x, javascript:alert(1) 2x" })).querySelector("img")!;
+      expect(img.getAttribute("srcset")).toBeNull();
+    });
+
+    it("runs no script when a submit button of the template is clicked", async () => {
+      // The form submits into a frame of its own, so the page under test stays where it is.
+      const sink = document.createElement("iframe");
+      sink.name = "feed-sink";
+      document.body.append(sink);
+      const template = `<form action="about:blank" target="feed-sink" data-field-action="link"><button data-field-formaction="link">Send</button></form>`;
+      const button = (await card(template, { link: hostile })).querySelector("button")!;
+      // Either the harmless submission lands in the frame, or the script runs.
+      const outcome = Promise.race([
+        new Promise((done) => sink.addEventListener("load", () => done("submitted"), { once: true })),
+        new Promise((done) => window.addEventListener("pwned", () => done("script ran"), { once: true })),
+      ]);
+      button.click();
+      expect(await outcome).toBe("submitted");
+    });
+
+    it("never sets event handlers, style, or attributes outside the allowlist, whatever the value", async () => {
+      const template = `<div data-field-onclick="code" data-field-style="css" data-field-id="plain" data-field-name="plain"></div>
+        <form><button data-field-formaction="safe">Send</button></form>
+        <iframe data-field-src="safe"></iframe>
+        <link rel="stylesheet" data-field-href="safe">`;
+      const filled = await card(template, { code: "parent.dispatchEvent(new Event('pwned'))", css: "display: none", plain: "x", safe: "https://example.com/" });
+      const div = filled.querySelector("div")!;
+      for (const name of ["onclick", "style", "id", "name"]) expect(div.getAttribute(name), name).toBeNull();
+      expect(filled.querySelector("button")!.getAttribute("formaction")).toBeNull();
+      expect(filled.querySelector("iframe")!.getAttribute("src")).toBeNull();
+      expect(filled.querySelector("link")!.getAttribute("href")).toBeNull();
+    });
+
+    it("fills the allowed attributes: http(s) URLs made absolute, everything else as text", async () => {
+      const template = `<a data-field-href="page" data-field-title="caption" data-field-aria-label="caption" data-field-data-kind="kind">read</a>
+        <img data-field-src="image" data-field-alt="caption" data-field-srcset="images">
+        <video data-field-poster="image"></video>
+        <blockquote data-field-cite="page" data-field-lang="lang">quote</blockquote>
+        <time data-field-datetime="when"></time>
+        <span data-field-class="kind"></span>`;
+      const filled = await card(template, {
+        page: "  https://example.com/story  ",
+        caption: "A <b>story</b>",
+        kind: "breaking",
+        image: "/images/story.png",
+        images: "https://example.com/s.png 1x,https://example.com/l.png 2x",
+        lang: "fr",
+        when: "2026-01-02",
+      });
+      const link = filled.querySelector("a")!;
+      expect(link.getAttribute("href")).toBe("https://example.com/story");
+      expect(link.rel).toBe("noopener noreferrer");
+      expect(link.title).toBe("A <b>story</b>");
+      expect(link.getAttribute("aria-label")).toBe("A <b>story</b>");
+      expect(link.dataset.kind).toBe("breaking");
+      const img = filled.querySelector("img")!;
+      expect(img.getAttribute("src")).toBe(new URL("/images/story.png", document.baseURI).href);
+      expect(img.alt).toBe("A <b>story</b>");
+      expect(img.getAttribute("srcset")).toBe("https://example.com/s.png 1x, https://example.com/l.png 2x");
+      expect(filled.querySelector("video")!.getAttribute("poster")).toBe(img.getAttribute("src"));
+      expect(filled.querySelector("blockquote")!.getAttribute("cite")).toBe("https://example.com/story");
+      expect(filled.querySelector("blockquote")!.lang).toBe("fr");
+      expect(filled.querySelector("time")!.dateTime).toBe("2026-01-02");
+      expect(filled.querySelector("span")!.className).toBe("breaking");
+    });
+  });
+
   it("shows that the stream has ended when its writer closes it", async () => {
     const stream = unique("ending");
     await createStream(stream, { items: [{ text: "last words" }] });

@@ -5,6 +5,7 @@ import { EdgeElement, define } from "../internal/edge-element.ts";
 import { apiUrl, isStreamPath } from "../internal/endpoint.ts";
 import { emit } from "../internal/events.ts";
 import { theme } from "../internal/theme.ts";
+import { fillTemplate, httpUrl, text } from "./item-template.ts";
 import { StreamReader, type LiveMode } from "./stream-reader.ts";
 import { styles } from "./stream-feed.styles.ts";
 
@@ -34,7 +35,6 @@ interface Saved {
 }
 
 const DEFAULT_LIMIT = 50;
-const URL_FIELDS = new Set(["href", "src"]);
 
 /**
  * A live feed of a Durable Streams stream of JSON items: it catches up, then follows live
@@ -43,9 +43,10 @@ const URL_FIELDS = new Set(["href", "src"]);
  *
  * Items render from a `<template>` child when there is one: an element with
  * `data-field="path"` gets the item's value at that (dotted) path as text, and
- * `data-field-href="path"` (any attribute after `data-field-`) sets that attribute; URLs
- * must be http(s). Without a template, items with `title`, `text`, `time` and `url` get a
- * sensible default. Everything is rendered as text.
+ * `data-field-href="path"` (an attribute after `data-field-`) sets that attribute. Only
+ * attributes on an allowlist are filled (see `item-template.ts`), URL attributes only with
+ * http(s) URLs; event handlers and `style` never. Without a template, items with `title`,
+ * `text`, `time` and `url` get a sensible default. Everything is rendered as text.
  *
  * @tag stream-feed
  * @attr stream - The stream's name.
@@ -311,7 +312,7 @@ export class StreamFeed extends EdgeElement {
     const title = text(record.title);
     const body = text(record.text);
     const time = parseTime(record.time);
-    const url = safeUrl(record.url);
+    const url = httpUrl(record.url);
     if (title === undefined && body === undefined && time === undefined && url === undefined) {
       return html`<p part="text">${JSON.stringify(value)}</p>`;
     }
@@ -328,58 +329,10 @@ export class StreamFeed extends EdgeElement {
   }
 }
 
-const text = (value: unknown): string | undefined =>
-  typeof value === "string" ? value : typeof value === "number" || typeof value === "boolean" ? String(value) : undefined;
-
 function parseTime(value: unknown): Date | undefined {
   if (typeof value !== "string" && typeof value !== "number") return undefined;
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? undefined : date;
-}
-
-/** Only http(s) URLs become links or attributes; anything else (javascript:, data:) is dropped. */
-function safeUrl(value: unknown): string | undefined {
-  if (typeof value !== "string") return undefined;
-  try {
-    const url = new URL(value, document.baseURI);
-    return url.protocol === "http:" || url.protocol === "https:" ? url.href : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function valueAt(value: unknown, path: string): unknown {
-  let current = value;
-  for (const key of path.split(".")) {
-    if (current === null || typeof current !== "object") return undefined;
-    current = (current as Record<string, unknown>)[key];
-  }
-  return current;
-}
-
-/** Clones the page's template for one item and fills its `data-field*` hooks as text. */
-function fillTemplate(template: HTMLTemplateElement, value: unknown): Node {
-  const fragment = template.content.cloneNode(true) as DocumentFragment;
-  for (const element of fragment.querySelectorAll("*")) {
-    for (const attribute of [...element.attributes]) {
-      if (attribute.name === "data-field") {
-        const field = valueAt(value, attribute.value);
-        element.textContent = field === undefined || field === null ? "" : typeof field === "object" ? JSON.stringify(field) : String(field);
-      } else if (attribute.name.startsWith("data-field-")) {
-        const target = attribute.name.slice("data-field-".length);
-        if (target.startsWith("on") || target === "style" || target === "srcdoc") continue;
-        const raw = valueAt(value, attribute.value);
-        const field = URL_FIELDS.has(target) ? safeUrl(raw) : text(raw);
-        if (field === undefined) element.removeAttribute(target);
-        else element.setAttribute(target, field);
-        if (target === "href" && element instanceof HTMLAnchorElement) element.rel = "noopener noreferrer";
-      }
-    }
-  }
-  const wrapper = document.createElement("div");
-  wrapper.className = "templated";
-  wrapper.append(fragment);
-  return wrapper;
 }
 
 define("stream-feed", StreamFeed);

@@ -18,6 +18,7 @@ async function step(title: string, args: string[]): Promise<void> {
 }
 
 const tsc = bin("typescript", "bin/tsc");
+await step("type check: contract, on its own", [tsc, "-p", "contract"]);
 await step("type check: edge", [tsc, "-p", "edge"]);
 await step("type check: widgets", [tsc, "-p", "widgets"]);
 await step("type check: scripts, tests, benchmarks", [tsc, "-p", "."]);

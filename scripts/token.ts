@@ -4,7 +4,7 @@
  * only `npm start` accepts: the local runner sets LOCAL_DEV). Without a stream the token is good for every stream.
  */
 import { parseArgs } from "node:util";
-import { isStreamPath } from "../edge/http/names.ts";
+import { isStreamPath } from "../contract/names.ts";
 import { decodeJwt } from "jose";
 import { DEFAULT_MAX_LIFETIME_SECONDS } from "../edge/http/tokens.ts";
 import { DEV_STREAMS_SECRET, mintStreamToken } from "../edge/streams/tokens.ts";

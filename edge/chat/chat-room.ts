@@ -1,22 +1,13 @@
+import type { ChatClientFrame, ChatMessage, ChatServerFrame, Person } from "../../contract/chat.ts";
+import { MAX_NAME_CHARS, MAX_PAGE, MAX_TEXT_CHARS } from "../../contract/chat-limits.ts";
+import * as CloseCode from "../../contract/close-codes.ts";
 import type { Env } from "../env.ts";
 import { forwardedIp } from "../http/client-ip.ts";
 import { maxTokenLifetime, verifyToken } from "../http/tokens.ts";
 import { describeIssue } from "../http/validate.ts";
 import { BatchedRateCheck, checkRate } from "../rate-limiter/rate-limiter.ts";
-import { CloseCode } from "../socket/close-codes.ts";
 import { FrameError, SocketRefusal, SocketRoom } from "../socket/socket-room.ts";
-import {
-  ClientMessage,
-  DEFAULT_PAGE,
-  IdentityClaims,
-  JoinQuery,
-  MAX_NAME_CHARS,
-  MAX_PAGE,
-  MAX_TEXT_CHARS,
-  type Ban,
-  type ChatMessage,
-  type Person,
-} from "./messages.ts";
+import { ClientMessage, DEFAULT_PAGE, IdentityClaims, JoinQuery, type Ban } from "./messages.ts";
 
 /** What each socket remembers across hibernation. */
 interface Member {
@@ -69,7 +60,7 @@ const toMessage = (row: Row): ChatMessage => ({
  * costs nothing and no timer keeps it awake. Each message is stored before it is acknowledged
  * or broadcast, and a client's own message id makes a resend after a reconnect harmless.
  */
-export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
+export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServerFrame> {
   protected readonly route = "chat";
   protected readonly maxFrameBytes = 16 * 1024;
   protected readonly messages = ClientMessage;
@@ -263,7 +254,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
     return { messages: rows.slice(0, limit).reverse().map(toMessage), hasMore };
   }
 
-  protected async onMessage(ws: WebSocket, message: ClientMessage, member: Member): Promise<void> {
+  protected async onMessage(ws: WebSocket, message: ChatClientFrame, member: Member): Promise<void> {
     if (member.pending) {
       if (message.type === "identify") return this.identify(ws, message.token, member);
       throw new FrameError("not_identified", "Send the identify frame first.");
@@ -336,7 +327,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
     const batch = this.outgoing;
     if (batch.length === 0) return;
     this.outgoing = [];
-    const frame = (items: typeof batch) =>
+    const frame = (items: typeof batch): ChatServerFrame =>
       items.length === 1 ? { type: "message", message: items[0]!.message } : { type: "messages", messages: items.map((item) => item.message) };
     const senders = new Set(batch.map((item) => item.sender));
     const shared = JSON.stringify(frame(batch));
@@ -352,7 +343,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
         const others = batch.filter((item) => item.sender !== ws);
         if (others.length > 0) ws.send(JSON.stringify(frame(others)));
         for (const { message, sender } of batch) {
-          if (sender === ws) ws.send(JSON.stringify({ type: "ack", ref: message.clientId, message }));
+          if (sender === ws) ws.send(JSON.stringify({ type: "ack", ref: message.clientId, message } satisfies ChatServerFrame));
         }
       } catch {
         // Closed between the check and the send.

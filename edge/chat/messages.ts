@@ -1,14 +1,14 @@
 /**
- * The chat protocol: one zod schema per client frame, the shapes the server sends, and the
- * limits both sides share. Documented in docs/protocol.md ("Chat").
+ * The chat protocol as the room checks it: one zod schema per client frame, each tied to its
+ * type in `contract/chat.ts`, plus the HTTP queries and bodies. Documented in docs/protocol.md
+ * ("Chat").
  */
 import { z } from "zod";
+import type { ChatClientFrame } from "../../contract/chat.ts";
+import { CLIENT_ID_PATTERN, MAX_NAME_CHARS, MAX_PAGE, MAX_TEXT_CHARS, chars } from "../../contract/chat-limits.ts";
 import { LINE_CONTROL, TEXT_CONTROL, wellFormed } from "../http/text.ts";
-import { CLIENT_ID_PATTERN, MAX_NAME_CHARS, MAX_TEXT_CHARS, chars } from "./limits.ts";
+import type { SameType } from "../http/validate.ts";
 
-export { MAX_NAME_CHARS, MAX_TEXT_CHARS } from "./limits.ts";
-/** A page of history holds at most this many messages. */
-export const MAX_PAGE = 200;
 export const DEFAULT_PAGE = 50;
 
 export const DisplayName = z
@@ -49,7 +49,8 @@ export const IdentifyMessage = z.object({ type: z.literal("identify"), token: z.
 
 /** Every frame a client may send. */
 export const ClientMessage = z.discriminatedUnion("type", [SendMessage, TypingMessage, HistoryRequest, IdentifyMessage]);
-export type ClientMessage = z.infer<typeof ClientMessage>;
+// A frame or field in the contract that no schema checks, or the other way round, fails here.
+true satisfies SameType<z.output<typeof ClientMessage>, ChatClientFrame>;
 
 /** Query of `GET /api/rooms/{room}/messages`. */
 export const PageQuery = z.object({ before: MessageId.optional(), limit: PageLimit.optional() }).strict();
@@ -81,23 +82,6 @@ export type BanRequest = z.infer<typeof BanRequest>;
 
 /** Claims of a verified identity token signed by the host site. */
 export const IdentityClaims = z.object({ sub: z.string().min(1).max(128), name: DisplayName, exp: z.number() });
-
-/** A stored chat message as every client sees it. */
-export interface ChatMessage {
-  id: number;
-  clientId: string;
-  name: string;
-  text: string;
-  /** Server time, milliseconds since the epoch. */
-  at: number;
-  /** True when the name comes from a token the host site signed. */
-  verified: boolean;
-}
-
-export interface Person {
-  name: string;
-  verified: boolean;
-}
 
 export interface Ban {
   kind: "name" | "ip";

@@ -1,11 +1,14 @@
 import { z } from "zod";
+import type { CounterClientFrame, CounterServerFrame } from "../../contract/counter.ts";
 import type { Env } from "../env.ts";
-import { BatchedRateCheck } from "../rate-limiter/rate-limiter.ts";
 import { forwardedIp } from "../http/client-ip.ts";
+import type { SameType } from "../http/validate.ts";
+import { BatchedRateCheck } from "../rate-limiter/rate-limiter.ts";
 import { FrameError, SocketRoom } from "../socket/socket-room.ts";
 
 const ClientMessage = z.discriminatedUnion("type", [z.object({ type: z.literal("click") }).strict()]);
-type ClientMessage = z.infer<typeof ClientMessage>;
+// A frame or field in the contract that no schema checks, or the other way round, fails here.
+true satisfies SameType<z.output<typeof ClientMessage>, CounterClientFrame>;
 
 interface Viewer {
   ip: string;
@@ -18,7 +21,7 @@ const BROADCAST_EVERY_MS = 16;
  * One shared counter. Its value lives in the object's storage, so it survives restarts; every
  * viewer holds a hibernatable WebSocket and sees each change.
  */
-export class Counter extends SocketRoom<Env, Viewer, ClientMessage> {
+export class Counter extends SocketRoom<Env, Viewer, CounterClientFrame, CounterServerFrame> {
   protected readonly route = "counter";
   protected readonly maxFrameBytes = 256;
   protected readonly messages = ClientMessage;
@@ -45,7 +48,7 @@ export class Counter extends SocketRoom<Env, Viewer, ClientMessage> {
     this.send(ws, { type: "ready", count: this.count });
   }
 
-  protected async onMessage(_ws: WebSocket, _message: ClientMessage, viewer: Viewer): Promise<void> {
+  protected async onMessage(_ws: WebSocket, _message: CounterClientFrame, viewer: Viewer): Promise<void> {
     const decision = await this.clicks.check(viewer.ip);
     if (!decision.ok) {
       throw new FrameError("rate_limited", "Too many clicks; wait a moment.", { retryAfterMs: decision.retryAfterMs });

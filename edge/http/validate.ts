@@ -2,7 +2,7 @@ import type { z } from "zod";
 import { HttpError, badRequest } from "./errors.ts";
 
 import { TOO_DEEP, readJsonText } from "./json-depth.ts";
-import { NAME_PATTERN, NAME_RULE } from "./names.ts";
+import { NAME_PATTERN, NAME_RULE } from "../../contract/names.ts";
 
 export function parseName(value: string | undefined, what: string): string {
   const name = value === undefined ? "" : safeDecode(value);
@@ -95,3 +95,10 @@ export function describeIssue(error: z.ZodError): string {
   const where = issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
   return `${where}${issue.message}`;
 }
+
+/**
+ * `true` only when A and B are the same type, field for field, optional ones too. A schema's
+ * output is held to the contract type it checks with `true satisfies SameType<…>`, so neither
+ * changes without the other.
+ */
+export type SameType<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;

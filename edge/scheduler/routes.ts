@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Env } from "../env.ts";
 import { bearerToken, isAdminToken } from "../http/admin.ts";
 import { HttpError, badRequest, notFound } from "../http/errors.ts";
-import { NAME_PATTERN } from "../http/names.ts";
+import { NAME_PATTERN } from "../../contract/names.ts";
 import { readJson } from "../http/validate.ts";
 import { limitRate } from "../rate-limiter/rate-limiter.ts";
 import type { Handler } from "../router.ts";

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Env } from "../env.ts";
-import { NAME_PATTERN } from "../http/names.ts";
+import { NAME_PATTERN } from "../../contract/names.ts";
 import { allowedPorts } from "../http/ssrf-guard.ts";
 import { describeIssue } from "../http/validate.ts";
 

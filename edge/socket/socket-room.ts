@@ -1,26 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
 import type { z } from "zod";
+import * as CloseCode from "../../contract/close-codes.ts";
+import { PING, PONG, type ErrorFrame } from "../../contract/socket.ts";
 import type { Env } from "../env.ts";
 import { forwardedIp } from "../http/client-ip.ts";
 import { TOO_DEEP, readJsonText } from "../http/json-depth.ts";
 import { describeIssue } from "../http/validate.ts";
 import type { SocketRoute } from "../rate-limiter/rate-limiter.ts";
-import { CloseCode } from "./close-codes.ts";
 import { closedSocket } from "./upgrade.ts";
-
-/** Heartbeat frames, answered by the runtime itself so that a hibernated object stays asleep. */
-export const PING = "ping";
-export const PONG = "pong";
-
-/** What every error frame looks like. */
-export interface ErrorFrame {
-  type: "error";
-  code: string;
-  message: string;
-  retryAfterMs?: number;
-  /** The client's id of the message that was refused, when there was one. */
-  ref?: string;
-}
 
 /**
  * Concurrent sockets one IP may hold on one socket route (every counter together, every chat
@@ -63,21 +50,22 @@ export class FrameError extends Error {
  * The WebSocket plumbing every live Durable Object shares: it accepts sockets with the
  * hibernation API, keeps a small attachment per socket that survives hibernation, checks every
  * frame's size, encoding and schema, and broadcasts. A subclass only says what happens on
- * connect, on a valid message and on close.
+ * connect, on a valid message and on close. `In` and `Out` are the socket's client and server
+ * frames from `contract/`: what a room sends is checked against them.
  */
-export abstract class SocketRoom<E extends Env, Attachment extends { ip: string }, Message> extends DurableObject<E> {
+export abstract class SocketRoom<E extends Env, Attachment extends { ip: string }, In, Out extends { type: string }> extends DurableObject<E> {
   /** Which per-IP socket budget this object's sockets spend. */
   protected abstract readonly route: SocketRoute;
   /** Largest text frame accepted, in bytes; larger frames close the socket with 1009. */
   protected abstract readonly maxFrameBytes: number;
   /** One schema for every client message; invalid ones are answered with an error frame. */
-  protected abstract readonly messages: z.ZodType<Message>;
+  protected abstract readonly messages: z.ZodType<In>;
 
   /** Builds the attachment for a new socket, or throws a SocketRefusal to turn it away. */
   protected abstract attach(request: Request): Attachment | Promise<Attachment>;
   /** Runs after the socket is accepted: send the initial state, then `{"type":"ready"}`. */
   protected abstract onOpen(ws: WebSocket, attachment: Attachment): void | Promise<void>;
-  protected abstract onMessage(ws: WebSocket, message: Message, attachment: Attachment): void | Promise<void>;
+  protected abstract onMessage(ws: WebSocket, message: In, attachment: Attachment): void | Promise<void>;
   protected onClose(_ws: WebSocket, _attachment: Attachment): void | Promise<void> {}
 
   /** Slots taken whose socket is not accepted yet: alive, though no tag finds them. */
@@ -200,7 +188,7 @@ export abstract class SocketRoom<E extends Env, Attachment extends { ip: string 
     await this.onClose(ws, ws.deserializeAttachment() as Attachment);
   }
 
-  protected send(ws: WebSocket, message: object): void {
+  protected send(ws: WebSocket, message: Out | ErrorFrame): void {
     try {
       ws.send(JSON.stringify(message));
     } catch {
@@ -214,7 +202,7 @@ export abstract class SocketRoom<E extends Env, Attachment extends { ip: string 
   }
 
   /** Sends one message to every open socket but `except`, serialising it once. */
-  protected broadcast(message: object, except?: WebSocket): void {
+  protected broadcast(message: Out, except?: WebSocket): void {
     const text = JSON.stringify(message);
     for (const ws of this.ctx.getWebSockets()) {
       if (ws === except || ws.readyState !== WebSocket.OPEN || !this.hears(ws)) continue;

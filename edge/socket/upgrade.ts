@@ -2,7 +2,7 @@ import type { Env } from "../env.ts";
 import { withClientIp } from "../http/client-ip.ts";
 import { HttpError } from "../http/errors.ts";
 import { isOriginAllowed } from "../http/origins.ts";
-import { CloseCode } from "./close-codes.ts";
+import * as CloseCode from "../../contract/close-codes.ts";
 
 /**
  * Checks a request on a WebSocket path before it reaches a Durable Object. A plain HTTP

@@ -1,6 +1,6 @@
+import { STREAM_GONE, type BridgeFrame } from "../../contract/stream-bridge.ts";
 import { fromBase64 } from "./offsets.ts";
 import type { StoredMessage } from "./segments.ts";
-import { STREAM_GONE, type BridgeFrame } from "./stream-log.ts";
 
 /** What a live reader in the Worker hears from the stream object. */
 export type BridgeEvent =

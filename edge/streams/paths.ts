@@ -1,9 +1,9 @@
 import { badRequest } from "../http/errors.ts";
-import { MAX_STREAM_SEGMENTS, NAME_RULE, RESERVED_SEGMENT, isStreamPath } from "../http/names.ts";
+import { MAX_STREAM_SEGMENTS, NAME_RULE, RESERVED_SEGMENT, isStreamPath } from "../../contract/names.ts";
 
 export const STREAM_PREFIX = "/v1/stream/";
 
-/** Checks a stream path as it came in a URL (percent-encoded or not); see `http/names.ts`. */
+/** Checks a stream path as it came in a URL (percent-encoded or not); see `contract/names.ts`. */
 export function parseStreamPath(raw: string | undefined, what = "stream"): string {
   let path = raw ?? "";
   try {

@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { STREAM_GONE, type BridgeFrame } from "../../contract/stream-bridge.ts";
 import type { Env } from "../env.ts";
 import { HttpError } from "../http/errors.ts";
 import {
@@ -121,14 +122,6 @@ interface SegmentRow extends Record<string, SqlStorageValue> {
   end_offset: string;
   key: string;
 }
-
-/** A frame on the internal bridge from this object to the Worker's live readers. */
-export type BridgeFrame =
-  | { type: "append"; after: string; messages: { offset: string; data: string }[]; closed: boolean }
-  | { type: "closed"; offset: string };
-
-/** Close code of a bridge socket whose stream was deleted or expired. */
-export const STREAM_GONE = 4404;
 
 const DEFAULT_HOT_BYTES = 8 * 1024 * 1024;
 /** After a subscription could not be told of an append, try again this much later. */

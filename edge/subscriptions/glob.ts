@@ -1,4 +1,4 @@
-import { MAX_STREAM_SEGMENTS, NAME_PATTERN } from "../http/names.ts";
+import { MAX_STREAM_SEGMENTS, NAME_PATTERN } from "../../contract/names.ts";
 
 /**
  * Subscription patterns over stream paths, as the protocol defines them: `*` is exactly one

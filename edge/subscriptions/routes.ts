@@ -2,7 +2,7 @@ import { z } from "zod";
 import { bearerToken } from "../http/admin.ts";
 import { HttpError } from "../http/errors.ts";
 import { TOO_DEEP, readJsonText } from "../http/json-depth.ts";
-import { NAME_PATTERN, NAME_RULE, isStreamPath } from "../http/names.ts";
+import { NAME_PATTERN, NAME_RULE, isStreamPath } from "../../contract/names.ts";
 import { readText } from "../http/validate.ts";
 import type { Handler, RouteContext } from "../router.ts";
 import { authorize } from "../streams/auth.ts";

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { BASE, fetchWithVars, freshIp } from "../test-support.ts";
 import { signPlaybackToken, signingKey, type AccessRule } from "./sign-playback-token.ts";
 import { makeStreamKey } from "./test-keys.ts";
-import type { Video } from "./listing.ts";
+import type { Video } from "../../contract/video.ts";
 
 /** The committed samples (demo/videos/library.json): three public, one private. */
 const TEST_CARD = "5d5bc37ffcf54c9b82e996823bffbb81";

@@ -1,5 +1,5 @@
 import type { Env } from "../env.ts";
-import type { Video, VideoPage } from "./listing.ts";
+import type { Video, VideoPage } from "../../contract/video.ts";
 
 export type { Video, VideoPage };
 

@@ -1,14 +1,13 @@
 import { html, nothing, type CSSResultGroup, type PropertyValues } from "lit";
 import { property, query, state } from "lit/decorators.js";
 import { repeat } from "lit/directives/repeat.js";
+import type { ChatMessage } from "../../contract/chat.ts";
+import { MAX_NAME_CHARS, MAX_TEXT_CHARS, chars } from "../../contract/chat-limits.ts";
 import { EdgeElement, define } from "../internal/edge-element.ts";
 import { NAME_PATTERN, apiUrl, socketUrl } from "../internal/endpoint.ts";
 import { emit } from "../internal/events.ts";
 import { theme } from "../internal/theme.ts";
 import type { ReconnectingSocket, ServerFrame } from "../internal/reconnecting-socket.ts";
-// A type-only import: the room's message shape without bringing zod into the bundle.
-import { MAX_NAME_CHARS, MAX_TEXT_CHARS, chars } from "../../edge/chat/limits.ts";
-import type { ChatMessage } from "../../edge/chat/messages.ts";
 import { styles } from "./edge-chat.styles.ts";
 import { StoredOutbox, type StoredMessage } from "./outbox-store.ts";
 

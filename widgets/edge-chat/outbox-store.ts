@@ -8,7 +8,7 @@
  * from two tabs is still stored once: the room drops a client id it already has.
  */
 
-import { CLIENT_ID_PATTERN, MAX_TEXT_CHARS, chars } from "../../edge/chat/limits.ts";
+import { CLIENT_ID_PATTERN, MAX_TEXT_CHARS, chars } from "../../contract/chat-limits.ts";
 
 /** A message as it is kept until the room confirms it. */
 export interface StoredMessage {

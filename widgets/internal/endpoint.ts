@@ -5,7 +5,7 @@
 const scriptOrigin = new URL(import.meta.url).origin;
 
 /** Names of counters and rooms, and stream paths, exactly as the backend checks them. */
-export { NAME_PATTERN, isStreamPath } from "../../edge/http/names.ts";
+export { NAME_PATTERN, isStreamPath } from "../../contract/names.ts";
 
 export function resolveEndpoint(attribute: string | null | undefined): URL {
   const base = attribute?.trim() || scriptOrigin;

@@ -2,7 +2,7 @@ import { html, nothing, type CSSResultGroup } from "lit";
 import { property, query, state } from "lit/decorators.js";
 import type Hls from "hls.js";
 import type { ErrorData } from "hls.js";
-import type { Video } from "../../edge/video/listing.ts";
+import type { Video } from "../../contract/video.ts";
 import { EdgeElement, define } from "../internal/edge-element.ts";
 import { apiUrl } from "../internal/endpoint.ts";
 import { emit } from "../internal/events.ts";

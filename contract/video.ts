@@ -1,7 +1,4 @@
-/**
- * What the video API answers, as `<video-gallery>` reads it too. Types only, importing
- * nothing, so the widget can share them without the Worker's types.
- */
+/** What the video API (`GET /api/videos`, `GET /api/videos/{uid}`) answers, as `<video-gallery>` reads it. */
 
 /** One public, ready video as the API hands it out: its media URLs carry fresh tokens. */
 export interface Video {

@@ -1,6 +1,6 @@
 /**
- * Names in URLs, shared by the Worker, the widgets and the scripts (so this module imports
- * nothing). Counters, rooms, subscriptions and each segment of a stream path are 1–64 of
+ * Names in URLs, as the Worker checks them and the widgets and scripts check them before
+ * asking. Counters, rooms, subscriptions and each segment of a stream path are 1–64 of
  * `A-Z a-z 0-9 . _ -`, and not dots alone: `.` and `..` mean "here" and "up" to anything that
  * reads a name as a path or a storage key, so no such name is ever made.
  *

@@ -1,6 +1,6 @@
 /**
  * The chat limits both ends enforce: the room refuses past them, and `<edge-chat>` says so
- * before sending. This module imports nothing, so the widget bundle takes it as it is.
+ * before sending.
  */
 
 /** Display names: 1–32 characters (code points), no control characters, no edge spaces. */
@@ -9,6 +9,9 @@ export const MAX_NAME_CHARS = 32;
 export const MAX_TEXT_CHARS = 2000;
 /** Client message ids: opaque, chosen by the client (a UUID), unique per message. */
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** A page of history (`history` frame, `GET .../messages`) holds at most this many messages. */
+export const MAX_PAGE = 200;
 
 /** Length in characters (code points), as both ends count it. */
 export const chars = (text: string) => [...text].length;

@@ -1,10 +1,11 @@
 import { html, type CSSResultGroup } from "lit";
 import { property, state } from "lit/decorators.js";
+import type { CounterClientFrame, CounterServerFrame } from "../../contract/counter.ts";
 import { EdgeElement, define } from "../internal/edge-element.ts";
 import { NAME_PATTERN, socketUrl } from "../internal/endpoint.ts";
 import { emit } from "../internal/events.ts";
 import { theme } from "../internal/theme.ts";
-import type { ReconnectingSocket, ServerFrame } from "../internal/reconnecting-socket.ts";
+import { unhandledFrame, type ReconnectingSocket } from "../internal/reconnecting-socket.ts";
 import { styles } from "./click-counter.styles.ts";
 
 declare global {
@@ -46,7 +47,7 @@ export class ClickCounter extends EdgeElement {
   @state() private problem = "";
   @state() private coolingDown = false;
 
-  private socket: ReconnectingSocket | undefined;
+  private socket: ReconnectingSocket<CounterServerFrame, CounterClientFrame> | undefined;
   private cooldownTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly format = new Intl.NumberFormat();
 
@@ -75,7 +76,7 @@ export class ClickCounter extends EdgeElement {
       this.setConnection("closed");
       return;
     }
-    this.socket = this.createSocket({
+    this.socket = this.createSocket<CounterServerFrame, CounterClientFrame>({
       url: () => url,
       onFrame: (frame) => this.onFrame(frame),
       onState: (state, close) => {
@@ -93,24 +94,25 @@ export class ClickCounter extends EdgeElement {
     this.coolingDown = false;
   }
 
-  private onFrame(frame: ServerFrame): void {
+  private onFrame(frame: CounterServerFrame): void {
     switch (frame.type) {
       case "ready":
       case "count":
-        if (typeof frame.count === "number" && frame.count !== this.count) {
+        if (frame.count !== this.count) {
           this.count = frame.count;
           emit(this, "edge-count", { name: this.name, count: frame.count });
         }
         if (frame.type === "ready") this.problem = "";
         break;
       case "error": {
-        const retryAfterMs = typeof frame.retryAfterMs === "number" ? frame.retryAfterMs : undefined;
-        const message = String(frame.message ?? "That click was refused.");
-        emit(this, "edge-refused", { code: String(frame.code), message, retryAfterMs });
+        const { code, message, retryAfterMs } = frame;
+        emit(this, "edge-refused", { code, message, retryAfterMs });
         if (retryAfterMs !== undefined) this.coolDown(retryAfterMs);
         else this.problem = message;
         break;
       }
+      default:
+        unhandledFrame(frame);
     }
   }
 

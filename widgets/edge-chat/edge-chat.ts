@@ -1,22 +1,18 @@
 import { html, nothing, type CSSResultGroup, type PropertyValues } from "lit";
 import { property, query, state } from "lit/decorators.js";
 import { repeat } from "lit/directives/repeat.js";
-import type { ChatMessage } from "../../contract/chat.ts";
+import type { ChatClientFrame, ChatMessage, ChatServerFrame, Person } from "../../contract/chat.ts";
 import { MAX_NAME_CHARS, MAX_TEXT_CHARS, chars } from "../../contract/chat-limits.ts";
+import type { ErrorFrame } from "../../contract/socket.ts";
 import { EdgeElement, define } from "../internal/edge-element.ts";
 import { NAME_PATTERN, apiUrl, socketUrl } from "../internal/endpoint.ts";
 import { emit } from "../internal/events.ts";
 import { theme } from "../internal/theme.ts";
-import type { ReconnectingSocket, ServerFrame } from "../internal/reconnecting-socket.ts";
+import { unhandledFrame, type ReconnectingSocket } from "../internal/reconnecting-socket.ts";
 import { styles } from "./edge-chat.styles.ts";
 import { StoredOutbox, type StoredMessage } from "./outbox-store.ts";
 
-export type { ChatMessage };
-
-export interface ChatPerson {
-  name: string;
-  verified: boolean;
-}
+export type { ChatMessage, Person as ChatPerson } from "../../contract/chat.ts";
 
 /** Every piece of text the widget shows; set `strings` to translate any of them. */
 export interface ChatStrings {
@@ -192,9 +188,9 @@ export class EdgeChat extends EdgeElement {
 
   @state() private messages: ChatMessage[] = [];
   @state() private outbox: Outgoing[] = [];
-  @state() private people: ChatPerson[] = [];
+  @state() private people: Person[] = [];
   @state() private typing = new Map<string, number>();
-  @state() private me: ChatPerson | undefined;
+  @state() private me: Person | undefined;
   @state() private hasMore = false;
   @state() private loadingOlder = false;
   /** The id of the history request under way: a refusal names it, and the button comes back. */
@@ -208,7 +204,7 @@ export class EdgeChat extends EdgeElement {
   @query("[part~=messages]") private list!: HTMLElement | null;
   @query("textarea") private textarea!: HTMLTextAreaElement | null;
 
-  private socket: ReconnectingSocket | undefined;
+  private socket: ReconnectingSocket<ChatServerFrame, ChatClientFrame> | undefined;
   /** Where the outbox is kept across reloads: one per endpoint, room and author. */
   private store: StoredOutbox | undefined;
   /** One per element: a reconnect of the same session keeps its name in the room. */
@@ -308,7 +304,7 @@ export class EdgeChat extends EdgeElement {
       return;
     }
     this.useStore(`edge-chat:outbox:${roomUrl.href} ${this.author}`);
-    this.socket = this.createSocket({
+    this.socket = this.createSocket<ChatServerFrame, ChatClientFrame>({
       url: () => {
         const url = new URL(base);
         // The token goes in the first frame: URLs end up in request logs.
@@ -378,23 +374,23 @@ export class EdgeChat extends EdgeElement {
     if (this.socket?.state === "open") this.socket.send({ type: "send", id: item.clientId, text: item.text });
   }
 
-  private onFrame(frame: ServerFrame): void {
+  private onFrame(frame: ChatServerFrame): void {
     switch (frame.type) {
       case "history":
-        this.onHistory(frame as unknown as { resumed: boolean; messages: ChatMessage[]; hasMore?: boolean; deleted: number[] });
+        this.onHistory(frame);
         break;
       case "roster":
-        this.people = frame.people as ChatPerson[];
+        this.people = frame.people;
         break;
       case "ready":
-        this.me = frame.you as ChatPerson;
+        this.me = frame.you;
         this.problem = "";
         // Everything not yet confirmed goes (again): the room drops resends it already has.
         for (const item of this.outbox) if (item.state === "pending") this.transmit(item);
         break;
       case "message":
       case "messages": {
-        const messages = frame.type === "message" ? [frame.message as ChatMessage] : (frame.messages as ChatMessage[]);
+        const messages = frame.type === "message" ? [frame.message] : frame.messages;
         for (const message of messages) this.typing.delete(message.name);
         // Decide by where the view is now: the scroll event of a recent scroll may not have come yet.
         if (this.list) this.pinned = this.atBottom(this.list);
@@ -404,7 +400,7 @@ export class EdgeChat extends EdgeElement {
         break;
       }
       case "ack": {
-        const message = frame.message as ChatMessage;
+        const { message } = frame;
         const known = this.outbox.some((item) => item.clientId === message.clientId);
         this.setOutbox(this.outbox.filter((item) => item.clientId !== message.clientId));
         if (frame.deleted !== true) {
@@ -417,8 +413,8 @@ export class EdgeChat extends EdgeElement {
         this.messages = this.messages.filter((message) => message.id !== frame.id);
         break;
       case "page": {
-        const older = frame.messages as ChatMessage[];
-        this.hasMore = frame.hasMore === true;
+        const older = frame.messages;
+        this.hasMore = frame.hasMore;
         this.loadingOlder = false;
         this.olderRef = undefined;
         this.anchorHeight = this.list?.scrollHeight;
@@ -427,31 +423,33 @@ export class EdgeChat extends EdgeElement {
       }
       case "join":
         if (!this.people.some((p) => p.name === frame.name && p.verified === frame.verified)) {
-          this.people = [...this.people, { name: String(frame.name), verified: frame.verified === true }].sort((a, b) => a.name.localeCompare(b.name));
+          this.people = [...this.people, { name: frame.name, verified: frame.verified }].sort((a, b) => a.name.localeCompare(b.name));
         }
         break;
       case "leave":
         this.people = this.people.filter((p) => p.name !== frame.name || p.verified !== frame.verified);
-        this.typing.delete(String(frame.name));
+        this.typing.delete(frame.name);
         break;
       case "typing":
-        this.typing = new Map(this.typing).set(String(frame.name), Date.now() + TYPING_SHOWN_MS);
+        this.typing = new Map(this.typing).set(frame.name, Date.now() + TYPING_SHOWN_MS);
         this.expireTyping();
         break;
       case "error":
         this.onError(frame);
         break;
+      default:
+        unhandledFrame(frame);
     }
   }
 
-  private onHistory(frame: { resumed: boolean; messages: ChatMessage[]; hasMore?: boolean; deleted: number[] }): void {
+  private onHistory(frame: Extract<ChatServerFrame, { type: "history" }>): void {
     const gone = new Set(frame.deleted);
     if (frame.resumed) {
       this.messages = this.messages.filter((message) => !gone.has(message.id));
     } else {
       this.messages = [];
       this.lastId = undefined;
-      this.hasMore = frame.hasMore === true;
+      this.hasMore = frame.hasMore;
     }
     this.add(frame.messages, frame.resumed);
     // A message confirmed while the confirmation itself was lost is confirmed now.
@@ -477,11 +475,7 @@ export class EdgeChat extends EdgeElement {
     }
   }
 
-  private onError(frame: ServerFrame): void {
-    const code = String(frame.code);
-    const message = String(frame.message ?? "refused");
-    const retryAfterMs = typeof frame.retryAfterMs === "number" ? frame.retryAfterMs : undefined;
-    const ref = typeof frame.ref === "string" ? frame.ref : undefined;
+  private onError({ code, message, retryAfterMs, ref }: ErrorFrame): void {
     emit(this, "edge-refused", { code, message, retryAfterMs });
     if (ref !== undefined && ref === this.olderRef) {
       // Loading older messages was refused (too many pages at once): say so, and let it be asked again.
@@ -710,13 +704,15 @@ export class EdgeChat extends EdgeElement {
     `;
   }
 
-  private renderMessage(message: ChatMessage) {
-    const own = this.ownIds.has(message.clientId);
+  private renderMessage({ id, clientId, name, text, at, verified, ...unshown }: ChatMessage) {
+    // A field the contract adds to a message is a compile error here until it is shown.
+    unshown satisfies Record<string, never>;
+    const own = this.ownIds.has(clientId);
     return html`
-      <li part=${own ? "message own" : "message"} class=${own ? "own" : ""} data-id=${message.id}>
-        <span part="name" class="name">${message.name}${message.verified ? html` <span class="badge" title=${this.text.verified}>✓</span>` : nothing}</span>
-        <time datetime=${new Date(message.at).toISOString()}>${this.time.format(message.at)}</time>
-        <div class="text">${linkify(message.text)}</div>
+      <li part=${own ? "message own" : "message"} class=${own ? "own" : ""} data-id=${id}>
+        <span part="name" class="name">${name}${verified ? html` <span class="badge" title=${this.text.verified}>✓</span>` : nothing}</span>
+        <time datetime=${new Date(at).toISOString()}>${this.time.format(at)}</time>
+        <div class="text">${linkify(text)}</div>
         ${own ? html`<small class="note">${this.text.sent}</small>` : nothing}
       </li>
     `;

@@ -65,7 +65,9 @@ export class EdgeElement extends LitElement {
   }
 
   /** A socket whose state is mirrored on the host. Start it in `connectedCallback`-time code. */
-  protected createSocket(options: Omit<SocketOptions, "onState"> & Pick<Partial<SocketOptions>, "onState">): ReconnectingSocket {
+  protected createSocket<ServerFrame extends { type: string }, ClientFrame extends object>(
+    options: Omit<SocketOptions<ServerFrame, ClientFrame>, "onState"> & Pick<Partial<SocketOptions<ServerFrame, ClientFrame>>, "onState">,
+  ): ReconnectingSocket<ServerFrame, ClientFrame> {
     return new ReconnectingSocket({
       ...options,
       onState: (state, close) => {

@@ -1,11 +1,16 @@
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { ReconnectingSocket, isTerminalClose, type ConnectionState, type ServerFrame } from "./reconnecting-socket.ts";
+import { isTerminalClose } from "../../contract/close-codes.ts";
+import type { CounterClientFrame, CounterServerFrame } from "../../contract/counter.ts";
+import { ReconnectingSocket, type ConnectionState } from "./reconnecting-socket.ts";
+
+/** Every socket here speaks to a counter, or to nothing. */
+type CounterSocket = ReconnectingSocket<CounterServerFrame, CounterClientFrame>;
 
 const endpoint = inject("endpoint");
 const wsBase = endpoint.replace(/^http/, "ws");
-const sockets: ReconnectingSocket[] = [];
+const sockets: CounterSocket[] = [];
 
-function track(socket: ReconnectingSocket): ReconnectingSocket {
+function track(socket: CounterSocket): CounterSocket {
   sockets.push(socket);
   return socket;
 }
@@ -26,8 +31,8 @@ describe("ReconnectingSocket", () => {
       const socket = track(
         new ReconnectingSocket({
           url: () => `${wsBase}/api/counters/${name}/ws`,
-          onFrame: (frame: ServerFrame) => {
-            if (typeof frame.count === "number") last = frame.count;
+          onFrame: (frame: CounterServerFrame) => {
+            if (frame.type !== "error") last = frame.count;
             if (last === 3) done();
           },
         }),
@@ -44,9 +49,9 @@ describe("ReconnectingSocket", () => {
   it("bounds the queue while it cannot connect", () => {
     const socket = track(new ReconnectingSocket({ url: () => "ws://127.0.0.1:9/nothing", onFrame: () => {}, maxQueue: 2 }));
     socket.start();
-    expect(socket.send({ n: 1 })).toBe(true);
-    expect(socket.send({ n: 2 })).toBe(true);
-    expect(socket.send({ n: 3 })).toBe(false);
+    expect(socket.send({ type: "click" })).toBe(true);
+    expect(socket.send({ type: "click" })).toBe(true);
+    expect(socket.send({ type: "click" })).toBe(false);
   });
 
   it("keeps retrying with backoff, and retries at once when the browser comes back online", async () => {

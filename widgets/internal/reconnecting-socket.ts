@@ -1,23 +1,24 @@
+import * as CloseCode from "../../contract/close-codes.ts";
+import { PING, PONG } from "../../contract/socket.ts";
+
 /** The `connection` attribute every live widget reflects. */
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
-
-/** A JSON frame from the backend; every socket sends `{"type":"ready"}` after its initial state. */
-export interface ServerFrame {
-  type: string;
-  [key: string]: unknown;
-}
 
 export interface CloseInfo {
   code: number;
   reason: string;
 }
 
-export interface SocketOptions {
+/**
+ * `ServerFrame` and `ClientFrame` are the socket's frame unions from `contract/`. Every socket's
+ * server sends `{"type":"ready"}` after its initial state.
+ */
+export interface SocketOptions<ServerFrame extends { type: string }, ClientFrame extends object> {
   /** Called before every attempt, so a reconnect can carry fresh resume parameters. */
   url: () => string | URL;
   onFrame: (frame: ServerFrame) => void;
   /** A frame sent as soon as the socket opens, before "ready": credentials kept out of the URL. */
-  firstFrame?: () => object | undefined;
+  firstFrame?: () => ClientFrame | undefined;
   /** `close` is set for a final close, and for a 1013 ("try again later") before the retry. */
   onState?: (state: ConnectionState, close?: CloseInfo) => void;
   /** Gives up on an attempt that has not said "ready" by then. */
@@ -32,16 +33,12 @@ export interface SocketOptions {
   maxQueue?: number;
 }
 
-const PING = "ping";
-const PONG = "pong";
-
-/** 1013: the backend is at a limit for now (e.g. too many sockets from this address). */
-export const TRY_AGAIN_LATER = 1013;
-
-/** Policy closes and 4400–4499 mean "you may not": retrying would be refused the same way. */
-export function isTerminalClose(code: number): boolean {
-  return code === 1008 || (code >= 4400 && code <= 4499);
-}
+/**
+ * The `default` of a widget's switch over its server frames: a frame type of the contract that
+ * the switch forgets is a compile error here. At run time a frame it does not know (from a newer
+ * backend) is ignored.
+ */
+export function unhandledFrame(_frame: never): void {}
 
 /**
  * A WebSocket that stays connected: capped exponential backoff with full jitter, a connect
@@ -49,7 +46,7 @@ export function isTerminalClose(code: number): boolean {
  * immediate retry when the browser comes back online or the page becomes visible, and a
  * bounded queue of outgoing frames flushed once the backend says it is ready.
  */
-export class ReconnectingSocket {
+export class ReconnectingSocket<ServerFrame extends { type: string }, ClientFrame extends object> {
   private ws: WebSocket | undefined;
   private currentState: ConnectionState = "closed";
   private ready = false;
@@ -61,9 +58,9 @@ export class ReconnectingSocket {
   private awaitingPong = false;
   private pongCount = 0;
   private running = false;
-  private readonly options: Required<SocketOptions>;
+  private readonly options: Required<SocketOptions<ServerFrame, ClientFrame>>;
 
-  constructor(options: SocketOptions) {
+  constructor(options: SocketOptions<ServerFrame, ClientFrame>) {
     this.options = {
       onState: () => {},
       firstFrame: () => undefined,
@@ -111,12 +108,12 @@ export class ReconnectingSocket {
     this.ready = false;
     const ws = this.ws;
     this.ws = undefined;
-    ws?.close(1000, "bye");
+    ws?.close(CloseCode.normal, "bye");
     this.setState("closed");
   }
 
   /** Sends now if ready, else queues. Returns false when the queue is full or the socket stopped. */
-  send(frame: object): boolean {
+  send(frame: ClientFrame): boolean {
     const text = JSON.stringify(frame);
     if (this.ready && this.ws?.readyState === WebSocket.OPEN) {
       this.ws.send(text);
@@ -128,8 +125,8 @@ export class ReconnectingSocket {
   }
 
   /** Drops queued frames that match, e.g. a message the user took back. */
-  unqueue(match: (frame: unknown) => boolean): void {
-    this.queue = this.queue.filter((text) => !match(JSON.parse(text)));
+  unqueue(match: (frame: ClientFrame) => boolean): void {
+    this.queue = this.queue.filter((text) => !match(JSON.parse(text) as ClientFrame));
   }
 
   /** Skips the backoff wait (used on `online` and on the page becoming visible). */
@@ -152,7 +149,7 @@ export class ReconnectingSocket {
     } catch (error) {
       // A malformed URL will not get better by retrying.
       this.running = false;
-      this.setState("closed", { code: 4400, reason: error instanceof Error ? error.message : String(error) });
+      this.setState("closed", { code: CloseCode.badRequest, reason: error instanceof Error ? error.message : String(error) });
       return;
     }
     this.ws = ws;
@@ -179,6 +176,7 @@ export class ReconnectingSocket {
       }
       let frame: ServerFrame;
       try {
+        // The backend sends only what the contract's types let it: its frames are trusted as such.
         frame = JSON.parse(event.data) as ServerFrame;
       } catch {
         return;
@@ -188,7 +186,7 @@ export class ReconnectingSocket {
     });
     ws.addEventListener("close", (event: CloseEvent) => {
       if (this.ws !== ws) return;
-      if (isTerminalClose(event.code)) {
+      if (CloseCode.isTerminalClose(event.code)) {
         this.clearTimers();
         this.ws = undefined;
         this.running = false;
@@ -196,7 +194,7 @@ export class ReconnectingSocket {
         this.setState("closed", { code: event.code, reason: event.reason });
         return;
       }
-      this.dropAndRetry(event.code === TRY_AGAIN_LATER ? { code: event.code, reason: event.reason } : undefined);
+      this.dropAndRetry(event.code === CloseCode.tryAgainLater ? { code: event.code, reason: event.reason } : undefined);
     });
   }
 

@@ -8,7 +8,7 @@ import { fail } from "./http-refusals.ts";
 import { Header, longPollMs } from "./protocol.ts";
 import { dataResponse, read, type StreamRequest } from "./reads.ts";
 import { refuse } from "./refusals.ts";
-import type { StreamInfo } from "./stream-log.ts";
+import type { StreamInfo } from "./stream-state.ts";
 
 export async function serveLongPoll(route: StreamRequest, offset: string, authorized: boolean): Promise<Response> {
   const { stub, name, request, url, env } = route;

@@ -9,7 +9,8 @@ import { isJsonType, jsonArray } from "./json-mode.ts";
 import { Header, READ_CHUNK_BYTES } from "./protocol.ts";
 import type { Refusal } from "./refusals.ts";
 import type { StoredMessage } from "./segments.ts";
-import type { ReadResult, StreamInfo } from "./stream-log.ts";
+import type { ReadResult } from "./stream-log.ts";
+import type { StreamInfo } from "./stream-state.ts";
 
 export type Stub = ReturnType<Env["STREAMS"]["getByName"]>;
 

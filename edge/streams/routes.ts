@@ -3,6 +3,7 @@ import { HttpError, badRequest, errorResponse } from "../http/errors.ts";
 import { readBytes } from "../http/validate.ts";
 import type { Handler } from "../router.ts";
 import { authOff, authorize } from "./auth.ts";
+import type { SourceAccess } from "./forks.ts";
 import { asRefusal, fail } from "./http-refusals.ts";
 import { serveLongPoll } from "./long-poll.ts";
 import { CONCRETE_OFFSET, OFFSET_PARAM } from "./offsets.ts";
@@ -11,7 +12,7 @@ import { Header, MAX_BODY_BYTES } from "./protocol.ts";
 import { etag, infoHeaders, serveCatchUp, type StreamRequest } from "./reads.ts";
 import { privateStream, type Refusal } from "./refusals.ts";
 import { serveSse } from "./sse.ts";
-import type { Appended, Created, SourceAccess } from "./stream-log.ts";
+import type { Appended, Created } from "./stream-log.ts";
 
 /**
  * The Durable Streams protocol at `/v1/stream/{stream}` (a stream path, see paths.ts): this

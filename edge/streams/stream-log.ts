@@ -11,10 +11,6 @@ import type { StoredMessage } from "./segments.ts";
 import { StreamRecord, expiryTime, info, isExpired, type Meta, type StreamInfo } from "./stream-state.ts";
 import { Watchers } from "./watchers.ts";
 
-export type { SourceAccess } from "./forks.ts";
-export type { Producer } from "./producers.ts";
-export type { StreamInfo } from "./stream-state.ts";
-
 export interface CreateInput {
   /** Undefined only for a fork that inherits its source's type. */
   contentType?: string;

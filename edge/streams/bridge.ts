@@ -1,6 +1,59 @@
+/**
+ * The internal bridge from a stream object to the Worker's live readers (long-poll, SSE): a
+ * WebSocket that the object accepts with the hibernation API. The object sends every append to
+ * every bridge socket and may sleep between appends; the waiting happens in the Worker. Both
+ * ends live here: the object's (`acceptBridge`, `broadcast`, `closeBridges`) and the Worker's
+ * (`Bridge`).
+ */
 import { STREAM_GONE, type BridgeFrame } from "../../contract/stream-bridge.ts";
-import { fromBase64 } from "./offsets.ts";
+import { fromBase64, toBase64 } from "./base64.ts";
 import type { StoredMessage } from "./segments.ts";
+
+// ── the object's end ─────────────────────────────────────────────────────────────────────
+
+/** Accepts a reader's socket; a stream that is gone closes it at once. */
+export function acceptBridge(ctx: DurableObjectState, request: Request, gone: boolean): Response {
+  if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") return new Response(null, { status: 426 });
+  const { 0: client, 1: server } = new WebSocketPair();
+  ctx.acceptWebSocket(server);
+  if (gone) server.close(STREAM_GONE, "stream gone");
+  return new Response(null, { status: 101, webSocket: client });
+}
+
+/** Tells every reader of an append (`data` absent: the stream was only closed). */
+export function broadcast(ctx: DurableObjectState, after: string, tail: string, data: Uint8Array | undefined, closed: boolean): void {
+  const frame: BridgeFrame = data ? { type: "append", after, messages: [{ offset: tail, data: toBase64(data) }], closed } : { type: "closed", offset: tail };
+  const text = JSON.stringify(frame);
+  for (const ws of ctx.getWebSockets()) {
+    try {
+      ws.send(text);
+    } catch {
+      // A reader that went away; its close event tidies up.
+    }
+  }
+}
+
+/** The stream is gone: every reader hears so. */
+export function closeBridges(ctx: DurableObjectState): void {
+  for (const ws of ctx.getWebSockets()) {
+    try {
+      ws.close(STREAM_GONE, "stream gone");
+    } catch {
+      // Already closed.
+    }
+  }
+}
+
+/** Answers a reader's close (1005 and 1006 cannot be sent back). */
+export function answerClose(ws: WebSocket, code: number): void {
+  try {
+    ws.close(code === 1005 || code === 1006 ? 1000 : code, "bye");
+  } catch {
+    // Already closed.
+  }
+}
+
+// ── the Worker's end ─────────────────────────────────────────────────────────────────────
 
 /** What a live reader in the Worker hears from the stream object. */
 export type BridgeEvent =
@@ -12,11 +65,7 @@ export type BridgeEvent =
   /** The socket dropped (the object was evicted or restarted): resubscribe and read again. */
   | { type: "dropped" };
 
-/**
- * The Worker's end of the internal bridge: a WebSocket to the stream object, which the object
- * accepts with the hibernation API. The object sends every append to every bridge socket and
- * may sleep between appends; the waiting happens here, in the Worker.
- */
+/** The Worker's end: one reader's socket to the stream object, read as a queue of events. */
 export class Bridge {
   private readonly events: BridgeEvent[] = [];
   private waiter: ((event: BridgeEvent) => void) | undefined;

@@ -1,32 +1,17 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
+import { DIRECTORY_SHARDS, shardName, shardOf, type StreamDirectory } from "../streams/followers.ts";
 import { globMatch, literalPrefix } from "./glob.ts";
 import { generateSigningKey, type SigningKey } from "./webhooks.ts";
 
 /**
- * The registry is sharded by a stream path's first segment, so that creating streams does not
- * queue on one object. A pattern whose first segment is a name lives in that name's shard; one
- * that starts with a wildcard (`*`, `**`) is kept by every shard.
+ * The shards that must know `pattern`. The registry is the streams' directory, sharded by a
+ * path's first segment (`streams/followers.ts`): a pattern whose first segment is a name lives
+ * in that name's shard; one that starts with a wildcard (`*`, `**`) is kept by every shard.
  */
-export const REGISTRY_SHARDS = 16;
-
-const shardName = (n: number) => `shard-${n}`;
-
-/** FNV-1a of the first segment. */
-function shardOf(path: string): number {
-  const first = path.split("/")[0]!;
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < first.length; i++) hash = Math.imul(hash ^ first.charCodeAt(i), 0x01000193);
-  return (hash >>> 0) % REGISTRY_SHARDS;
-}
-
-/** The shard that knows `path` and the patterns that can match it. */
-export const registryForStream = (env: Env, path: string) => env.SUBSCRIPTION_REGISTRY.getByName(shardName(shardOf(path)));
-
-/** The shards that must know `pattern`: one, or all when it starts with a wildcard. */
 export function registriesForPattern(env: Env, pattern: string) {
   const first = pattern.split("/")[0];
-  const shards = first === "*" || first === "**" ? Array.from({ length: REGISTRY_SHARDS }, (_, n) => n) : [shardOf(pattern)];
+  const shards = first === "*" || first === "**" ? Array.from({ length: DIRECTORY_SHARDS }, (_, n) => n) : [shardOf(pattern)];
   return shards.map((n) => env.SUBSCRIPTION_REGISTRY.getByName(shardName(n)));
 }
 
@@ -40,7 +25,7 @@ export const keyRegistry = (env: Env) => env.SUBSCRIPTION_REGISTRY.getByName(sha
  * when a subscription changes, never on an append: each stream keeps its own list of
  * watchers. Shard 0 also keeps the webhook signing key.
  */
-export class SubscriptionRegistry extends DurableObject<Env> {
+export class SubscriptionRegistry extends DurableObject<Env> implements StreamDirectory {
   private readonly sql: SqlStorage;
   private readonly patterns = new Map<string, string>();
 

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
 import { maxTokenLifetime, mintToken, verifyToken } from "../http/tokens.ts";
+import type { StreamFollower } from "../streams/followers.ts";
 import { CONCRETE_OFFSET, ZERO_OFFSET } from "../streams/offsets.ts";
 import { globMatch } from "./glob.ts";
 import { keyRegistry, registriesForPattern } from "./registry.ts";
@@ -118,7 +119,7 @@ export function canonical(input: SubscriptionInput): string {
   });
 }
 
-export class Subscription extends DurableObject<Env> {
+export class Subscription extends DurableObject<Env> implements StreamFollower {
   private readonly sql: SqlStorage;
   private config: Config | undefined;
   private wake: Wake;

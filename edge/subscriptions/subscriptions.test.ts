@@ -3,9 +3,9 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { BASE, fetchWithVars } from "../test-support.ts";
+import { directoryFor } from "../streams/followers.ts";
 import { ADMIN, append, bearer, call, createStream, token, unique } from "../streams/stream-support.ts";
 import { globMatch, isPattern } from "./glob.ts";
-import { registryForStream } from "./registry.ts";
 import { Subscription } from "./subscription.ts";
 
 /** The receiver Worker that stands in for the internet (test/webhook-receiver.worker.js). */
@@ -253,7 +253,7 @@ describe("webhook subscriptions", () => {
     const path = `${prefix}/old`;
     await createStream(path, { body: "history" });
     // As a stream from before subscriptions: unknown to the registry, not marked registered.
-    await registryForStream(env, path).streamRemoved(path);
+    await directoryFor(env, path).streamRemoved(path);
     await runInDurableObject(env.STREAMS.getByName(path), (_object, state) => {
       const meta = state.storage.kv.get<Record<string, unknown>>("meta")!;
       delete meta.registered;

@@ -1,0 +1,65 @@
+/**
+ * Idempotent producers (protocol §producers): a writer that sends `Producer-Id`, `-Epoch` and
+ * `-Seq` has each append stored exactly once, however often it retries. The stream keeps each
+ * producer's epoch and last sequence in its `producers` table for a week after its last write.
+ */
+import { refuse, type Refusal } from "./refusals.ts";
+import type { Meta } from "./stream-state.ts";
+
+export interface Producer {
+  id: string;
+  epoch: number;
+  seq: number;
+}
+
+/** What the stream makes of a producer's append before storing anything. */
+export type ProducerVerdict = { kind: "accepted" } | { kind: "duplicate"; lastSeq: number } | Refusal;
+
+const PRODUCER_TTL_MS = 7 * 24 * 3600 * 1000;
+
+export class Producers {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(`CREATE TABLE IF NOT EXISTS producers (id TEXT PRIMARY KEY, epoch INTEGER NOT NULL, last_seq INTEGER NOT NULL, updated INTEGER NOT NULL)`);
+  }
+
+  check(producer: Producer): ProducerVerdict {
+    this.sql.exec("DELETE FROM producers WHERE updated < ?", Date.now() - PRODUCER_TTL_MS);
+    const state = this.sql
+      .exec<{ epoch: number; last_seq: number }>("SELECT epoch, last_seq FROM producers WHERE id = ?", producer.id)
+      .toArray()[0];
+    if (!state) return producer.seq === 0 ? { kind: "accepted" } : gap(0, producer);
+    if (producer.epoch < state.epoch) {
+      return refuse("stale_producer_epoch", "A newer epoch of this producer exists.", { currentEpoch: state.epoch });
+    }
+    if (producer.epoch > state.epoch) {
+      return producer.seq === 0 ? { kind: "accepted" } : refuse("invalid_producer_seq", "A new producer epoch must start at sequence 0.");
+    }
+    if (producer.seq <= state.last_seq) return { kind: "duplicate", lastSeq: state.last_seq };
+    if (producer.seq === state.last_seq + 1) return { kind: "accepted" };
+    return gap(state.last_seq + 1, producer);
+  }
+
+  /** Remembers an append that was stored. */
+  accept(producer: Producer): void {
+    this.sql.exec(
+      "INSERT OR REPLACE INTO producers (id, epoch, last_seq, updated) VALUES (?, ?, ?, ?)",
+      producer.id,
+      producer.epoch,
+      producer.seq,
+      Date.now(),
+    );
+  }
+
+  clear(): void {
+    this.sql.exec("DELETE FROM producers");
+  }
+}
+
+const gap = (expected: number, producer: Producer) =>
+  refuse("producer_sequence_gap", `Expected Producer-Seq ${expected}.`, { expectedSeq: expected, receivedSeq: producer.seq });
+
+/** A producer's retry of the very append that closed the stream, which answers as it did then. */
+export function retriesClose(meta: Meta, producer: Producer | undefined): producer is Producer {
+  const by = meta.closedBy;
+  return !!producer && !!by && by.producerId === producer.id && by.epoch === producer.epoch && by.seq === producer.seq;
+}

@@ -1,0 +1,137 @@
+/**
+ * `live=sse`: Server-Sent Events. Each message goes out as a `data` event followed by a
+ * `control` event with its offset; the response stays open, waiting on the bridge, until the
+ * stream closes or goes, sending a `control` keep-alive every long-poll interval.
+ */
+import { concatBytes } from "../http/validate.ts";
+import { toBase64 } from "./base64.ts";
+import { Bridge, type BridgeEvent } from "./bridge.ts";
+import { responseCursor } from "./cursors.ts";
+import { jsonArray, mediaType } from "./json-mode.ts";
+import { ZERO_OFFSET } from "./offsets.ts";
+import { Header, longPollMs } from "./protocol.ts";
+import { read, type StreamRequest } from "./reads.ts";
+import type { StoredMessage } from "./segments.ts";
+import type { ReadResult } from "./stream-log.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+// ── framing ──────────────────────────────────────────────────────────────────────────────
+
+/** One SSE event; every line of the payload gets its own `data:` line (no CR/LF injection). */
+function sseEvent(type: string, payload: string): Uint8Array {
+  const lines = payload.split(/\r\n|\r|\n/).map((line) => `data:${line}`);
+  return encoder.encode(`event: ${type}\n${lines.join("\n")}\n\n`);
+}
+
+/** How a stream's messages travel as event text: JSON as an array, text as it is, the rest base64. */
+function payloadFormat(contentType: string): { base64: boolean; payload: (message: StoredMessage) => string } {
+  const type = mediaType(contentType);
+  const json = type === "application/json";
+  const base64 = !json && !type.startsWith("text/");
+  return {
+    base64,
+    payload: (message) => (json ? jsonArray([message.data]) : base64 ? toBase64(message.data) : decoder.decode(message.data)),
+  };
+}
+
+/** The `control` event after a message (or alone): where to resume, and whether the stream is closed. */
+function controlEvent(offset: string, upToDate: boolean, closed: boolean, clientCursor: string | null): Uint8Array {
+  const data: Record<string, unknown> = { streamNextOffset: offset };
+  if (closed) data.streamClosed = true;
+  else {
+    data.streamCursor = responseCursor(clientCursor);
+    if (upToDate) data.upToDate = true;
+  }
+  return sseEvent("control", JSON.stringify(data));
+}
+
+// ── serving ──────────────────────────────────────────────────────────────────────────────
+
+export async function serveSse(route: StreamRequest, offset: string, authorized: boolean): Promise<Response> {
+  const { stub, url, env } = route;
+  const clientCursor = url.searchParams.get("cursor");
+  // Subscribe first, then read: nothing appended in between can be missed.
+  let bridge = await Bridge.open(stub);
+  let first: ReadResult;
+  try {
+    first = await read(stub, offset, authorized);
+  } catch (error) {
+    bridge.close();
+    throw error;
+  }
+  const { base64, payload } = payloadFormat(first.info.contentType);
+
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  const writer = writable.getWriter();
+  const keepAliveMs = longPollMs(env);
+
+  const control = (offset: string, upToDate: boolean, closed: boolean) => controlEvent(offset, upToDate, closed, clientCursor);
+  /** Each data event goes out with its control event in one chunk. Returns the new cursor. */
+  const send = async (messages: StoredMessage[], upToDate: boolean, closedAtEnd: boolean): Promise<string> => {
+    const parts: Uint8Array[] = [];
+    messages.forEach((message, i) => {
+      const last = i === messages.length - 1;
+      parts.push(sseEvent("data", payload(message)), control(message.offset, last && upToDate, last && closedAtEnd));
+    });
+    await writer.write(concatBytes(parts));
+    return messages.at(-1)!.offset;
+  };
+
+  const pump = async () => {
+    let cursor = offset === "now" ? first.next : offset === "-1" ? ZERO_OFFSET : offset;
+    let pending: ReadResult | undefined = first;
+    try {
+      for (;;) {
+        const result: ReadResult = pending ?? (await read(stub, cursor, authorized));
+        pending = undefined;
+        const fresh = result.messages.filter((m) => m.offset > cursor);
+        if (fresh.length === 0 && result.upToDate) cursor = result.next;
+        const last = fresh.at(-1)?.offset ?? cursor;
+        const closedAtEnd = result.info.closed && last === result.info.tail && result.upToDate;
+        if (fresh.length > 0) {
+          cursor = await send(fresh, result.upToDate, closedAtEnd);
+        } else {
+          await writer.write(control(cursor, result.upToDate, closedAtEnd));
+        }
+        if (closedAtEnd) return;
+        if (!result.upToDate) continue;
+
+        // Up to date: wait on the bridge until something happens.
+        for (;;) {
+          const event: BridgeEvent = await bridge.next(keepAliveMs);
+          if (event.type === "timeout") {
+            await writer.write(control(cursor, true, false));
+            continue;
+          }
+          if (event.type === "gone") return;
+          if (event.type === "dropped") {
+            bridge = await Bridge.open(stub);
+            break;
+          }
+          if (event.type === "closed") {
+            if (event.offset !== cursor) break;
+            await writer.write(control(cursor, true, true));
+            return;
+          }
+          if (event.after > cursor) break; // A gap: read it from the log.
+          const fresh = event.messages.filter((m) => m.offset > cursor);
+          if (fresh.length === 0) continue;
+          cursor = await send(fresh, true, event.closed);
+          if (event.closed) return;
+        }
+      }
+    } catch {
+      // The reader went away (a write failed) or the stream vanished mid-read.
+    } finally {
+      bridge.close();
+      await writer.close().catch(() => undefined);
+    }
+  };
+  route.ctx.waitUntil(pump());
+
+  const headers: Record<string, string> = { [Header.ContentType]: "text/event-stream", "Cache-Control": "no-cache", Connection: "keep-alive" };
+  if (base64) headers[Header.SseDataEncoding] = "base64";
+  return new Response(readable, { status: 200, headers });
+}

@@ -2,7 +2,7 @@ import { configurationProblem } from "./configuration.ts";
 import type { Env } from "./env.ts";
 import { addBan, connectRoom, deleteMessage, liftBan, listBans, listMessages, listPeople } from "./chat/routes.ts";
 import { connectCounter, getCounter } from "./counter/routes.ts";
-import { HttpError, errorResponse, notFound } from "./http/errors.ts";
+import { Refusal, errorResponse, notFound } from "./http/refusal.ts";
 import { makeInert } from "./http/inert.ts";
 import { isLocalDev } from "./http/local-dev.ts";
 import { preflight, withCors } from "./http/origins.ts";
@@ -71,7 +71,7 @@ async function respond(request: Request, env: Env, ctx: ExecutionContext, path: 
     if (request.method === "OPTIONS") return preflight(env, request);
     // Health checks see it too: an orchestrator should not route to a Worker that refuses everything.
     const problem = configurationProblem(env);
-    if (problem) throw new HttpError(503, "misconfigured", problem);
+    if (problem) throw new Refusal("misconfigured", problem);
     const response = await routes.handle(request, env, ctx);
     if (response) return isWidgetFile(path) ? response : withCors(env, request, response);
     if (isApi(path)) throw notFound(`Nothing at ${path}.`);

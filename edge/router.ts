@@ -1,5 +1,5 @@
 import type { Env } from "./env.ts";
-import { HttpError } from "./http/errors.ts";
+import { Refusal } from "./http/refusal.ts";
 
 export interface RouteContext {
   request: Request;
@@ -40,7 +40,7 @@ export class Router {
       const handler = route.handlers[method] ?? (method === "HEAD" ? route.handlers.GET : undefined);
       if (!handler) {
         const allow = Object.keys(route.handlers).join(", ");
-        throw new HttpError(405, "method_not_allowed", `Use ${allow} on ${url.pathname}.`, { Allow: allow });
+        throw new Refusal("method_not_allowed", `Use ${allow} on ${url.pathname}.`, { headers: { Allow: allow } });
       }
       return handler({ request, env, ctx, url, params: match.pathname.groups });
     }

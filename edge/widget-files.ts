@@ -1,5 +1,5 @@
 import type { Handler } from "./router.ts";
-import { notFound } from "./http/errors.ts";
+import { notFound } from "./http/refusal.ts";
 
 /**
  * The widget bundles from `dist/`: `/widgets.js`, `/<chunk>` and `/widgets/<file>` (the same

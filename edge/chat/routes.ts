@@ -1,6 +1,6 @@
 import type { Env } from "../env.ts";
 import { sameSecret } from "../http/admin.ts";
-import { HttpError, badRequest, notFound } from "../http/errors.ts";
+import { Refusal, badRequest, notFound } from "../http/refusal.ts";
 import { parseName, parseWith, readJson } from "../http/validate.ts";
 import { limitRate } from "../rate-limiter/rate-limiter.ts";
 import type { Handler } from "../router.ts";
@@ -68,9 +68,9 @@ export const listPeople: Handler = async ({ env, params, request }) => {
 };
 
 async function requireAdmin(env: Env, request: Request): Promise<void> {
-  if (!env.ADMIN_TOKEN) throw new HttpError(403, "admin_disabled", "Admin calls are disabled: ADMIN_TOKEN is not set.");
+  if (!env.ADMIN_TOKEN) throw new Refusal("admin_disabled", "Admin calls are disabled: ADMIN_TOKEN is not set.");
   const given = request.headers.get("Authorization")?.match(/^Bearer (.+)$/)?.[1] ?? "";
   if (!(await sameSecret(given, env.ADMIN_TOKEN))) {
-    throw new HttpError(401, "unauthorized", "This call needs Authorization: Bearer <ADMIN_TOKEN>.", { "WWW-Authenticate": "Bearer" });
+    throw new Refusal("unauthorized", "This call needs Authorization: Bearer <ADMIN_TOKEN>.", { headers: { "WWW-Authenticate": "Bearer" } });
   }
 }

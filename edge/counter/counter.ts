@@ -2,7 +2,8 @@ import { z } from "zod";
 import type { Env } from "../env.ts";
 import { BatchedRateCheck } from "../rate-limiter/rate-limiter.ts";
 import { forwardedIp } from "../http/client-ip.ts";
-import { FrameError, SocketRoom } from "../socket/socket-room.ts";
+import { Refusal } from "../http/refusal.ts";
+import { SocketRoom } from "../socket/socket-room.ts";
 
 const ClientMessage = z.discriminatedUnion("type", [z.object({ type: z.literal("click") }).strict()]);
 type ClientMessage = z.infer<typeof ClientMessage>;
@@ -48,7 +49,7 @@ export class Counter extends SocketRoom<Env, Viewer, ClientMessage> {
   protected async onMessage(_ws: WebSocket, _message: ClientMessage, viewer: Viewer): Promise<void> {
     const decision = await this.clicks.check(viewer.ip);
     if (!decision.ok) {
-      throw new FrameError("rate_limited", "Too many clicks; wait a moment.", { retryAfterMs: decision.retryAfterMs });
+      throw new Refusal("rate_limited", "Too many clicks; wait a moment.", { retryAfterMs: decision.retryAfterMs });
     }
     this.count += 1;
     // Storage writes are confirmed before any later message leaves the object, so no viewer

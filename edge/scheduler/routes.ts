@@ -2,7 +2,7 @@ import { base64url } from "jose";
 import { z } from "zod";
 import type { Env } from "../env.ts";
 import { bearerToken, isAdminToken } from "../http/admin.ts";
-import { HttpError, badRequest, notFound } from "../http/errors.ts";
+import { Refusal, badRequest, isCarried, notFound, unwrap } from "../http/refusal.ts";
 import { NAME_PATTERN } from "../http/names.ts";
 import { readJson } from "../http/validate.ts";
 import { limitRate } from "../rate-limiter/rate-limiter.ts";
@@ -63,7 +63,7 @@ export const createSchedule: Handler = async ({ request, env }) => {
 
   if ((body.target === undefined) === (body.url === undefined)) throw badRequest("Give exactly one of target or url.");
   if (body.url !== undefined) {
-    if (!admin) throw new HttpError(403, "admin_required", "Only the admin may schedule a delivery to any URL; use a target.");
+    if (!admin) throw new Refusal("admin_required", "Only the admin may schedule a delivery to any URL; use a target.");
     const verdict = checkUrl(body.url, settings.ports);
     if (!verdict.ok) throw badRequest(`url: the URL ${verdict.reason}.`, "unsafe_url");
   }
@@ -75,7 +75,7 @@ export const createSchedule: Handler = async ({ request, env }) => {
   const end = parseEnd(body, timing, now, admin, settings.maxRuns);
   const payload = JSON.stringify(body.payload ?? {});
   if (new TextEncoder().encode(payload).byteLength > MAX_PAYLOAD_BYTES) {
-    throw badRequest(`payload: must be at most ${MAX_PAYLOAD_BYTES} bytes of JSON.`, "payload_too_large");
+    throw new Refusal("payload_too_large", `payload: must be at most ${MAX_PAYLOAD_BYTES} bytes of JSON.`, { status: 400 });
   }
 
   await limitRate(env, request, "schedule", "schedules created");
@@ -114,13 +114,11 @@ export const createSchedule: Handler = async ({ request, env }) => {
     throw error;
   }
   // A replay or a conflict made nothing new: the places go back (a replayed schedule holds its own).
-  if (holder && result.kind !== "created") await releasePlaces(env, holder, input.id);
-  if (result.kind === "conflict") {
-    throw new HttpError(409, "idempotency_conflict", "This idempotencyKey was already used for a different schedule.");
-  }
+  if (holder && (isCarried(result) || result.kind !== "created")) await releasePlaces(env, holder, input.id);
+  const made = unwrap(result);
   return Response.json(
-    { ...result.schedule, manageToken: result.manageToken },
-    { status: result.kind === "created" ? 201 : 200, headers: result.kind === "replayed" ? { "Idempotent-Replayed": "true" } : {} },
+    { ...made.schedule, manageToken: made.manageToken },
+    { status: made.kind === "created" ? 201 : 200, headers: made.kind === "replayed" ? { "Idempotent-Replayed": "true" } : {} },
   );
 };
 
@@ -148,7 +146,7 @@ export const listRuns: Handler = async ({ request, env, params, url }) => {
 
 /** Admin only: every schedule, in pages. `cursor` is the last id of the previous page. */
 export const listSchedules: Handler = async ({ request, env, url }) => {
-  if (!(await isAdmin(env, request))) throw new HttpError(401, "admin_required", "Listing all schedules needs the admin token.");
+  if (!(await isAdmin(env, request))) throw new Refusal("admin_required", "Listing all schedules needs the admin token.", { status: 401 });
   const limit = parseLimit(url.searchParams.get("limit"), 100, 500);
   const cursor = url.searchParams.get("cursor") ?? "";
   if (cursor !== "" && !ID_PATTERN.test(cursor)) throw badRequest("cursor: use the cursor of the previous page.", "invalid_cursor");
@@ -234,8 +232,8 @@ const isAdmin = (env: Env, request: Request) => isAdminToken(env, bearerToken(re
 async function caller(env: Env, request: Request): Promise<Caller> {
   const token = bearerToken(request);
   if (token === undefined) {
-    throw new HttpError(401, "token_required", "Send the schedule's manage token as Authorization: Bearer <token>.", {
-      "WWW-Authenticate": "Bearer",
+    throw new Refusal("token_required", "Send the schedule's manage token as Authorization: Bearer <token>.", {
+      headers: { "WWW-Authenticate": "Bearer" },
     });
   }
   if (await isAdminToken(env, token)) return { admin: true };

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Env } from "../env.ts";
-import { HttpError, notFound } from "../http/errors.ts";
+import { Refusal, notFound } from "../http/refusal.ts";
 import { LINE_CONTROL, wellFormed } from "../http/text.ts";
 import { parseWith, readJson } from "../http/validate.ts";
 import { limitRate } from "../rate-limiter/rate-limiter.ts";
@@ -87,5 +87,5 @@ export const playMedia: Handler = async ({ env, request, params }) => {
 /** A media path without a token (or with too few parts) is unauthorized, as on Stream. */
 export const missingToken: Handler = ({ env }) => {
   if (usesStream(env)) throw notFound("Media is served by Cloudflare Stream.");
-  throw new HttpError(401, "token_invalid", "The playback token is missing or not valid.");
+  throw new Refusal("token_invalid", "The playback token is missing or not valid.");
 };

@@ -1,6 +1,6 @@
 import type { Env } from "../env.ts";
 import { bearerToken, isAdminToken } from "../http/admin.ts";
-import { HttpError } from "../http/errors.ts";
+import { Refusal } from "../http/refusal.ts";
 import { maxTokenLifetime, verifyToken } from "../http/tokens.ts";
 
 /** Upload tokens are short-lived: valid for at most this long (or TOKEN_MAX_LIFETIME_SECONDS if shorter). */
@@ -8,7 +8,7 @@ export const MAX_UPLOAD_TOKEN_SECONDS = 60 * 60;
 export const UPLOAD_SCOPE = "video:upload";
 
 const refused = (message = "Uploading needs the admin token or an upload token from the site.") =>
-  new HttpError(401, "unauthorized", message, { "WWW-Authenticate": "Bearer" });
+  new Refusal("unauthorized", message, { headers: { "WWW-Authenticate": "Bearer" } });
 
 /**
  * Uploads are never anonymous: the caller presents `ADMIN_TOKEN`, or an HS256 JWT that the host

@@ -2,6 +2,7 @@ import type { Env } from "../env.ts";
 import { bearerToken, isAdminToken } from "../http/admin.ts";
 import { Refusal } from "../http/refusal.ts";
 import { maxTokenLifetime, verifyToken } from "../http/tokens.ts";
+import { guard } from "../router.ts";
 
 /** Upload tokens are short-lived: valid for at most this long (or TOKEN_MAX_LIFETIME_SECONDS if shorter). */
 export const MAX_UPLOAD_TOKEN_SECONDS = 60 * 60;
@@ -28,3 +29,6 @@ export async function authorizeUpload(env: Env, request: Request): Promise<strin
   if (payload.exp - payload.iat! > maxLifetime) throw refused(`Upload token: sign it for at most ${maxLifetime} seconds.`);
   return typeof payload.sub === "string" ? payload.sub : "upload-token";
 }
+
+/** Guards a route for whoever may upload (see `authorizeUpload`). */
+export const uploader = guard(({ env, request }) => authorizeUpload(env, request));

@@ -31,6 +31,7 @@ export class Refusal<C extends ErrorCode = ErrorCode> extends Error {
   ) {
     super(message);
     const entry: ErrorEntry = ErrorCodes[code];
+    // A frame-only code that reaches an HTTP answer is a plain 400.
     this.status = (options.status as number | undefined) ?? entry.status ?? 400;
     this.headers = options.headers ?? {};
     this.retryAfterMs = options.retryAfterMs;

@@ -17,7 +17,7 @@ import { embedding, hostPage, launchBrowser } from "../test/e2e/support.ts";
 import { quantile, type Figure } from "./figures.ts";
 import { gzipSize, staticClosure } from "./sizes.bench.ts";
 import { signPlaybackToken, signingKey } from "../edge/video/sign-playback-token.ts";
-import { makeStreamKey } from "../edge/video/test-keys.ts";
+import { makeStreamKey } from "../test/edge/video-keys.ts";
 
 const FRAME_RUNS = 8;
 const LIST_CLIENTS = 20;

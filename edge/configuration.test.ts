@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Env } from "./env.ts";
 import { DEV_STREAMS_SECRET } from "./streams/tokens.ts";
-import { fetchWithVars } from "./test-support.ts";
+import { fetchWithVars } from "../test/edge/support.ts";
 
 const SECRETS = ["STREAMS_JWT_SECRET", "ADMIN_TOKEN", "CHAT_IDENTITY_SECRET", "VIDEO_UPLOAD_SECRET", "WEBHOOK_SIGNING_SECRET"] as const;
 const DEPLOYED = { LOCAL_DEV: undefined };

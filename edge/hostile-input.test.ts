@@ -8,7 +8,7 @@
 import { env, exports } from "cloudflare:workers";
 import { SignJWT, base64url } from "jose";
 import { describe, expect, it } from "vitest";
-import { BASE, freshIp, ofType, openSocket } from "./test-support.ts";
+import { BASE, freshIp, ofType, openSocket } from "../test/edge/support.ts";
 
 type Expect = "refused" | "not-5xx";
 

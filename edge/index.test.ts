@@ -1,7 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "./index.ts";
-import { BASE } from "./test-support.ts";
+import { BASE } from "../test/edge/support.ts";
 
 const get = (path: string, init?: RequestInit) => exports.default.fetch(`${BASE}${path}`, init);
 

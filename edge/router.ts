@@ -1,5 +1,5 @@
 import type { Env } from "./env.ts";
-import { HttpError } from "./http/errors.ts";
+import { Refusal } from "./http/refusal.ts";
 
 export interface RouteContext {
   request: Request;
@@ -13,21 +13,39 @@ export type Handler = (route: RouteContext) => Response | Promise<Response>;
 
 type Method = "GET" | "POST" | "PUT" | "DELETE" | "HEAD";
 
+/** One path's handlers, per method. */
+export type Methods = Partial<Record<Method, Handler>>;
+
+/** A feature's routes: path pattern → method → handler, tried in the order written. */
+export type Routes = Record<string, Methods>;
+
+/**
+ * A check that runs before a handler and throws a Refusal to stop it, declared on the route:
+ * `{ GET: admin(listBans) }`.
+ */
+export const guard =
+  (check: (route: RouteContext) => unknown) =>
+  (handler: Handler): Handler =>
+  async (route) => {
+    await check(route);
+    return handler(route);
+  };
+
 interface Route {
   pattern: URLPattern;
-  handlers: Partial<Record<Method, Handler>>;
+  handlers: Methods;
 }
 
 /**
- * A route table: each path pattern lists its handlers per method. A path that matches with
- * the wrong method is a 405 with `Allow`; no match at all returns `undefined` so the caller
- * can fall through to static assets.
+ * The route table of the Worker: each feature's routes, mounted in order. A path that matches
+ * with the wrong method is a 405 with `Allow`; no match at all returns `undefined` so the
+ * caller can fall through to static assets.
  */
 export class Router {
   private routes: Route[] = [];
 
-  on(path: string, handlers: Partial<Record<Method, Handler>>): this {
-    this.routes.push({ pattern: new URLPattern({ pathname: path }), handlers });
+  mount(routes: Routes): this {
+    for (const [path, handlers] of Object.entries(routes)) this.routes.push({ pattern: new URLPattern({ pathname: path }), handlers });
     return this;
   }
 
@@ -40,7 +58,7 @@ export class Router {
       const handler = route.handlers[method] ?? (method === "HEAD" ? route.handlers.GET : undefined);
       if (!handler) {
         const allow = Object.keys(route.handlers).join(", ");
-        throw new HttpError(405, "method_not_allowed", `Use ${allow} on ${url.pathname}.`, { Allow: allow });
+        throw new Refusal("method_not_allowed", `Use ${allow} on ${url.pathname}.`, { headers: { Allow: allow } });
       }
       return handler({ request, env, ctx, url, params: match.pathname.groups });
     }

@@ -1,7 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { BASE, ofType, openSocket, type TestSocket } from "../test-support.ts";
+import { BASE, ofType, openSocket, type TestSocket } from "../../test/edge/support.ts";
 import type { ChatMessage } from "../../contract/chat.ts";
 
 // The edge test project keeps 40 messages per room and sends 20 on join (vitest.config.ts).

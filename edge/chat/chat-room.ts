@@ -3,10 +3,11 @@ import { MAX_NAME_CHARS, MAX_PAGE, MAX_TEXT_CHARS } from "../../contract/chat-li
 import * as CloseCode from "../../contract/close-codes.ts";
 import type { Env } from "../env.ts";
 import { forwardedIp } from "../http/client-ip.ts";
+import { Refusal } from "../http/refusal.ts";
 import { maxTokenLifetime, verifyToken } from "../http/tokens.ts";
 import { describeIssue } from "../http/validate.ts";
 import { BatchedRateCheck, checkRate } from "../rate-limiter/rate-limiter.ts";
-import { FrameError, SocketRefusal, SocketRoom } from "../socket/socket-room.ts";
+import { SocketRoom } from "../socket/socket-room.ts";
 import { ClientMessage, DEFAULT_PAGE, IdentityClaims, JoinQuery, type Ban } from "./messages.ts";
 
 /** What each socket remembers across hibernation. */
@@ -111,25 +112,25 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
     const url = new URL(request.url);
     // Request logs keep URLs: a token there has leaked, so it is refused even when valid.
     if (url.searchParams.has("token")) {
-      throw new SocketRefusal(CloseCode.badRequest, 'send the user token in a first frame {"type":"identify","token":…}, not in the URL');
+      throw new Refusal("bad_request", 'send the user token in a first frame {"type":"identify","token":…}, not in the URL');
     }
     const query = JoinQuery.safeParse(Object.fromEntries(url.searchParams));
-    if (!query.success) throw new SocketRefusal(CloseCode.badRequest, describeIssue(query.error));
+    if (!query.success) throw new Refusal("invalid_request", describeIssue(query.error));
     const ip = forwardedIp(request);
     const { name, session, after, identify } = query.data;
     const join = await checkRate(this.env, ip, "chat-join");
-    if (!join.ok) throw new SocketRefusal(CloseCode.tryAgainLater, `too many joins; retry in ${Math.ceil(join.retryAfterMs / 1000)} s`);
+    if (!join.ok) throw new Refusal("rate_limited", `too many joins; retry in ${Math.ceil(join.retryAfterMs / 1000)} s`);
 
     let member: Member;
     if (identify) {
       member = { ip, name: "", verified: false, session: "", after, pending: true };
     } else {
-      if (name === undefined) throw new SocketRefusal(CloseCode.badRequest, "a name is required");
+      if (name === undefined) throw new Refusal("bad_request", "a name is required");
       const key = `anon:${session ?? crypto.randomUUID()}`;
       member = { ip, name: this.uniqueName(name, key), verified: false, session: key, after };
     }
     const ban = this.activeBan(member.ip, member.name);
-    if (ban) throw new SocketRefusal(CloseCode.forbidden, banReason(ban));
+    if (ban) throw new Refusal("forbidden", banReason(ban));
     // The same session reconnecting (its old socket may linger half-open) replaces the old socket.
     if (!member.verified) {
       for (const ws of this.ctx.getWebSockets()) {
@@ -141,11 +142,11 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
 
   private async verifyToken(token: string): Promise<{ sub: string; name: string }> {
     const secret = this.env.CHAT_IDENTITY_SECRET;
-    if (!secret) throw new SocketRefusal(CloseCode.unauthorized, "verified identities are not configured on this backend");
+    if (!secret) throw new Refusal("unauthorized", "verified identities are not configured on this backend");
     const verdict = await verifyToken(secret, "chatIdentity", token, { maxLifetime: maxTokenLifetime(this.env), requiredClaims: ["sub"] });
-    if (!verdict.ok) throw new SocketRefusal(CloseCode.unauthorized, `user token: ${verdict.message}`);
+    if (!verdict.ok) throw new Refusal("unauthorized", `user token: ${verdict.message}`);
     const claims = IdentityClaims.safeParse(verdict.payload);
-    if (!claims.success) throw new SocketRefusal(CloseCode.unauthorized, `user token: ${describeIssue(claims.error)}`);
+    if (!claims.success) throw new Refusal("unauthorized", `user token: ${describeIssue(claims.error)}`);
     return claims.data;
   }
 
@@ -187,9 +188,9 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
       const identity = await this.verifyToken(token);
       member = { ip: waiting.ip, name: identity.name, verified: true, session: `user:${identity.sub}`, after: waiting.after };
       const ban = this.activeBan(member.ip, member.name);
-      if (ban) throw new SocketRefusal(CloseCode.forbidden, banReason(ban));
+      if (ban) throw new Refusal("forbidden", banReason(ban));
     } catch (error) {
-      if (!(error instanceof SocketRefusal)) throw error;
+      if (!(error instanceof Refusal)) throw error;
       this.pending.delete(ws);
       ws.close(error.closeCode, error.message.slice(0, 120));
       return;
@@ -257,11 +258,11 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
   protected async onMessage(ws: WebSocket, message: ChatClientFrame, member: Member): Promise<void> {
     if (member.pending) {
       if (message.type === "identify") return this.identify(ws, message.token, member);
-      throw new FrameError("not_identified", "Send the identify frame first.");
+      throw new Refusal("not_identified", "Send the identify frame first.");
     }
     switch (message.type) {
       case "identify":
-        throw new FrameError("already_identified", "This socket has already joined; open a new one to change who you are.");
+        throw new Refusal("already_identified", "This socket has already joined; open a new one to change who you are.");
       case "send":
         return this.post(ws, message.id, message.text, member);
       case "typing": {
@@ -274,7 +275,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
       case "history": {
         const decision = await this.reads.check(member.ip);
         if (!decision.ok) {
-          throw new FrameError("rate_limited", "Too many history requests; wait a moment.", { retryAfterMs: decision.retryAfterMs, ref: message.id });
+          throw new Refusal("rate_limited", "Too many history requests; wait a moment.", { retryAfterMs: decision.retryAfterMs, ref: message.id });
         }
         const { messages, hasMore } = this.page(message.before, message.limit);
         this.send(ws, { type: "page", before: message.before ?? null, messages, hasMore, ...(message.id && { ref: message.id }) });
@@ -290,7 +291,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
     // Checks are answered in arrival order, so messages are stored in the order they came.
     const decision = await this.sends.check(member.ip);
     if (!decision.ok) {
-      throw new FrameError("rate_limited", "You are sending too fast; wait a moment.", { retryAfterMs: decision.retryAfterMs, ref: clientId });
+      throw new Refusal("rate_limited", "You are sending too fast; wait a moment.", { retryAfterMs: decision.retryAfterMs, ref: clientId });
     }
     const inserted = this.sql.exec<Row>(
       `INSERT INTO messages (client_id, name, text, at, verified, ip) VALUES (?, ?, ?, ?, ?, ?)

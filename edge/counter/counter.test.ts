@@ -1,7 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { BASE, ofType, openSocket } from "../test-support.ts";
+import { BASE, ofType, openSocket } from "../../test/edge/support.ts";
 
 // Every socket gets an address of its own, so one test's clicks never spend another's tokens.
 let lastHost = 0;

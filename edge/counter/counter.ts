@@ -2,9 +2,10 @@ import { z } from "zod";
 import type { CounterClientFrame, CounterServerFrame } from "../../contract/counter.ts";
 import type { Env } from "../env.ts";
 import { forwardedIp } from "../http/client-ip.ts";
+import { Refusal } from "../http/refusal.ts";
 import type { SameType } from "../http/validate.ts";
 import { BatchedRateCheck } from "../rate-limiter/rate-limiter.ts";
-import { FrameError, SocketRoom } from "../socket/socket-room.ts";
+import { SocketRoom } from "../socket/socket-room.ts";
 
 const ClientMessage = z.discriminatedUnion("type", [z.object({ type: z.literal("click") }).strict()]);
 // A frame or field in the contract that no schema checks, or the other way round, fails here.
@@ -51,7 +52,7 @@ export class Counter extends SocketRoom<Env, Viewer, CounterClientFrame, Counter
   protected async onMessage(_ws: WebSocket, _message: CounterClientFrame, viewer: Viewer): Promise<void> {
     const decision = await this.clicks.check(viewer.ip);
     if (!decision.ok) {
-      throw new FrameError("rate_limited", "Too many clicks; wait a moment.", { retryAfterMs: decision.retryAfterMs });
+      throw new Refusal("rate_limited", "Too many clicks; wait a moment.", { retryAfterMs: decision.retryAfterMs });
     }
     this.count += 1;
     // Storage writes are confirmed before any later message leaves the object, so no viewer

@@ -1,4 +1,6 @@
 import type { Env } from "../env.ts";
+import { guard, type Handler } from "../router.ts";
+import { Refusal } from "./refusal.ts";
 
 /** The token of `Authorization: Bearer <token>`; undefined when the header is absent or not that. */
 export function bearerToken(request: Request): string | undefined {
@@ -16,3 +18,21 @@ export async function sameSecret(a: string, b: string): Promise<boolean> {
 export async function isAdminToken(env: Env, token: string | undefined): Promise<boolean> {
   return !!env.ADMIN_TOKEN && token !== undefined && (await sameSecret(token, env.ADMIN_TOKEN));
 }
+
+/**
+ * Guards a route for the owner: `Authorization: Bearer <ADMIN_TOKEN>`, else 401; with no
+ * ADMIN_TOKEN set, admin calls are off (403). A route that words its refusal its own way gives
+ * `refusal`, which then answers every caller but the admin.
+ */
+export const admin = (handler: Handler, refusal?: () => Refusal): Handler =>
+  guard(async ({ env, request }) => {
+    if (refusal) {
+      if (!(await isAdminToken(env, bearerToken(request)))) throw refusal();
+      return;
+    }
+    if (!env.ADMIN_TOKEN) throw new Refusal("admin_disabled", "Admin calls are disabled: ADMIN_TOKEN is not set.");
+    const given = request.headers.get("Authorization")?.match(/^Bearer (.+)$/)?.[1] ?? "";
+    if (!(await sameSecret(given, env.ADMIN_TOKEN))) {
+      throw new Refusal("unauthorized", "This call needs Authorization: Bearer <ADMIN_TOKEN>.", { headers: { "WWW-Authenticate": "Bearer" } });
+    }
+  })(handler);

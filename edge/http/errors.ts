@@ -1,32 +1,21 @@
+import type { ErrorCode } from "../../contract/errors.ts";
+import { Refusal } from "./refusal.ts";
+
+export { badRequest, errorResponse, notFound } from "./refusal.ts";
+
 /**
- * The one error model of the API: every refusal is `{"error":{"code","message"}}` with a
- * fitting 4xx status. Anything else that escapes a handler is logged and answered as a
- * generic 500 without details, because a stack trace is nobody's business but ours.
+ * The streams' older spelling of a Refusal, with the status given by hand and the code as a
+ * plain string: edge/streams/ and the subscription routes still throw and catch it. Every
+ * Refusal counts as an HttpError there, so a refusal raised by shared code inside the stream
+ * log (invalid JSON, a body too large) is still carried across RPC as one. New code throws
+ * Refusal; this goes once the streams do.
  */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
+export class HttpError extends Refusal {
+  constructor(status: number, code: string, message: string, headers: Record<string, string> = {}) {
+    super(code as ErrorCode, message, { headers, status: status as never });
   }
-}
 
-export const badRequest = (message: string, code = "bad_request") => new HttpError(400, code, message);
-export const notFound = (message = "Not found.") => new HttpError(404, "not_found", message);
-
-export function errorResponse(error: unknown): Response {
-  if (error instanceof HttpError) {
-    return Response.json(
-      { error: { code: error.code, message: error.message } },
-      { status: error.status, headers: error.headers },
-    );
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return value instanceof Refusal;
   }
-  console.error("unhandled error", error);
-  return Response.json(
-    { error: { code: "internal", message: "Something went wrong on our side." } },
-    { status: 500 },
-  );
 }

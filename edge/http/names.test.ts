@@ -1,7 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ADMIN, call, unique } from "../streams/stream-support.ts";
-import { BASE } from "../test-support.ts";
+import { ADMIN, call, unique } from "../../test/edge/stream-support.ts";
+import { BASE } from "../../test/edge/support.ts";
 import { NAME_PATTERN, isStreamPath } from "../../contract/names.ts";
 
 /** Dots alone mean "here" and "up" to anything that treats a name as a path or key. */

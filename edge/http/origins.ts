@@ -1,5 +1,5 @@
 import type { Env } from "../env.ts";
-import { HttpError } from "./errors.ts";
+import { Refusal } from "./refusal.ts";
 
 /**
  * CORS and the Origin check for WebSocket upgrades, both driven by `ALLOWED_ORIGINS`
@@ -79,7 +79,7 @@ export function corsHeaders(env: Env, request: Request): Record<string, string> 
 export function preflight(env: Env, request: Request): Response {
   const origin = request.headers.get("Origin");
   if (!isOriginAllowed(env, origin)) {
-    throw new HttpError(403, "origin_not_allowed", `The origin ${origin} is not allowed.`);
+    throw new Refusal("origin_not_allowed", `The origin ${origin} is not allowed.`);
   }
   return new Response(null, {
     status: 204,

@@ -1,6 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { BASE } from "../test-support.ts";
+import { BASE } from "../../test/edge/support.ts";
 import { allowedPorts, checkUrl } from "./ssrf-guard.ts";
 
 const ports = allowedPorts(undefined);

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { HttpError, badRequest } from "./errors.ts";
+import { Refusal, badRequest } from "./refusal.ts";
 
 import { TOO_DEEP, readJsonText } from "./json-depth.ts";
 import { NAME_PATTERN, NAME_RULE } from "../../contract/names.ts";
@@ -24,7 +24,7 @@ function safeDecode(value: string): string {
 export async function readJson<T>(request: Request, schema: z.ZodType<T>, maxBytes: number): Promise<T> {
   const type = request.headers.get("content-type") ?? "";
   if (!type.toLowerCase().startsWith("application/json")) {
-    throw new HttpError(415, "unsupported_media_type", "Send the body as application/json.");
+    throw new Refusal("unsupported_media_type", "Send the body as application/json.");
   }
   const reading = readJsonText(await readText(request, maxBytes));
   if (!reading.ok) throw jsonRefusal(reading.problem);
@@ -80,7 +80,7 @@ export function concatBytes(parts: Uint8Array[]): Uint8Array {
 }
 
 const tooLarge = (maxBytes: number) =>
-  new HttpError(413, "payload_too_large", `The body is larger than ${maxBytes} bytes.`);
+  new Refusal("payload_too_large", `The body is larger than ${maxBytes} bytes.`);
 
 /** Checks `data` against `schema`; the first problem becomes a 400 a person can act on. */
 export function parseWith<T>(schema: z.ZodType<T>, data: unknown): T {

@@ -3,7 +3,7 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../env.ts";
 import { UNIDENTIFIED } from "../http/client-ip.ts";
-import { fetchWithVars } from "../test-support.ts";
+import { fetchWithVars } from "../../test/edge/support.ts";
 
 const policy = { burst: 3, perSecond: 2 };
 

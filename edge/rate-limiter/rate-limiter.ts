@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
-import { HttpError } from "../http/errors.ts";
+import { Refusal } from "../http/refusal.ts";
 import { clientIp } from "../http/client-ip.ts";
 import { ratePolicy, type RateAction, type RatePolicy } from "./policies.ts";
 
@@ -200,7 +200,7 @@ export async function limitRate(env: Env, request: Request, action: RateAction, 
   const decision = await checkRate(env, clientIp(env, request), action);
   if (decision.ok) return;
   const seconds = Math.ceil(decision.retryAfterMs / 1000);
-  throw new HttpError(429, "rate_limited", `Too many ${what}; try again in ${seconds} s.`, { "Retry-After": String(seconds) });
+  throw new Refusal("rate_limited", `Too many ${what}; try again in ${seconds} s.`, { headers: { "Retry-After": String(seconds) } });
 }
 
 /**

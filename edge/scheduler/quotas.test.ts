@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../env.ts";
-import { fetchWithVars, freshIp } from "../test-support.ts";
+import { fetchWithVars, freshIp } from "../../test/edge/support.ts";
 import type { ScheduleView } from "./scheduler.ts";
 
 type Created = ScheduleView & { manageToken: string };

@@ -1,5 +1,5 @@
 import type { Env } from "../env.ts";
-import { HttpError } from "../http/errors.ts";
+import { Refusal } from "../http/refusal.ts";
 import type { SchedulerSettings } from "./settings.ts";
 
 /**
@@ -35,4 +35,4 @@ export async function releasePlaces(env: Env, holder: Holder, id: string): Promi
   ]);
 }
 
-const tooMany = (message: string) => new HttpError(429, "too_many_schedules", message);
+const tooMany = (message: string) => new Refusal("too_many_schedules", message);

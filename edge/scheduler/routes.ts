@@ -1,12 +1,12 @@
 import { base64url } from "jose";
 import { z } from "zod";
 import type { Env } from "../env.ts";
-import { bearerToken, isAdminToken } from "../http/admin.ts";
-import { HttpError, badRequest, notFound } from "../http/errors.ts";
+import { admin, bearerToken, isAdminToken } from "../http/admin.ts";
+import { Refusal, badRequest, isCarried, notFound, unwrap } from "../http/refusal.ts";
 import { NAME_PATTERN } from "../../contract/names.ts";
 import { readJson } from "../http/validate.ts";
 import { limitRate } from "../rate-limiter/rate-limiter.ts";
-import type { Handler } from "../router.ts";
+import type { Handler, Routes } from "../router.ts";
 import type { Caller, CreateResult, NewSchedule, ScheduleView } from "./scheduler.ts";
 import { checkUrl } from "../http/ssrf-guard.ts";
 import { clientIp } from "../http/client-ip.ts";
@@ -55,15 +55,15 @@ const CreateBody = z
   .strict();
 type CreateBody = z.infer<typeof CreateBody>;
 
-export const createSchedule: Handler = async ({ request, env }) => {
+const createSchedule: Handler = async ({ request, env }) => {
   const settings = schedulerSettings(env);
   const body = await readJson(request, CreateBody, MAX_BODY_BYTES);
-  const admin = await isAdmin(env, request);
+  const byAdmin = await isAdmin(env, request);
   const now = Date.now();
 
   if ((body.target === undefined) === (body.url === undefined)) throw badRequest("Give exactly one of target or url.");
   if (body.url !== undefined) {
-    if (!admin) throw new HttpError(403, "admin_required", "Only the admin may schedule a delivery to any URL; use a target.");
+    if (!byAdmin) throw new Refusal("admin_required", "Only the admin may schedule a delivery to any URL; use a target.");
     const verdict = checkUrl(body.url, settings.ports);
     if (!verdict.ok) throw badRequest(`url: the URL ${verdict.reason}.`, "unsafe_url");
   }
@@ -72,10 +72,10 @@ export const createSchedule: Handler = async ({ request, env }) => {
     throw badRequest(`target: there is no target named "${body.target}" (configured: ${known}).`, "unknown_target");
   }
   const timing = parseTiming(body, now, settings.minIntervalSeconds);
-  const end = parseEnd(body, timing, now, admin, settings.maxRuns);
+  const end = parseEnd(body, timing, now, byAdmin, settings.maxRuns);
   const payload = JSON.stringify(body.payload ?? {});
   if (new TextEncoder().encode(payload).byteLength > MAX_PAYLOAD_BYTES) {
-    throw badRequest(`payload: must be at most ${MAX_PAYLOAD_BYTES} bytes of JSON.`, "payload_too_large");
+    throw new Refusal("payload_too_large", `payload: must be at most ${MAX_PAYLOAD_BYTES} bytes of JSON.`, { status: 400 });
   }
 
   await limitRate(env, request, "schedule", "schedules created");
@@ -86,7 +86,7 @@ export const createSchedule: Handler = async ({ request, env }) => {
   const meaning = [body.target, body.url, body.at, body.every, body.start, body.cron, body.tz, payload];
   // Ends joined the request later: only a request that gives one hashes it, so keys used before still replay.
   if (body.times !== undefined || body.until !== undefined) meaning.push(body.times, body.until);
-  const holder: Holder | null = admin ? null : { ip: clientIp(env, request), target: body.target ?? null };
+  const holder: Holder | null = byAdmin ? null : { ip: clientIp(env, request), target: body.target ?? null };
   const input: NewSchedule = {
     id: shard.toString(16).padStart(2, "0") + base64url.encode(crypto.getRandomValues(new Uint8Array(16))),
     manageToken,
@@ -114,31 +114,29 @@ export const createSchedule: Handler = async ({ request, env }) => {
     throw error;
   }
   // A replay or a conflict made nothing new: the places go back (a replayed schedule holds its own).
-  if (holder && result.kind !== "created") await releasePlaces(env, holder, input.id);
-  if (result.kind === "conflict") {
-    throw new HttpError(409, "idempotency_conflict", "This idempotencyKey was already used for a different schedule.");
-  }
+  if (holder && (isCarried(result) || result.kind !== "created")) await releasePlaces(env, holder, input.id);
+  const made = unwrap(result);
   return Response.json(
-    { ...result.schedule, manageToken: result.manageToken },
-    { status: result.kind === "created" ? 201 : 200, headers: result.kind === "replayed" ? { "Idempotent-Replayed": "true" } : {} },
+    { ...made.schedule, manageToken: made.manageToken },
+    { status: made.kind === "created" ? 201 : 200, headers: made.kind === "replayed" ? { "Idempotent-Replayed": "true" } : {} },
   );
 };
 
-export const getSchedule: Handler = async ({ request, env, params }) => {
+const getSchedule: Handler = async ({ request, env, params }) => {
   const id = parseId(params.id);
   const schedule = await shardOf(env, id).get(id, await caller(env, request));
   if (!schedule) throw notFound(`No schedule ${id} for this token.`);
   return Response.json(schedule);
 };
 
-export const deleteSchedule: Handler = async ({ request, env, params }) => {
+const deleteSchedule: Handler = async ({ request, env, params }) => {
   const id = parseId(params.id);
   const cancelled = await shardOf(env, id).cancel(id, await caller(env, request));
   if (!cancelled) throw notFound(`No schedule ${id} for this token.`);
   return Response.json({ id, cancelled: true });
 };
 
-export const listRuns: Handler = async ({ request, env, params, url }) => {
+const listRuns: Handler = async ({ request, env, params, url }) => {
   const id = parseId(params.id);
   const limit = parseLimit(url.searchParams.get("limit"), 20, 50);
   const runs = await shardOf(env, id).runs(id, await caller(env, request), limit);
@@ -146,9 +144,8 @@ export const listRuns: Handler = async ({ request, env, params, url }) => {
   return Response.json({ id, runs });
 };
 
-/** Admin only: every schedule, in pages. `cursor` is the last id of the previous page. */
-export const listSchedules: Handler = async ({ request, env, url }) => {
-  if (!(await isAdmin(env, request))) throw new HttpError(401, "admin_required", "Listing all schedules needs the admin token.");
+/** Every schedule, in pages (the admin's only). `cursor` is the last id of the previous page. */
+const listSchedules: Handler = async ({ env, url }) => {
   const limit = parseLimit(url.searchParams.get("limit"), 100, 500);
   const cursor = url.searchParams.get("cursor") ?? "";
   if (cursor !== "" && !ID_PATTERN.test(cursor)) throw badRequest("cursor: use the cursor of the previous page.", "invalid_cursor");
@@ -160,6 +157,14 @@ export const listSchedules: Handler = async ({ request, env, url }) => {
   }
   const full = schedules.length === limit;
   return Response.json({ schedules, cursor: full ? schedules[schedules.length - 1]!.id : null });
+};
+
+const adminOnly = () => new Refusal("admin_required", "Listing all schedules needs the admin token.", { status: 401 });
+
+export const routes: Routes = {
+  "/api/schedules": { GET: admin(listSchedules, adminOnly), POST: createSchedule },
+  "/api/schedules/:id": { GET: getSchedule, DELETE: deleteSchedule },
+  "/api/schedules/:id/runs": { GET: listRuns },
 };
 
 function parseTiming(body: CreateBody, now: number, minIntervalSeconds: number): Timing {
@@ -234,8 +239,8 @@ const isAdmin = (env: Env, request: Request) => isAdminToken(env, bearerToken(re
 async function caller(env: Env, request: Request): Promise<Caller> {
   const token = bearerToken(request);
   if (token === undefined) {
-    throw new HttpError(401, "token_required", "Send the schedule's manage token as Authorization: Bearer <token>.", {
-      "WWW-Authenticate": "Bearer",
+    throw new Refusal("token_required", "Send the schedule's manage token as Authorization: Bearer <token>.", {
+      headers: { "WWW-Authenticate": "Bearer" },
     });
   }
   if (await isAdminToken(env, token)) return { admin: true };

@@ -1,7 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BASE, fetchWithVars } from "../test-support.ts";
+import { BASE, fetchWithVars } from "../../test/edge/support.ts";
 import { schedulerSettings } from "./settings.ts";
 import { PRUNE_LIMIT, type NewSchedule, type RunView, type ScheduleView, type Scheduler } from "./scheduler.ts";
 

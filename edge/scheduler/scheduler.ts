@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
 import { MAX_JSON_DEPTH, nestsTooDeep } from "../http/json-depth.ts";
+import { Refusal, carry, type Carried } from "../http/refusal.ts";
 import { deliver, type Outcome } from "./delivery.ts";
 import { retryDelay, schedulerSettings } from "./settings.ts";
 import { releasePlaces } from "./quotas.ts";
@@ -61,9 +62,8 @@ export interface ScheduleView {
   lastRun: RunView | null;
 }
 
-export type CreateResult =
-  | { kind: "created" | "replayed"; schedule: ScheduleView; manageToken: string }
-  | { kind: "conflict" };
+/** A new or replayed schedule, or the refusal of an idempotency key reused for another one. */
+export type CreateResult = { kind: "created" | "replayed"; schedule: ScheduleView; manageToken: string } | Carried;
 
 /** Who asks: the holder of a manage token (its hash), or the admin. */
 export type Caller = { admin: true } | { admin: false; tokenHash: string };
@@ -199,7 +199,9 @@ export class Scheduler extends DurableObject<Env> {
     if (input.idempotencyKey !== null) {
       const existing = this.one<Row>("SELECT * FROM schedules WHERE idempotency_key = ?", input.idempotencyKey);
       if (existing) {
-        if (existing.request_hash !== input.requestHash) return { kind: "conflict" };
+        if (existing.request_hash !== input.requestHash) {
+          return carry(new Refusal("idempotency_conflict", "This idempotencyKey was already used for a different schedule."));
+        }
         return { kind: "replayed", schedule: this.view(existing), manageToken: existing.manage_token ?? "" };
       }
     }

@@ -5,7 +5,7 @@
 import { env, exports } from "cloudflare:workers";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BASE } from "../test-support.ts";
+import { BASE } from "../../test/edge/support.ts";
 import type { ScheduleView } from "./scheduler.ts";
 import { schedulerSettings } from "./settings.ts";
 

@@ -7,6 +7,7 @@ import { forwardedIp } from "../http/client-ip.ts";
 import { TOO_DEEP, readJsonText } from "../http/json-depth.ts";
 import { describeIssue } from "../http/validate.ts";
 import type { SocketRoute } from "../rate-limiter/rate-limiter.ts";
+import { Refusal, errorResponse } from "../http/refusal.ts";
 import { closedSocket } from "./upgrade.ts";
 
 /**
@@ -25,27 +26,6 @@ export function socketsPerIp(env: Pick<Env, "SOCKETS_PER_IP">): number {
 /** Tag of the socket holding a slot, so the slot's limiter can ask whether it still lives. */
 const SLOT_TAG = "slot:";
 
-/** Thrown from `attach` to turn a socket away: it is accepted and closed at once with this code and reason. */
-export class SocketRefusal extends Error {
-  constructor(
-    readonly closeCode: number,
-    reason: string,
-  ) {
-    super(reason);
-  }
-}
-
-/** Thrown from a message handler to answer the sender with an error frame. */
-export class FrameError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly extra: Partial<Pick<ErrorFrame, "retryAfterMs" | "ref">> = {},
-  ) {
-    super(message);
-  }
-}
-
 /**
  * The WebSocket plumbing every live Durable Object shares: it accepts sockets with the
  * hibernation API, keeps a small attachment per socket that survives hibernation, checks every
@@ -61,10 +41,14 @@ export abstract class SocketRoom<E extends Env, Attachment extends { ip: string 
   /** One schema for every client message; invalid ones are answered with an error frame. */
   protected abstract readonly messages: z.ZodType<In>;
 
-  /** Builds the attachment for a new socket, or throws a SocketRefusal to turn it away. */
+  /**
+   * Builds the attachment for a new socket, or throws a Refusal to turn it away: the socket is
+   * accepted and closed at once with the code's close code and the message as the reason.
+   */
   protected abstract attach(request: Request): Attachment | Promise<Attachment>;
   /** Runs after the socket is accepted: send the initial state, then `{"type":"ready"}`. */
   protected abstract onOpen(ws: WebSocket, attachment: Attachment): void | Promise<void>;
+  /** Handles a valid message; a Refusal it throws answers the sender with an error frame. */
   protected abstract onMessage(ws: WebSocket, message: In, attachment: Attachment): void | Promise<void>;
   protected onClose(_ws: WebSocket, _attachment: Attachment): void | Promise<void> {}
 
@@ -78,10 +62,7 @@ export abstract class SocketRoom<E extends Env, Attachment extends { ip: string 
 
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
-      return Response.json(
-        { error: { code: "upgrade_required", message: "This path speaks WebSocket only." } },
-        { status: 426 },
-      );
+      return errorResponse(new Refusal("upgrade_required", "This path speaks WebSocket only."));
     }
     let attachment: Attachment;
     let slot: string;
@@ -91,7 +72,7 @@ export abstract class SocketRoom<E extends Env, Attachment extends { ip: string 
     } catch (error) {
       // A refused handshake looks like a network error to a browser, which would retry it
       // forever; a socket closed with a final code says why and stops the retries.
-      if (error instanceof SocketRefusal) return closedSocket(error.closeCode, error.message);
+      if (error instanceof Refusal) return closedSocket(error.closeCode, error.message);
       throw error;
     }
     const { 0: client, 1: server } = new WebSocketPair();
@@ -113,7 +94,7 @@ export abstract class SocketRoom<E extends Env, Attachment extends { ip: string 
     } finally {
       if (!taken) this.opening.delete(slot);
     }
-    if (!taken) throw new SocketRefusal(CloseCode.tryAgainLater, `too many connections from your address (at most ${max}); retrying later`);
+    if (!taken) throw new Refusal("rate_limited", `too many connections from your address (at most ${max}); retrying later`);
     return slot;
   }
 
@@ -148,26 +129,22 @@ export abstract class SocketRoom<E extends Env, Attachment extends { ip: string 
     }
     const reading = readJsonText(data);
     if (!reading.ok) {
-      const message = reading.problem === "too_deep" ? `The frame nests too deep: ${TOO_DEEP}` : "Frames must be JSON.";
-      this.send(ws, { type: "error", code: reading.problem === "too_deep" ? "too_deep" : "bad_frame", message });
+      const refusal = reading.problem === "too_deep" ? new Refusal("too_deep", `The frame nests too deep: ${TOO_DEEP}`) : new Refusal("bad_frame", "Frames must be JSON.");
+      this.send(ws, refusal.frame);
       return;
     }
     const json = reading.value;
     const parsed = this.messages.safeParse(json);
     if (!parsed.success) {
       const ref = typeof json === "object" && json !== null && "id" in json && typeof json.id === "string" ? json.id : undefined;
-      this.send(ws, { type: "error", code: "invalid_message", message: describeIssue(parsed.error), ref });
+      this.send(ws, new Refusal("invalid_message", describeIssue(parsed.error), { ref }).frame);
       return;
     }
     try {
       await this.onMessage(ws, parsed.data, ws.deserializeAttachment() as Attachment);
     } catch (error) {
-      if (error instanceof FrameError) {
-        this.send(ws, { type: "error", code: error.code, message: error.message, ...error.extra });
-      } else {
-        console.error("message handler failed", error);
-        this.send(ws, { type: "error", code: "internal", message: "That message could not be handled." });
-      }
+      if (!(error instanceof Refusal)) console.error("message handler failed", error);
+      this.send(ws, error instanceof Refusal ? error.frame : new Refusal("internal", "That message could not be handled.").frame);
     }
   }
 

@@ -1,6 +1,6 @@
 import type { Env } from "../env.ts";
 import { withClientIp } from "../http/client-ip.ts";
-import { HttpError } from "../http/errors.ts";
+import { Refusal } from "../http/refusal.ts";
 import { isOriginAllowed } from "../http/origins.ts";
 import * as CloseCode from "../../contract/close-codes.ts";
 
@@ -11,7 +11,7 @@ import * as CloseCode from "../../contract/close-codes.ts";
  */
 export function checkUpgrade(env: Env, request: Request): Response | undefined {
   if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
-    throw new HttpError(426, "upgrade_required", "This path speaks WebSocket only.", { Upgrade: "websocket" });
+    throw new Refusal("upgrade_required", "This path speaks WebSocket only.", { headers: { Upgrade: "websocket" } });
   }
   const origin = request.headers.get("Origin");
   if (!isOriginAllowed(env, origin)) {

@@ -2,9 +2,9 @@ import { env } from "cloudflare:workers";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { AUDIENCE, mintToken } from "../http/tokens.ts";
-import { BASE, fetchWithVars } from "../test-support.ts";
+import { BASE, fetchWithVars } from "../../test/edge/support.ts";
 import { DEV_STREAMS_SECRET, mintStreamToken } from "./tokens.ts";
-import { ADMIN, bearer, call, createStream, token, unique } from "./stream-support.ts";
+import { ADMIN, bearer, call, createStream, token, unique } from "../../test/edge/stream-support.ts";
 
 /** A token signed with the server's stream secret holding exactly these claims. */
 const signed = (claims: Record<string, unknown>) =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ADMIN, bearer, call, createStream, token, unique } from "./stream-support.ts";
+import { ADMIN, bearer, call, createStream, token, unique } from "../../test/edge/stream-support.ts";
 
 /** Forks a stream into `fork`, with the caller's own credentials. */
 function fork(fork: string, source: string, headers: Record<string, string>, options: { public?: boolean } = {}) {

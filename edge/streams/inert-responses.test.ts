@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ADMIN, call, createStream, readSse, unique } from "./stream-support.ts";
+import { ADMIN, call, createStream, readSse, unique } from "../../test/edge/stream-support.ts";
 
 const SANDBOX = "sandbox; default-src 'none'";
 

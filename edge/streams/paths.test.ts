@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ADMIN, call, createStream, unique } from "./stream-support.ts";
+import { ADMIN, call, createStream, unique } from "../../test/edge/stream-support.ts";
 
 describe("stream paths", () => {
   it("names a stream by up to eight /-separated segments", async () => {

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { ADMIN, append, call, createStream, isData, readSse, unique } from "./stream-support.ts";
+import { ADMIN, append, call, createStream, isData, readSse, unique } from "../../test/edge/stream-support.ts";
 
 const HOT_BYTES = Number(env.STREAMS_HOT_BYTES);
 const stub = (name: string) => env.STREAMS.getByName(name);

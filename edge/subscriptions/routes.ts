@@ -4,7 +4,7 @@ import { HttpError } from "../http/errors.ts";
 import { TOO_DEEP, readJsonText } from "../http/json-depth.ts";
 import { NAME_PATTERN, NAME_RULE, isStreamPath } from "../../contract/names.ts";
 import { readText } from "../http/validate.ts";
-import type { Handler, RouteContext } from "../router.ts";
+import type { Handler, RouteContext, Routes } from "../router.ts";
 import { authorize } from "../streams/auth.ts";
 import { isPattern } from "./glob.ts";
 import { keyRegistry } from "./registry.ts";
@@ -196,3 +196,19 @@ function safeDecode(value: string): string {
     return value;
   }
 }
+
+const reserved = { GET: unknownControlRoute, PUT: unknownControlRoute, POST: unknownControlRoute, DELETE: unknownControlRoute };
+
+/** Mounted before the streams: `__ds` is never a stream name. */
+export const routes: Routes = {
+  [`${CONTROL_PREFIX}/jwks.json`]: { GET: jwks },
+  [`${CONTROL_PREFIX}/subscriptions/:id`]: { PUT: putSubscription, GET: getSubscription, DELETE: deleteSubscription },
+  [`${CONTROL_PREFIX}/subscriptions/:id/streams`]: { POST: addStreams },
+  [`${CONTROL_PREFIX}/subscriptions/:id/streams/*`]: { DELETE: removeStream },
+  [`${CONTROL_PREFIX}/subscriptions/:id/callback`]: { POST: callback },
+  [`${CONTROL_PREFIX}/subscriptions/:id/claim`]: { POST: claim },
+  [`${CONTROL_PREFIX}/subscriptions/:id/ack`]: { POST: ack },
+  [`${CONTROL_PREFIX}/subscriptions/:id/release`]: { POST: release },
+  [CONTROL_PREFIX]: reserved,
+  [`${CONTROL_PREFIX}/*`]: reserved,
+};

@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import type { ErrorCode } from "../../contract/errors.ts";
 import type { Env } from "../env.ts";
 import { maxTokenLifetime, mintToken, verifyToken } from "../http/tokens.ts";
 import type { StreamFollower } from "../streams/followers.ts";
@@ -98,7 +99,7 @@ const DELIVERY_TIMEOUT_MS = 10_000;
 const MAX_RETRY_DELAY_MS = 60_000;
 const LINK_BATCH = 32;
 
-const fail = (status: number, code: string, message: string, details: Record<string, unknown> = {}): ControlReply => ({
+const fail = (status: number, code: ErrorCode, message: string, details: Record<string, unknown> = {}): ControlReply => ({
   status,
   body: { error: { code, message, ...details } },
 });

@@ -2,9 +2,9 @@ import { env, exports } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { BASE, fetchWithVars } from "../test-support.ts";
+import { BASE, fetchWithVars } from "../../test/edge/support.ts";
 import { directoryFor } from "../streams/followers.ts";
-import { ADMIN, append, bearer, call, createStream, token, unique } from "../streams/stream-support.ts";
+import { ADMIN, append, bearer, call, createStream, token, unique } from "../../test/edge/stream-support.ts";
 import { globMatch, isPattern } from "./glob.ts";
 import { Subscription } from "./subscription.ts";
 

@@ -1,9 +1,9 @@
 import { env, exports } from "cloudflare:workers";
 import { SignJWT, importJWK, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
-import { BASE, fetchWithVars, freshIp } from "../test-support.ts";
+import { BASE, fetchWithVars, freshIp } from "../../test/edge/support.ts";
 import { signPlaybackToken, signingKey, type AccessRule } from "./sign-playback-token.ts";
-import { makeStreamKey } from "./test-keys.ts";
+import { makeStreamKey } from "../../test/edge/video-keys.ts";
 import type { Video } from "../../contract/video.ts";
 
 /** The committed samples (demo/videos/library.json): three public, one private. */

@@ -1,7 +1,7 @@
 import { errors as joseErrors, importJWK, jwtVerify } from "jose";
 import { z } from "zod";
 import type { Env } from "../env.ts";
-import { HttpError, notFound } from "../http/errors.ts";
+import { Refusal, notFound } from "../http/refusal.ts";
 import { UNIDENTIFIED, clientIp } from "../http/client-ip.ts";
 import { accessAllowed } from "./access-rules.ts";
 import { mp4Duration } from "./mp4.ts";
@@ -150,34 +150,34 @@ export class LocalLibrary implements VideoProvider {
     const stored = await this.env.VIDEOS.get(`uploads/${ticketId}`);
     if (!stored) throw notFound("No such upload URL.");
     const ticket = Ticket.parse(await stored.json());
-    if (ticket.used) throw new HttpError(410, "upload_used", "This upload URL has been used already.");
-    if (Date.parse(ticket.expiresAt) < Date.now()) throw new HttpError(410, "upload_expired", "This upload URL has expired.");
+    if (ticket.used) throw new Refusal("upload_used", "This upload URL has been used already.");
+    if (Date.parse(ticket.expiresAt) < Date.now()) throw new Refusal("upload_expired", "This upload URL has expired.");
     if (Number(request.headers.get("content-length") ?? "0") > MAX_UPLOAD_BYTES) {
-      throw new HttpError(413, "payload_too_large", `Videos up to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB can be uploaded here.`);
+      throw new Refusal("payload_too_large", `Videos up to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB can be uploaded here.`);
     }
     if (!(request.headers.get("content-type") ?? "").toLowerCase().startsWith("multipart/form-data")) {
-      throw new HttpError(415, "unsupported_media_type", "Send the video as multipart/form-data with the field `file`.");
+      throw new Refusal("unsupported_media_type", "Send the video as multipart/form-data with the field `file`.");
     }
     let file: File | string | null;
     try {
       file = (await request.formData()).get("file");
     } catch {
-      throw new HttpError(400, "invalid_upload", "The body is not valid multipart/form-data.");
+      throw new Refusal("invalid_upload", "The body is not valid multipart/form-data.");
     }
-    if (!file || typeof file === "string") throw new HttpError(400, "invalid_upload", "The form has no file in the field `file`.");
-    if (file.size > MAX_UPLOAD_BYTES) throw new HttpError(413, "payload_too_large", `Videos up to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB can be uploaded here.`);
+    if (!file || typeof file === "string") throw new Refusal("invalid_upload", "The form has no file in the field `file`.");
+    if (file.size > MAX_UPLOAD_BYTES) throw new Refusal("payload_too_large", `Videos up to ${MAX_UPLOAD_BYTES / 1024 / 1024} MB can be uploaded here.`);
     const bytes = new Uint8Array(await file.arrayBuffer());
     const duration = mp4Duration(bytes);
-    if (duration === undefined) throw new HttpError(400, "invalid_upload", "The file is not an MP4 video.");
+    if (duration === undefined) throw new Refusal("invalid_upload", "The file is not an MP4 video.");
     if (duration > ticket.maxDurationSeconds) {
-      throw new HttpError(400, "video_too_long", `The video is ${Math.ceil(duration)} s; this upload URL takes up to ${ticket.maxDurationSeconds} s.`);
+      throw new Refusal("video_too_long", `The video is ${Math.ceil(duration)} s; this upload URL takes up to ${ticket.maxDurationSeconds} s.`);
     }
     // Claim the ticket atomically, so one URL stores one video even when two uploads race.
     const claimed = await this.env.VIDEOS.put(`uploads/${ticketId}`, JSON.stringify({ ...ticket, used: true }), {
       onlyIf: { etagMatches: stored.etag },
       customMetadata: stored.customMetadata,
     });
-    if (!claimed) throw new HttpError(410, "upload_used", "This upload URL has been used already.");
+    if (!claimed) throw new Refusal("upload_used", "This upload URL has been used already.");
     await this.env.VIDEOS.put(`mp4/${ticket.uid}/default.mp4`, bytes, { httpMetadata: { contentType: "video/mp4" } });
     const record = await this.record(ticket.uid);
     if (!record) throw notFound("The video of this upload URL is gone.");
@@ -197,7 +197,7 @@ export class LocalLibrary implements VideoProvider {
     const uid = await this.verify(token, request, kind === "downloads");
     if (!FILE_NAME.test(file)) throw notFound("No such file.");
     const record = await this.record(uid);
-    if (!record || record.status !== "ready") throw new HttpError(403, "forbidden", "The token does not open a video in this library.");
+    if (!record || record.status !== "ready") throw new Refusal("forbidden", "The token does not open a video in this library.");
     const key = storageKey(record, kind, file);
     if (!key) throw notFound("No such file.");
     const ext = file.slice(file.lastIndexOf(".") + 1);
@@ -211,7 +211,7 @@ export class LocalLibrary implements VideoProvider {
     try {
       object = await this.env.VIDEOS.get(key, { range: request.headers });
     } catch {
-      throw new HttpError(416, "range_not_satisfiable", "The requested range is not in the file.");
+      throw new Refusal("range_not_satisfiable", "The requested range is not in the file.");
     }
     if (!object) throw notFound("No such file.");
     headers.set("ETag", object.httpEtag);
@@ -257,18 +257,18 @@ export class LocalLibrary implements VideoProvider {
     try {
       ({ payload } = await jwtVerify(token, await verifyKey, { algorithms: ["RS256"] }));
     } catch (error) {
-      if (error instanceof joseErrors.JWTExpired) throw new HttpError(403, "token_expired", "The playback token has expired.");
-      if (error instanceof joseErrors.JWTClaimValidationFailed) throw new HttpError(403, "token_not_valid", `The playback token is not valid yet (${error.claim}).`);
-      throw new HttpError(401, "token_invalid", "The playback token is missing or not valid.");
+      if (error instanceof joseErrors.JWTExpired) throw new Refusal("token_expired", "The playback token has expired.", { status: 403 });
+      if (error instanceof joseErrors.JWTClaimValidationFailed) throw new Refusal("token_not_valid", `The playback token is not valid yet (${error.claim}).`);
+      throw new Refusal("token_invalid", "The playback token is missing or not valid.");
     }
-    if (payload.kid !== key.kid || typeof payload.sub !== "string" || !UID_PATTERN.test(payload.sub)) throw new HttpError(401, "token_invalid", "The playback token is missing or not valid.");
+    if (payload.kid !== key.kid || typeof payload.sub !== "string" || !UID_PATTERN.test(payload.sub)) throw new Refusal("token_invalid", "The playback token is missing or not valid.");
     const rules = AccessRules.safeParse(payload.accessRules ?? []);
-    if (!rules.success) throw new HttpError(401, "token_invalid", "The playback token's access rules are not valid.");
+    if (!rules.success) throw new Refusal("token_invalid", "The playback token's access rules are not valid.");
     const cf = (request as { cf?: { country?: unknown } }).cf;
     const country = typeof cf?.country === "string" ? cf.country : null;
     const ip = clientIp(this.env, request);
-    if (!accessAllowed(rules.data, { ip: ip === UNIDENTIFIED ? null : ip, country })) throw new HttpError(403, "access_denied", "The playback token's access rules refuse this viewer.");
-    if (download && payload.downloadable !== true) throw new HttpError(403, "not_downloadable", "The playback token does not allow downloads.");
+    if (!accessAllowed(rules.data, { ip: ip === UNIDENTIFIED ? null : ip, country })) throw new Refusal("access_denied", "The playback token's access rules refuse this viewer.");
+    if (download && payload.downloadable !== true) throw new Refusal("not_downloadable", "The playback token does not allow downloads.");
     return payload.sub;
   }
 

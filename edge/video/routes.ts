@@ -1,14 +1,14 @@
 import { z } from "zod";
 import type { Env } from "../env.ts";
-import { HttpError, notFound } from "../http/errors.ts";
+import { Refusal, notFound } from "../http/refusal.ts";
 import { LINE_CONTROL, wellFormed } from "../http/text.ts";
 import { parseWith, readJson } from "../http/validate.ts";
 import { limitRate } from "../rate-limiter/rate-limiter.ts";
-import type { Handler } from "../router.ts";
+import type { Handler, Routes } from "../router.ts";
 import { LocalLibrary } from "./local-library.ts";
 import { UID_PATTERN, usesStream, type VideoProvider } from "./provider.ts";
 import { StreamProvider } from "./stream-provider.ts";
-import { authorizeUpload } from "./upload-auth.ts";
+import { uploader } from "./upload-auth.ts";
 
 const STREAM_API_BASE = "https://api.cloudflare.com/client/v4";
 
@@ -32,7 +32,7 @@ const ListQuery = z.object({
 });
 
 /** `GET /api/videos?search=&cursor=&limit=`: public, ready videos, newest first, with signed URLs. */
-export const listVideos: Handler = async ({ env, request, url }) => {
+const listVideos: Handler = async ({ env, request, url }) => {
   const query = parseWith(ListQuery, Object.fromEntries(url.searchParams));
   await limitRate(env, request, "video-list", "video listings");
   const page = await videoProvider(env).list({ ...query, search: query.search || undefined, cursor: query.cursor || undefined });
@@ -40,7 +40,7 @@ export const listVideos: Handler = async ({ env, request, url }) => {
 };
 
 /** `GET /api/videos/{uid}`: fresh signed URLs for one public video; unknown and private look alike. */
-export const getVideo: Handler = async ({ env, request, params }) => {
+const getVideo: Handler = async ({ env, request, params }) => {
   await limitRate(env, request, "video-get", "video lookups");
   const uid = params.uid ?? "";
   const video = UID_PATTERN.test(uid) ? await videoProvider(env).get(uid) : undefined;
@@ -60,9 +60,8 @@ const UploadBody = z.object({
   maxDurationSeconds: z.number().int().min(1).max(6 * 60 * 60).default(600),
 });
 
-/** `POST /api/videos/uploads`: a one-time upload URL, for the admin or a holder of an upload token. */
-export const createUpload: Handler = async ({ env, request, url }) => {
-  await authorizeUpload(env, request);
+/** `POST /api/videos/uploads`: a one-time upload URL, for the admin or a holder of an upload token (the `uploader` guard). */
+const createUpload: Handler = async ({ env, request, url }) => {
   const body = await readJson(request, UploadBody, 4096);
   await limitRate(env, request, "video-upload", "upload URLs requested");
   const upload = await videoProvider(env).createUpload(body, url.origin);
@@ -70,14 +69,14 @@ export const createUpload: Handler = async ({ env, request, url }) => {
 };
 
 /** `POST /api/videos/uploads/{ticket}`: the local library's one-time upload URL. */
-export const receiveUpload: Handler = async ({ env, request, params }) => {
+const receiveUpload: Handler = async ({ env, request, params }) => {
   if (usesStream(env)) throw notFound("Uploads go to Cloudflare Stream.");
   const stored = await new LocalLibrary(env).receiveUpload(params.ticket ?? "", request);
   return Response.json(stored, { status: 201 });
 };
 
 /** `GET /api/videos/play/{token}/{kind}/{file}`: the local library's signed media. */
-export const playMedia: Handler = async ({ env, request, params }) => {
+const playMedia: Handler = async ({ env, request, params }) => {
   if (usesStream(env)) throw notFound("Media is served by Cloudflare Stream.");
   const { token = "", kind = "", file = "" } = params;
   if (!["manifest", "segments", "thumbnails", "downloads"].includes(kind)) throw notFound("No such media.");
@@ -85,7 +84,16 @@ export const playMedia: Handler = async ({ env, request, params }) => {
 };
 
 /** A media path without a token (or with too few parts) is unauthorized, as on Stream. */
-export const missingToken: Handler = ({ env }) => {
+const missingToken: Handler = ({ env }) => {
   if (usesStream(env)) throw notFound("Media is served by Cloudflare Stream.");
-  throw new HttpError(401, "token_invalid", "The playback token is missing or not valid.");
+  throw new Refusal("token_invalid", "The playback token is missing or not valid.");
+};
+
+export const routes: Routes = {
+  "/api/videos": { GET: listVideos },
+  "/api/videos/uploads": { POST: uploader(createUpload) },
+  "/api/videos/uploads/:ticket": { POST: receiveUpload },
+  "/api/videos/play/:token/:kind/:file": { GET: playMedia },
+  "/api/videos/play/*": { GET: missingToken },
+  "/api/videos/:uid": { GET: getVideo },
 };

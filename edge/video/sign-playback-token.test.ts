@@ -1,7 +1,7 @@
 import { decodeProtectedHeader, errors, importJWK, jwtVerify } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { signPlaybackToken, signingKey, type AccessRule } from "./sign-playback-token.ts";
-import { makeStreamKey, type TestKey } from "./test-keys.ts";
+import { makeStreamKey, type TestKey } from "../../test/edge/video-keys.ts";
 
 const UID = "5d5bc37ffcf54c9b82e996823bffbb81";
 let key: TestKey;

@@ -3,8 +3,8 @@ import { createExecutionContext } from "cloudflare:test";
 import { importJWK, jwtVerify } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../index.ts";
-import { BASE } from "../test-support.ts";
-import { makeStreamKey, type TestKey } from "./test-keys.ts";
+import { BASE } from "../../test/edge/support.ts";
+import { makeStreamKey, type TestKey } from "../../test/edge/video-keys.ts";
 
 /**
  * The Worker with Stream configured, against the Stream API stand-in (test/stream-api-standin.js,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { HttpError } from "../http/errors.ts";
+import { Refusal } from "../http/refusal.ts";
 import { isPublic, type ListQuery, type Upload, type UploadRequest, type Video, type VideoPage, type VideoProvider } from "./provider.ts";
 import { signingKey, type SigningKey } from "./sign-playback-token.ts";
 import { playbackToken } from "./token-cache.ts";
@@ -86,7 +86,7 @@ export class StreamProvider implements VideoProvider {
     try {
       result = await this.call("GET", `/stream/${uid}`);
     } catch (error) {
-      if (error instanceof HttpError && error.status === 404) return undefined;
+      if (error instanceof Refusal && error.code === "not_found") return undefined;
       throw error;
     }
     const video = StreamVideo.parse(result);
@@ -136,14 +136,14 @@ export class StreamProvider implements VideoProvider {
       });
     } catch (error) {
       console.error("Stream API unreachable", error);
-      throw new HttpError(502, "stream_unavailable", "Cloudflare Stream could not be reached.");
+      throw new Refusal("stream_unavailable", "Cloudflare Stream could not be reached.");
     }
     const envelope = Envelope.safeParse(await response.json().catch(() => undefined));
-    if (response.status === 404) throw new HttpError(404, "not_found", "No such video.");
+    if (response.status === 404) throw new Refusal("not_found", "No such video.");
     if (!response.ok || !envelope.success || !envelope.data.success) {
       const detail = envelope.success ? envelope.data.errors.map((e) => e.message).join("; ") : `HTTP ${response.status}`;
       console.error("Stream API refused", method, path, response.status, detail);
-      throw new HttpError(502, "stream_error", `Cloudflare Stream refused the request (${response.status}).`);
+      throw new Refusal("stream_error", `Cloudflare Stream refused the request (${response.status}).`);
     }
     if (method === "GET") {
       if (memo.size >= MEMO_ENTRIES) memo.delete(memo.keys().next().value!);

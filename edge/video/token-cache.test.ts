@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { signingKey } from "./sign-playback-token.ts";
-import { makeStreamKey } from "./test-keys.ts";
+import { makeStreamKey } from "../../test/edge/video-keys.ts";
 import { playbackToken } from "./token-cache.ts";
 
 const A = "5d5bc37ffcf54c9b82e996823bffbb81";

@@ -1,14 +1,15 @@
 import type { Env } from "../env.ts";
 import { bearerToken, isAdminToken } from "../http/admin.ts";
-import { HttpError } from "../http/errors.ts";
+import { Refusal } from "../http/refusal.ts";
 import { maxTokenLifetime, verifyToken } from "../http/tokens.ts";
+import { guard } from "../router.ts";
 
 /** Upload tokens are short-lived: valid for at most this long (or TOKEN_MAX_LIFETIME_SECONDS if shorter). */
 export const MAX_UPLOAD_TOKEN_SECONDS = 60 * 60;
 export const UPLOAD_SCOPE = "video:upload";
 
 const refused = (message = "Uploading needs the admin token or an upload token from the site.") =>
-  new HttpError(401, "unauthorized", message, { "WWW-Authenticate": "Bearer" });
+  new Refusal("unauthorized", message, { headers: { "WWW-Authenticate": "Bearer" } });
 
 /**
  * Uploads are never anonymous: the caller presents `ADMIN_TOKEN`, or an HS256 JWT that the host
@@ -28,3 +29,6 @@ export async function authorizeUpload(env: Env, request: Request): Promise<strin
   if (payload.exp - payload.iat! > maxLifetime) throw refused(`Upload token: sign it for at most ${maxLifetime} seconds.`);
   return typeof payload.sub === "string" ? payload.sub : "upload-token";
 }
+
+/** Guards a route for whoever may upload (see `authorizeUpload`). */
+export const uploader = guard(({ env, request }) => authorizeUpload(env, request));

@@ -2,7 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_LIMITS } from "../rate-limiter/policies.ts";
-import { BASE, fetchWithVars, freshIp } from "../test-support.ts";
+import { BASE, fetchWithVars, freshIp } from "../../test/edge/support.ts";
 
 const ADMIN = "test-admin-token";
 const SECRET = new TextEncoder().encode("test-video-upload-secret");

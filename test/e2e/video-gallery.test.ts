@@ -6,7 +6,7 @@ import type { Browser, Page, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { root, startBackend, type Backend } from "../../scripts/backend.ts";
 import { signPlaybackToken, signingKey } from "../../edge/video/sign-playback-token.ts";
-import { makeStreamKey, type TestKey } from "../../edge/video/test-keys.ts";
+import { makeStreamKey, type TestKey } from "../edge/video-keys.ts";
 import { embedding, hostPage, launchBrowser, type HostPage } from "./support.ts";
 import { staticClosure } from "../../bench/sizes.bench.ts";
 

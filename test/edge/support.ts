@@ -1,8 +1,8 @@
 /** Shared by the workerd test files: open a socket through the Worker and read its frames. */
 import { env, exports } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import type { Env } from "./env.ts";
-import worker from "./index.ts";
+import type { Env } from "../../edge/env.ts";
+import worker from "../../edge/index.ts";
 
 export const BASE = "https://widgets.test";
 

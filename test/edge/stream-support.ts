@@ -1,7 +1,7 @@
 /** Shared by the stream tests in workerd: requests through the Worker, tokens, an SSE reader. */
 import { env, exports } from "cloudflare:workers";
-import { BASE } from "../test-support.ts";
-import { mintStreamToken, type TokenClaims } from "./tokens.ts";
+import { BASE } from "./support.ts";
+import { mintStreamToken, type TokenClaims } from "../../edge/streams/tokens.ts";
 
 export const streamUrl = (name: string, query = "") => `${BASE}/v1/stream/${name}${query}`;
 export const unique = (label: string) => `${label}-${crypto.randomUUID().slice(0, 8)}`;

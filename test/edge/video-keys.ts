@@ -1,4 +1,4 @@
-import { generateSigningJwk } from "./sign-playback-token.ts";
+import { generateSigningJwk } from "../../edge/video/sign-playback-token.ts";
 
 /** Test keys made the way Stream hands them out: a base64 JWK with a `kid`, and its public half. */
 export interface TestKey {

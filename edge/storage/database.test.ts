@@ -3,8 +3,8 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { Database, type Migration } from "./database.ts";
 
-/** Storage of an object of its own, fresh for each test (the limiter's tables are left alone). */
-const freshStorage = () => env.RATE_LIMITER.getByName(`database-test-${crypto.randomUUID()}`);
+/** Storage of an object of its own, fresh for each test: a counter, which keeps no tables of its own. */
+const freshStorage = () => env.COUNTER.getByName(`database-test-${crypto.randomUUID()}`);
 
 const NOTES: Migration[] = [
   { name: "notes", up: "CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL)" },

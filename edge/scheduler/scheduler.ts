@@ -1,10 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 import { Alarm } from "../storage/alarm.ts";
 import { Database } from "../storage/database.ts";
+import { backoffDelay } from "../backoff.ts";
 import type { Env } from "../env.ts";
 import { MAX_JSON_DEPTH, nestsTooDeep } from "../http/json-depth.ts";
 import { deliver, type Outcome } from "./delivery.ts";
-import { retryDelay, schedulerSettings } from "./settings.ts";
+import { schedulerSettings } from "./settings.ts";
 import { releasePlaces } from "./quotas.ts";
 import { SCHEDULER_MIGRATIONS, type RunRow, type ScheduleRow } from "./schema.ts";
 import { firstOccurrence, nextOccurrence, type End, type Timing } from "./timing.ts";
@@ -266,7 +267,7 @@ export class Scheduler extends DurableObject<Env> {
       this.db.run(
         "UPDATE schedules SET attempt = ?, due_ms = ?, run_count = run_count + 1 WHERE id = ?",
         attempt,
-        finished + retryDelay(settings, attempt),
+        finished + backoffDelay(settings.retry, attempt),
         row.id,
       );
     } else {

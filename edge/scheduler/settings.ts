@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { Backoff } from "../backoff.ts";
 import type { Env } from "../env.ts";
 import { NAME_PATTERN } from "../http/names.ts";
 import { allowedPorts } from "../http/ssrf-guard.ts";
@@ -32,9 +33,8 @@ export interface SchedulerSettings {
   ports: Set<number>;
   /** Delivery attempts per occurrence, the first one included. */
   maxAttempts: number;
-  /** Backoff before retry n is about `retryBaseMs · 2^(n-1)`, capped at `retryMaxMs`, with jitter. */
-  retryBaseMs: number;
-  retryMaxMs: number;
+  /** The wait before each retry: doubling from SCHEDULE_RETRY_BASE_MS up to SCHEDULE_RETRY_MAX_MS, at least half of it fixed. */
+  retry: Backoff;
   /** Shortest `every` a schedule may use. */
   minIntervalSeconds: number;
   /** Time allowed for one delivery attempt, redirects included. */
@@ -72,8 +72,7 @@ export function schedulerSettings(env: Env): SchedulerSettings {
       targets: parseTargets(env.SCHEDULE_TARGETS ?? DEFAULT_TARGETS),
       ports: allowedPorts(env.SCHEDULE_ALLOWED_PORTS),
       maxAttempts: positive(env.SCHEDULE_MAX_ATTEMPTS, 5),
-      retryBaseMs: positive(env.SCHEDULE_RETRY_BASE_MS, 2_000),
-      retryMaxMs: positive(env.SCHEDULE_RETRY_MAX_MS, 300_000),
+      retry: { baseMs: positive(env.SCHEDULE_RETRY_BASE_MS, 2_000), maxMs: positive(env.SCHEDULE_RETRY_MAX_MS, 300_000), jitter: [0.5, 1] },
       minIntervalSeconds: positive(env.SCHEDULE_MIN_INTERVAL_SECONDS, 60),
       timeoutMs: positive(env.SCHEDULE_TIMEOUT_MS, 10_000),
       retentionMs: positive(env.SCHEDULE_RETENTION_DAYS, 7) * DAY_MS,
@@ -121,10 +120,4 @@ function parseTargets(raw: string): Map<string, Target> {
 }
 
 /** The longest an occurrence can take from its due time to its last attempt's end. */
-export const retryWindowMs = (settings: SchedulerSettings) => settings.maxAttempts * (settings.timeoutMs + settings.retryMaxMs);
-
-/** Capped exponential backoff with "equal jitter": half the step fixed, half random. */
-export function retryDelay(settings: SchedulerSettings, failedAttempt: number): number {
-  const step = Math.min(settings.retryMaxMs, settings.retryBaseMs * 2 ** (failedAttempt - 1));
-  return Math.round(step / 2 + Math.random() * (step / 2));
-}
+export const retryWindowMs = (settings: SchedulerSettings) => settings.maxAttempts * (settings.timeoutMs + settings.retry.maxMs);

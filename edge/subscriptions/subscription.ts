@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { backoffDelay, type Backoff } from "../backoff.ts";
 import type { Env } from "../env.ts";
 import { maxTokenLifetime, mintToken, verifyToken } from "../http/tokens.ts";
 import { Alarm } from "../storage/alarm.ts";
@@ -97,7 +98,8 @@ export interface StreamState {
 const BEFORE_FIRST = "-1";
 const TOKEN_LIFETIME_S = 3600;
 const DELIVERY_TIMEOUT_MS = 10_000;
-const MAX_RETRY_DELAY_MS = 60_000;
+/** Waits between delivery attempts of a wake: from a second, doubling, up to a minute, each ±20 %. */
+const DELIVERY_BACKOFF: Backoff = { baseMs: 1_000, maxMs: 60_000, jitter: [0.8, 1.2] };
 const LINK_BATCH = 32;
 
 const fail = (status: number, code: string, message: string, details: Record<string, unknown> = {}): ControlReply => ({
@@ -414,9 +416,8 @@ export class Subscription extends DurableObject<Env> {
       if (this.wake.generation !== generation || this.wake.wakeId === null) return;
       if (outcome === "failed") {
         const retryCount = this.wake.retryCount + 1;
-        const base = Math.min(1000 * 2 ** (retryCount - 1), MAX_RETRY_DELAY_MS);
-        const delay = Math.round(base * (0.8 + 0.4 * Math.random()));
-        await this.saveWake({ ...this.wake, status: "failed", retryCount, nextAttemptAt: Date.now() + delay });
+        const nextAttemptAt = Date.now() + backoffDelay(DELIVERY_BACKOFF, retryCount);
+        await this.saveWake({ ...this.wake, status: "failed", retryCount, nextAttemptAt });
         return;
       }
       const delivered: Wake = { ...this.wake, status: "active", retryCount: 0, nextAttemptAt: null };

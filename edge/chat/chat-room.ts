@@ -3,6 +3,7 @@ import { forwardedIp } from "../http/client-ip.ts";
 import { maxTokenLifetime, verifyToken } from "../http/tokens.ts";
 import { describeIssue } from "../http/validate.ts";
 import { BatchedRateCheck, checkRate } from "../rate-limiter/rate-limiter.ts";
+import { wholeNumber } from "../settings.ts";
 import { CloseCode } from "../socket/close-codes.ts";
 import { FrameError, SocketRefusal, SocketRoom } from "../socket/socket-room.ts";
 import { Database } from "../storage/database.ts";
@@ -42,10 +43,10 @@ const TYPING_EVERY_MS = 2000;
 /** A reconnect that missed more than this gets the latest messages instead, and resets. */
 const MAX_RESUME = 1000;
 
-const positiveInt = (raw: string | undefined, fallback: number) => {
-  const value = Number(raw);
-  return Number.isInteger(value) && value > 0 ? value : fallback;
-};
+/** Messages kept per room; older ones are deleted. */
+const HISTORY_LIMIT = wholeNumber("CHAT_HISTORY_LIMIT", 10_000);
+/** Messages a client gets when it joins. */
+const JOIN_HISTORY = wholeNumber("CHAT_JOIN_HISTORY", 100);
 
 const toMessage = (row: MessageRow): ChatMessage => ({
   id: row.id,
@@ -85,8 +86,8 @@ export class ChatRoom extends SocketRoom<Env, Member, ClientMessage> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = new Database(ctx.storage, CHAT_ROOM_MIGRATIONS);
-    this.retention = positiveInt(env.CHAT_HISTORY_LIMIT, 10_000);
-    this.joinHistory = Math.min(MAX_RESUME, positiveInt(env.CHAT_JOIN_HISTORY, 100));
+    this.retention = HISTORY_LIMIT.read(env);
+    this.joinHistory = Math.min(MAX_RESUME, JOIN_HISTORY.read(env));
   }
 
   protected async attach(request: Request): Promise<Member> {

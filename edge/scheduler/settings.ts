@@ -65,15 +65,12 @@ const RETENTION_DAYS = positiveNumber("SCHEDULE_RETENTION_DAYS", 7);
 const MAX_PER_IP = positiveNumber("SCHEDULE_MAX_PER_IP", 20);
 const MAX_PER_TARGET = positiveNumber("SCHEDULE_MAX_PER_TARGET", 1000);
 const MAX_RUNS = positiveNumber("SCHEDULE_MAX_RUNS", 100);
+const PLAIN_SETTINGS = [ALLOWED_PORTS, MAX_ATTEMPTS, RETRY_BASE_MS, RETRY_MAX_MS, MIN_INTERVAL_SECONDS, TIMEOUT_MS, RETENTION_DAYS, MAX_PER_IP, MAX_PER_TARGET, MAX_RUNS];
 
 const cache = new Map<string, SchedulerSettings>();
 
 export function schedulerSettings(env: Env): SchedulerSettings {
-  const key = JSON.stringify(
-    [ALLOWED_PORTS, MAX_ATTEMPTS, RETRY_BASE_MS, RETRY_MAX_MS, MIN_INTERVAL_SECONDS, TIMEOUT_MS, RETENTION_DAYS, MAX_PER_IP, MAX_PER_TARGET, MAX_RUNS]
-      .map((setting) => env[setting.name])
-      .concat(env.SCHEDULE_TARGETS),
-  );
+  const key = JSON.stringify([env.SCHEDULE_TARGETS, ...PLAIN_SETTINGS.map((setting) => env[setting.name])]);
   let settings = cache.get(key);
   if (!settings) {
     settings = {

@@ -50,7 +50,7 @@ export class Database {
     return this.sql.exec(`SELECT * FROM ${table} LIMIT 0`).columnNames;
   }
 
-  /** Steps already recorded: after `deleteAll`, none, so the schema is laid out afresh. */
+  /** Runs the steps not recorded yet; after `deleteAll`, which forgets the record too, that lays the schema out afresh. */
   migrate(migrations: readonly Migration[]): void {
     this.sql.exec("CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, ran_at INTEGER NOT NULL)");
     const ran = this.one<{ version: number | null }>("SELECT MAX(version) AS version FROM _migrations")!.version ?? 0;

@@ -1,6 +1,6 @@
 import type { Env } from "./env.ts";
 import { isLocalDev } from "./http/local-dev.ts";
-import { parseMaxLifetime } from "./http/tokens.ts";
+import { TOKEN_MAX_LIFETIME } from "./http/tokens.ts";
 import { rateLimitsProblem } from "./rate-limiter/policies.ts";
 import { targetsProblem } from "./scheduler/settings.ts";
 import { authOff } from "./streams/auth.ts";
@@ -31,10 +31,7 @@ function findProblem(env: Env): string | undefined {
       return "STREAMS_AUTH is off, which lets anyone read and write every stream; it is meant for local test runs only. Remove it (the default is required).";
     }
   }
-  if (parseMaxLifetime(env.TOKEN_MAX_LIFETIME_SECONDS) === undefined) {
-    return `TOKEN_MAX_LIFETIME_SECONDS must be a whole number of seconds above 0 (it is "${env.TOKEN_MAX_LIFETIME_SECONDS}").`;
-  }
-  return rateLimitsProblem(env.RATE_LIMITS) ?? targetsProblem(env.SCHEDULE_TARGETS);
+  return TOKEN_MAX_LIFETIME.problem(env) ?? rateLimitsProblem(env.RATE_LIMITS) ?? targetsProblem(env.SCHEDULE_TARGETS);
 }
 
 /** Checked once per isolate and set of values; the reason is logged once. */

@@ -534,3 +534,34 @@ describe("hibernation", () => {
     expect(history.messages).toEqual(all);
   });
 });
+
+describe("a room made by an older version", () => {
+  it("comes up with its history and bans intact and its schema step recorded", async () => {
+    const room = roomName("older");
+    const { evictDurableObject, runInDurableObject } = await import("cloudflare:test");
+    const stub = env.CHAT_ROOMS.getByName(room);
+    // The tables as the constructor made them before schema steps were recorded, with a message and a ban.
+    await runInDurableObject(stub, (_, state) => {
+      const sql = state.storage.sql;
+      for (const table of ["_migrations", "messages", "bans"]) sql.exec(`DROP TABLE ${table}`);
+      sql.exec(`
+        CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY AUTOINCREMENT, client_id TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+          text TEXT NOT NULL, at INTEGER NOT NULL, verified INTEGER NOT NULL, ip TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0);
+        CREATE INDEX IF NOT EXISTS deleted_messages ON messages (id) WHERE deleted = 1;
+        CREATE TABLE IF NOT EXISTS bans (kind TEXT NOT NULL, value TEXT NOT NULL, until INTEGER NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (kind, value));
+      `);
+      sql.exec("INSERT INTO messages (client_id, name, text, at, verified, ip) VALUES ('m-1', 'Ann', 'still here', 1000, 0, '198.51.100.1')");
+      sql.exec("INSERT INTO bans (kind, value, until, reason) VALUES ('name', 'mallory', ?, 'spam')", Date.now() + 60_000);
+    });
+    await evictDurableObject(stub);
+
+    const after = await runInDurableObject(stub, (instance, state) => ({
+      page: instance.page(undefined, 10),
+      bans: instance.bans().map((ban) => ban.value),
+      steps: state.storage.sql.exec<{ version: number }>("SELECT version FROM _migrations").toArray().map((row) => row.version),
+    }));
+    expect(after.page.messages).toEqual([{ id: 1, clientId: "m-1", name: "Ann", text: "still here", at: 1000, verified: false }]);
+    expect(after.bans).toEqual(["mallory"]);
+    expect(after.steps).toEqual([1]);
+  });
+});

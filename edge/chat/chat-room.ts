@@ -7,8 +7,11 @@ import { Refusal } from "../http/refusal.ts";
 import { maxTokenLifetime, verifyToken } from "../http/tokens.ts";
 import { describeIssue } from "../http/validate.ts";
 import { BatchedRateCheck, checkRate } from "../rate-limiter/rate-limiter.ts";
+import { wholeNumber } from "../settings.ts";
 import { SocketRoom } from "../socket/socket-room.ts";
+import { Database } from "../storage/database.ts";
 import { ClientMessage, DEFAULT_PAGE, IdentityClaims, JoinQuery, type Ban } from "./messages.ts";
+import { CHAT_ROOM_MIGRATIONS, type MessageRow } from "./schema.ts";
 
 /** What each socket remembers across hibernation. */
 interface Member {
@@ -32,21 +35,12 @@ const TYPING_EVERY_MS = 2000;
 /** A reconnect that missed more than this gets the latest messages instead, and resets. */
 const MAX_RESUME = 1000;
 
-const positiveInt = (raw: string | undefined, fallback: number) => {
-  const value = Number(raw);
-  return Number.isInteger(value) && value > 0 ? value : fallback;
-};
+/** Messages kept per room; older ones are deleted. */
+const HISTORY_LIMIT = wholeNumber("CHAT_HISTORY_LIMIT", 10_000);
+/** Messages a client gets when it joins. */
+const JOIN_HISTORY = wholeNumber("CHAT_JOIN_HISTORY", 100);
 
-interface Row extends Record<string, SqlStorageValue> {
-  id: number;
-  client_id: string;
-  name: string;
-  text: string;
-  at: number;
-  verified: number;
-}
-
-const toMessage = (row: Row): ChatMessage => ({
+const toMessage = (row: MessageRow): ChatMessage => ({
   id: row.id,
   clientId: row.client_id,
   name: row.name,
@@ -66,7 +60,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
   protected readonly maxFrameBytes = 16 * 1024;
   protected readonly messages = ClientMessage;
 
-  private readonly sql: SqlStorage;
+  private readonly db: Database;
   private readonly retention: number;
   private readonly joinHistory: number;
   private readonly lastTyping = new WeakMap<WebSocket, number>();
@@ -83,29 +77,9 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
-    this.retention = positiveInt(env.CHAT_HISTORY_LIMIT, 10_000);
-    this.joinHistory = Math.min(MAX_RESUME, positiveInt(env.CHAT_JOIN_HISTORY, 100));
-    this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS messages (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        client_id TEXT NOT NULL UNIQUE,
-        name TEXT NOT NULL,
-        text TEXT NOT NULL,
-        at INTEGER NOT NULL,
-        verified INTEGER NOT NULL,
-        ip TEXT NOT NULL,
-        deleted INTEGER NOT NULL DEFAULT 0
-      );
-      CREATE INDEX IF NOT EXISTS deleted_messages ON messages (id) WHERE deleted = 1;
-      CREATE TABLE IF NOT EXISTS bans (
-        kind TEXT NOT NULL,
-        value TEXT NOT NULL,
-        until INTEGER NOT NULL,
-        reason TEXT NOT NULL,
-        PRIMARY KEY (kind, value)
-      );
-    `);
+    this.db = new Database(ctx.storage, CHAT_ROOM_MIGRATIONS);
+    this.retention = HISTORY_LIMIT.read(env);
+    this.joinHistory = Math.min(MAX_RESUME, JOIN_HISTORY.read(env));
   }
 
   protected async attach(request: Request): Promise<Member> {
@@ -220,17 +194,10 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
    * that starting over is cheaper.
    */
   private sendHistory(ws: WebSocket, after: number | undefined): void {
-    const deleted = this.sql
-      .exec<{ id: number }>("SELECT id FROM messages WHERE deleted = 1 ORDER BY id DESC LIMIT 500")
-      .toArray()
-      .map((row) => row.id);
+    const deleted = this.db.all<{ id: number }>("SELECT id FROM messages WHERE deleted = 1 ORDER BY id DESC LIMIT 500").map((row) => row.id);
     // An `after` beyond the last id ever assigned comes from a room that was since reset.
     if (after !== undefined && after <= this.lastAssignedId()) {
-      const missed = this.sql.exec<Row>(
-        "SELECT * FROM messages WHERE id > ? AND deleted = 0 ORDER BY id LIMIT ?",
-        after,
-        MAX_RESUME + 1,
-      ).toArray();
+      const missed = this.db.all<MessageRow>("SELECT * FROM messages WHERE id > ? AND deleted = 0 ORDER BY id LIMIT ?", after, MAX_RESUME + 1);
       if (missed.length <= MAX_RESUME) {
         this.send(ws, { type: "history", resumed: true, messages: missed.map(toMessage), deleted });
         return;
@@ -241,16 +208,16 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
   }
 
   private lastAssignedId(): number {
-    return this.sql.exec<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").toArray()[0]?.seq ?? 0;
+    return this.db.one<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'messages'")?.seq ?? 0;
   }
 
   /** Messages before `before` (or the newest), oldest first, and whether older ones remain. */
   page(before: number | undefined, limit = DEFAULT_PAGE): { messages: ChatMessage[]; hasMore: boolean } {
-    const rows = this.sql.exec<Row>(
+    const rows = this.db.all<MessageRow>(
       "SELECT * FROM messages WHERE id < ? AND deleted = 0 ORDER BY id DESC LIMIT ?",
       before ?? Number.MAX_SAFE_INTEGER,
       limit + 1,
-    ).toArray();
+    );
     const hasMore = rows.length > limit;
     return { messages: rows.slice(0, limit).reverse().map(toMessage), hasMore };
   }
@@ -293,7 +260,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
     if (!decision.ok) {
       throw new Refusal("rate_limited", "You are sending too fast; wait a moment.", { retryAfterMs: decision.retryAfterMs, ref: clientId });
     }
-    const inserted = this.sql.exec<Row>(
+    const inserted = this.db.one<MessageRow>(
       `INSERT INTO messages (client_id, name, text, at, verified, ip) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (client_id) DO NOTHING
        RETURNING id, client_id, name, text, at, verified`,
@@ -303,10 +270,10 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
       Date.now(),
       member.verified ? 1 : 0,
       member.ip,
-    ).toArray()[0];
+    );
     // Lost a race with the same resend arriving on another socket while we asked the limiter.
     if (!inserted) return this.acknowledge(ws, this.byClientId(clientId)!);
-    this.sql.exec("DELETE FROM messages WHERE id <= ?", inserted.id - this.retention);
+    this.db.run("DELETE FROM messages WHERE id <= ?", inserted.id - this.retention);
     const stored = toMessage(inserted);
     this.fanOut(stored, ws);
     // Others stop showing this person as typing when the message arrives; typing again is news.
@@ -352,12 +319,12 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
     }
   }
 
-  private byClientId(clientId: string): { row: Row; deleted: boolean } | undefined {
-    const row = this.sql.exec<Row & { deleted: number }>("SELECT * FROM messages WHERE client_id = ?", clientId).toArray()[0];
+  private byClientId(clientId: string): { row: MessageRow; deleted: boolean } | undefined {
+    const row = this.db.one<MessageRow & { deleted: number }>("SELECT * FROM messages WHERE client_id = ?", clientId);
     return row ? { row, deleted: row.deleted === 1 } : undefined;
   }
 
-  private acknowledge(ws: WebSocket, known: { row: Row; deleted: boolean }): void {
+  private acknowledge(ws: WebSocket, known: { row: MessageRow; deleted: boolean }): void {
     const message = toMessage(known.row);
     this.send(ws, known.deleted ? { type: "ack", ref: message.clientId, message, deleted: true } : { type: "ack", ref: message.clientId, message });
   }
@@ -388,7 +355,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
 
   /** Deletes a message for everyone, live. Its client id stays known, so a resend cannot revive it. */
   deleteMessage(id: number): boolean {
-    const changed = this.sql.exec("UPDATE messages SET deleted = 1, text = '' WHERE id = ? AND deleted = 0", id).rowsWritten;
+    const changed = this.db.run("UPDATE messages SET deleted = 1, text = '' WHERE id = ? AND deleted = 0", id);
     if (changed === 0) return false;
     this.flushOutgoing();
     this.broadcast({ type: "deleted", id });
@@ -399,7 +366,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
   ban(kind: "name" | "ip", value: string, seconds: number, reason: string): Ban {
     const stored = kind === "name" ? value.toLowerCase() : value;
     const until = Date.now() + seconds * 1000;
-    this.sql.exec(
+    this.db.run(
       "INSERT INTO bans (kind, value, until, reason) VALUES (?, ?, ?, ?) ON CONFLICT (kind, value) DO UPDATE SET until = excluded.until, reason = excluded.reason",
       kind,
       stored,
@@ -418,12 +385,12 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
 
   unban(kind: "name" | "ip", value: string): boolean {
     const stored = kind === "name" ? value.toLowerCase() : value;
-    return this.sql.exec("DELETE FROM bans WHERE kind = ? AND value = ?", kind, stored).rowsWritten > 0;
+    return this.db.run("DELETE FROM bans WHERE kind = ? AND value = ?", kind, stored) > 0;
   }
 
   bans(): Ban[] {
-    this.sql.exec("DELETE FROM bans WHERE until <= ?", Date.now());
-    return this.sql.exec<Ban & Record<string, SqlStorageValue>>("SELECT kind, value, until, reason FROM bans ORDER BY until").toArray();
+    this.db.run("DELETE FROM bans WHERE until <= ?", Date.now());
+    return this.db.all<Ban>("SELECT kind, value, until, reason FROM bans ORDER BY until");
   }
 
   /** Who is connected, with their IPs, for a moderator deciding on a ban. */
@@ -435,15 +402,13 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
     });
   }
 
-  private activeBan(ip: string, name: string): Ban | undefined {
-    return this.sql
-      .exec<Ban & Record<string, SqlStorageValue>>(
-        "SELECT kind, value, until, reason FROM bans WHERE until > ? AND ((kind = 'ip' AND value = ?) OR (kind = 'name' AND value = ?)) LIMIT 1",
-        Date.now(),
-        ip,
-        name.toLowerCase(),
-      )
-      .toArray()[0];
+  private activeBan(ip: string, name: string): Ban | null {
+    return this.db.one<Ban>(
+      "SELECT kind, value, until, reason FROM bans WHERE until > ? AND ((kind = 'ip' AND value = ?) OR (kind = 'name' AND value = ?)) LIMIT 1",
+      Date.now(),
+      ip,
+      name.toLowerCase(),
+    );
   }
 }
 

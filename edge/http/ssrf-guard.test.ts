@@ -1,9 +1,10 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { BASE } from "../../test/edge/support.ts";
-import { allowedPorts, checkUrl } from "./ssrf-guard.ts";
+import { schedulerSettings } from "../scheduler/settings.ts";
+import { checkUrl, DEFAULT_ALLOWED_PORTS } from "./ssrf-guard.ts";
 
-const ports = allowedPorts(undefined);
+const ports = new Set(DEFAULT_ALLOWED_PORTS);
 
 /** URLs a caller might use to reach something that is not a public web server. */
 const HOSTILE = [
@@ -111,7 +112,7 @@ describe("SSRF guard", () => {
   );
 
   it("allows only the ports the owner lists", () => {
-    const custom = allowedPorts("8443");
+    const custom = schedulerSettings({ ...env, SCHEDULE_ALLOWED_PORTS: "8443" }).ports;
     expect(checkUrl("https://example.com:8443/", custom).ok).toBe(true);
     expect(checkUrl("https://example.com/", custom).ok).toBe(false);
   });

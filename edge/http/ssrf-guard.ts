@@ -44,15 +44,8 @@ const LOCAL_SUFFIXES = [
 
 const IPV4_COMPATIBLE = ipaddr.parseCIDR("::/96");
 
+/** The ports a caller-given URL may use unless the owner lists others (`SCHEDULE_ALLOWED_PORTS`). */
 export const DEFAULT_ALLOWED_PORTS = [443, 80];
-
-/** Parses `SCHEDULE_ALLOWED_PORTS` ("443,80"); a bad list falls back to the default. */
-export function allowedPorts(raw: string | undefined): Set<number> {
-  if (!raw?.trim()) return new Set(DEFAULT_ALLOWED_PORTS);
-  const ports = raw.split(",").map((p) => Number(p.trim()));
-  if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) return new Set(DEFAULT_ALLOWED_PORTS);
-  return new Set(ports);
-}
 
 export function checkUrl(raw: string, ports: Set<number>): GuardResult {
   let url: URL;

@@ -1,4 +1,5 @@
 import { SignJWT, errors, jwtVerify, type JWTPayload } from "jose";
+import { wholeNumber, type Vars } from "../settings.ts";
 
 /**
  * Every HS256 token the Worker accepts: stream tokens, chat identities, video uploads and
@@ -20,19 +21,13 @@ export const DEFAULT_MAX_LIFETIME_SECONDS = 24 * 3600;
 /** Clocks of the minting site and of Cloudflare may differ a little. */
 const CLOCK_SKEW_SECONDS = 60;
 
-/** The setting as a number of seconds; undefined when it is set but not a positive integer. */
-export function parseMaxLifetime(raw: string | undefined): number | undefined {
-  if (raw === undefined || raw.trim() === "") return DEFAULT_MAX_LIFETIME_SECONDS;
-  const value = Number(raw);
-  return Number.isInteger(value) && value > 0 ? value : undefined;
-}
-
 /**
- * The longest a token may still be valid for. Typed on the one setting, not on Env, so that the
- * minting scripts under Node can import this module.
+ * The longest a token may still be valid for. Read from the one setting, not from Env, so that
+ * the minting scripts under Node can import this module.
  */
-export const maxTokenLifetime = (env: { TOKEN_MAX_LIFETIME_SECONDS?: string | undefined }) =>
-  parseMaxLifetime(env.TOKEN_MAX_LIFETIME_SECONDS) ?? DEFAULT_MAX_LIFETIME_SECONDS;
+export const TOKEN_MAX_LIFETIME = wholeNumber("TOKEN_MAX_LIFETIME_SECONDS", DEFAULT_MAX_LIFETIME_SECONDS, "seconds");
+
+export const maxTokenLifetime = (env: Vars<"TOKEN_MAX_LIFETIME_SECONDS">) => TOKEN_MAX_LIFETIME.read(env);
 
 const keyOf = (secret: string | Uint8Array) => (typeof secret === "string" ? new TextEncoder().encode(secret) : secret);
 

@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { Database, type Migration } from "../storage/database.ts";
 import type { Env } from "../env.ts";
 import { Refusal } from "../http/refusal.ts";
 import { clientIp } from "../http/client-ip.ts";
@@ -30,6 +31,7 @@ interface Bucket {
  * per action; an eviction or crash within that second forgives at most half a burst, once.
  */
 export class RateLimiter extends DurableObject<Env> {
+  private readonly db = new Database(this.ctx.storage, RATE_LIMITER_MIGRATIONS);
   private buckets = new Map<string, Bucket>();
   /** Buckets changed since they were last written, waiting for `flushTimer`. */
   private unwritten = new Map<string, Bucket>();
@@ -84,7 +86,6 @@ export class RateLimiter extends DurableObject<Env> {
 
   // --- concurrent sockets: one slot per open socket of this IP, per socket route ---
 
-  private slotTableReady = false;
   private lastPrune = new Map<SocketRoute, number>();
 
   /**
@@ -98,25 +99,16 @@ export class RateLimiter extends DurableObject<Env> {
       await this.pruneSlots(route);
       if (this.slotsHeld(route) >= max) return false;
     }
-    this.slots().exec("INSERT OR REPLACE INTO socket_slots (socket, route, holder) VALUES (?, ?, ?)", socket, route, holder);
+    this.db.run("INSERT OR REPLACE INTO socket_slots (socket, route, holder) VALUES (?, ?, ?)", socket, route, holder);
     return true;
   }
 
   releaseSocketSlot(socket: string): void {
-    this.slots().exec("DELETE FROM socket_slots WHERE socket = ?", socket);
-  }
-
-  private slots(): SqlStorage {
-    const sql = this.ctx.storage.sql;
-    if (!this.slotTableReady) {
-      sql.exec("CREATE TABLE IF NOT EXISTS socket_slots (socket TEXT PRIMARY KEY, route TEXT NOT NULL, holder TEXT NOT NULL)");
-      this.slotTableReady = true;
-    }
-    return sql;
+    this.db.run("DELETE FROM socket_slots WHERE socket = ?", socket);
   }
 
   private slotsHeld(route: SocketRoute): number {
-    return this.slots().exec<{ n: number }>("SELECT count(*) AS n FROM socket_slots WHERE route = ?", route).one().n;
+    return this.db.one<{ n: number }>("SELECT count(*) AS n FROM socket_slots WHERE route = ?", route)!.n;
   }
 
   private async pruneSlots(route: SocketRoute): Promise<void> {
@@ -125,7 +117,7 @@ export class RateLimiter extends DurableObject<Env> {
     if (now - (this.lastPrune.get(route) ?? 0) < PRUNE_EVERY_MS) return;
     this.lastPrune.set(route, now);
     const byHolder = new Map<string, string[]>();
-    for (const { socket, holder } of this.slots().exec<{ socket: string; holder: string }>("SELECT socket, holder FROM socket_slots WHERE route = ?", route)) {
+    for (const { socket, holder } of this.db.all<{ socket: string; holder: string }>("SELECT socket, holder FROM socket_slots WHERE route = ?", route)) {
       byHolder.set(holder, [...(byHolder.get(holder) ?? []), socket]);
     }
     const namespace = socketHolders(this.env)[route];
@@ -149,30 +141,32 @@ export class RateLimiter extends DurableObject<Env> {
 
   /** Holds a place for schedule `id` until `lastRunBy` (ms), unless `max` are already held. */
   holdSchedule(id: string, lastRunBy: number, max: number): boolean {
-    const sql = this.liveSchedules();
-    sql.exec("DELETE FROM live_schedules WHERE last_run_by < ?", Date.now());
-    const held = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM live_schedules").one().n;
+    this.db.run("DELETE FROM live_schedules WHERE last_run_by < ?", Date.now());
+    const held = this.db.one<{ n: number }>("SELECT COUNT(*) AS n FROM live_schedules")!.n;
     if (held >= max) return false;
-    sql.exec("INSERT OR REPLACE INTO live_schedules (id, last_run_by) VALUES (?, ?)", id, lastRunBy);
+    this.db.run("INSERT OR REPLACE INTO live_schedules (id, last_run_by) VALUES (?, ?)", id, lastRunBy);
     return true;
   }
 
   /** Gives back the place of schedule `id` (it finished or was cancelled). */
   releaseSchedule(id: string): void {
-    this.liveSchedules().exec("DELETE FROM live_schedules WHERE id = ?", id);
-  }
-
-  private liveSchedulesReady = false;
-
-  private liveSchedules(): SqlStorage {
-    const sql = this.ctx.storage.sql;
-    if (!this.liveSchedulesReady) {
-      sql.exec("CREATE TABLE IF NOT EXISTS live_schedules (id TEXT PRIMARY KEY, last_run_by INTEGER NOT NULL)");
-      this.liveSchedulesReady = true;
-    }
-    return sql;
+    this.db.run("DELETE FROM live_schedules WHERE id = ?", id);
   }
 }
+
+/**
+ * Step 1 is the two tables an older limiter made on first use, so one that made either takes
+ * it as a no-op. Buckets are not here: they are kept as key-value pairs.
+ */
+const RATE_LIMITER_MIGRATIONS: readonly Migration[] = [
+  {
+    name: "socket slots and live schedules",
+    up: `
+      CREATE TABLE IF NOT EXISTS socket_slots (socket TEXT PRIMARY KEY, route TEXT NOT NULL, holder TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS live_schedules (id TEXT PRIMARY KEY, last_run_by INTEGER NOT NULL);
+    `,
+  },
+];
 
 /** The socket routes, each counted on its own, and the namespace of the objects that hold them. */
 export type SocketRoute = "counter" | "chat";

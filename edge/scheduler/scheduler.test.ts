@@ -530,7 +530,8 @@ describe("pruning finished schedules", slow, () => {
 
   it("dates and prunes schedules that finished before the shard kept finish times", async () => {
     const shard = privateShard();
-    // A shard as it was before pruning: no done_ms column, and two finished schedules.
+    // A shard as it was before pruning: no done_ms column, two finished schedules, and no
+    // record of the schema steps (shards of that time kept none).
     await runInDurableObject(shard, (_, state) => {
       const sql = state.storage.sql;
       insertFinished(sql, "ran-long-ago", 1, RETENTION_MS + 60_000);
@@ -538,6 +539,7 @@ describe("pruning finished schedules", slow, () => {
       sql.exec("DROP INDEX schedules_done");
       sql.exec("ALTER TABLE schedules DROP COLUMN done_ms");
       sql.exec("UPDATE schedules SET created_ms = ?", Date.now() - 2 * RETENTION_MS);
+      sql.exec("DROP TABLE _migrations");
     });
     await evictDurableObject(shard);
     const after = await runInDurableObject(shard, async (instance: Scheduler, state) => {
@@ -552,5 +554,42 @@ describe("pruning finished schedules", slow, () => {
     expect(Date.now() - after.dated[0]!.done_ms).toBeLessThan(2 * 60_000);
     expect(after.alarm).not.toBeNull();
     expect(after.left).toEqual(["ran-lately-0"]);
+  });
+});
+
+describe("a shard made by an older version", () => {
+  it("comes up with its schedules intact and every schema step recorded once", async () => {
+    const shard = privateShard();
+    // The tables as the first constructor made them: no finish time, no repeat end, no owner IP.
+    await runInDurableObject(shard, (_, state) => {
+      const sql = state.storage.sql;
+      for (const table of ["_migrations", "runs", "schedules"]) sql.exec(`DROP TABLE ${table}`);
+      sql.exec(`
+        CREATE TABLE schedules (id TEXT PRIMARY KEY, token_hash TEXT NOT NULL, manage_token TEXT, idempotency_key TEXT UNIQUE,
+          request_hash TEXT NOT NULL, target TEXT, url TEXT, kind TEXT NOT NULL, at_ms INTEGER, every_ms INTEGER, anchor_ms INTEGER,
+          cron TEXT, tz TEXT, payload TEXT NOT NULL, created_ms INTEGER NOT NULL, occurrence_ms INTEGER, due_ms INTEGER,
+          attempt INTEGER NOT NULL DEFAULT 0, run_count INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE runs (seq INTEGER PRIMARY KEY AUTOINCREMENT, schedule_id TEXT NOT NULL, at_ms INTEGER NOT NULL,
+          occurrence_ms INTEGER NOT NULL, attempt INTEGER NOT NULL, ok INTEGER NOT NULL, status INTEGER, duration_ms INTEGER NOT NULL, error TEXT);
+      `);
+      sql.exec(
+        `INSERT INTO schedules (id, token_hash, request_hash, target, kind, at_ms, payload, created_ms, occurrence_ms, due_ms)
+         VALUES ('waiting', 'h', 'r', 'hook', 'at', ?, '{"n":1}', ?, ?, ?)`,
+        Date.now() + 86_400_000, Date.now(), Date.now() + 86_400_000, Date.now() + 86_400_000,
+      );
+    });
+    await evictDurableObject(shard);
+
+    const after = await runInDurableObject(shard, (instance: Scheduler, state) => ({
+      schedule: instance.get("waiting", { admin: true }),
+      steps: state.storage.sql.exec<{ version: number }>("SELECT version FROM _migrations ORDER BY version").toArray().map((row) => row.version),
+    }));
+    expect(after.schedule).toMatchObject({ id: "waiting", payload: { n: 1 }, state: "scheduled", runCount: 0 });
+    expect(after.steps).toEqual([1, 2, 3]);
+
+    // The next start finds every step recorded and runs none again.
+    await evictDurableObject(shard);
+    const again = await runInDurableObject(shard, (_, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM _migrations").one().n);
+    expect(again).toBe(3);
   });
 });

@@ -1,10 +1,14 @@
 import { DurableObject } from "cloudflare:workers";
+import { Alarm } from "../storage/alarm.ts";
+import { Database } from "../storage/database.ts";
+import { backoffDelay } from "../backoff.ts";
 import type { Env } from "../env.ts";
 import { MAX_JSON_DEPTH, nestsTooDeep } from "../http/json-depth.ts";
 import { Refusal, carry, type Carried } from "../http/refusal.ts";
 import { deliver, type Outcome } from "./delivery.ts";
-import { retryDelay, schedulerSettings } from "./settings.ts";
+import { schedulerSettings } from "./settings.ts";
 import { releasePlaces } from "./quotas.ts";
+import { SCHEDULER_MIGRATIONS, type RunRow, type ScheduleRow } from "./schema.ts";
 import { firstOccurrence, nextOccurrence, type End, type Timing } from "./timing.ts";
 
 /** A validated request to create a schedule, as the route hands it over. */
@@ -68,47 +72,6 @@ export type CreateResult = { kind: "created" | "replayed"; schedule: ScheduleVie
 /** Who asks: the holder of a manage token (its hash), or the admin. */
 export type Caller = { admin: true } | { admin: false; tokenHash: string };
 
-interface Row {
-  id: string;
-  token_hash: string;
-  manage_token: string | null;
-  idempotency_key: string | null;
-  request_hash: string;
-  target: string | null;
-  url: string | null;
-  kind: "at" | "every" | "cron";
-  at_ms: number | null;
-  every_ms: number | null;
-  anchor_ms: number | null;
-  cron: string | null;
-  tz: string | null;
-  payload: string;
-  created_ms: number;
-  occurrence_ms: number | null;
-  due_ms: number | null;
-  attempt: number;
-  run_count: number;
-  /** When the schedule finished (its last delivery was recorded); null while it has a next one. */
-  done_ms: number | null;
-  times: number | null;
-  until_ms: number | null;
-  /** Occurrences that ended (delivered or given up), to end a repeat after `times`. */
-  occurrences: number;
-  owner_ip: string | null;
-  [key: string]: SqlStorageValue;
-}
-
-interface RunRow {
-  at_ms: number;
-  occurrence_ms: number;
-  attempt: number;
-  ok: number;
-  status: number | null;
-  duration_ms: number;
-  error: string | null;
-  [key: string]: SqlStorageValue;
-}
-
 /** Runs kept per schedule; older ones are dropped. */
 const RUNS_KEPT = 50;
 /** Most deliveries one object starts in one sweep. */
@@ -136,58 +99,14 @@ export const PRUNE_LIMIT = 500;
  * due time and the next prune time, so pruning costs no alarm of its own.
  */
 export class Scheduler extends DurableObject<Env> {
-  private readonly sql: SqlStorage;
+  private readonly db: Database;
+  private readonly alarmClock: Alarm;
   private dispatching = false;
-  /** The alarm as this object last set it (undefined: not read yet), to spare a read per create. */
-  private alarmAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
-    this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS schedules (
-        id TEXT PRIMARY KEY,
-        token_hash TEXT NOT NULL,
-        manage_token TEXT,
-        idempotency_key TEXT UNIQUE,
-        request_hash TEXT NOT NULL,
-        target TEXT,
-        url TEXT,
-        kind TEXT NOT NULL,
-        at_ms INTEGER,
-        every_ms INTEGER,
-        anchor_ms INTEGER,
-        cron TEXT,
-        tz TEXT,
-        payload TEXT NOT NULL,
-        created_ms INTEGER NOT NULL,
-        occurrence_ms INTEGER,
-        due_ms INTEGER,
-        attempt INTEGER NOT NULL DEFAULT 0,
-        run_count INTEGER NOT NULL DEFAULT 0,
-        done_ms INTEGER,
-        times INTEGER,
-        until_ms INTEGER,
-        occurrences INTEGER NOT NULL DEFAULT 0,
-        owner_ip TEXT
-      );
-      CREATE INDEX IF NOT EXISTS schedules_due ON schedules (due_ms) WHERE due_ms IS NOT NULL;
-      CREATE TABLE IF NOT EXISTS runs (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-        schedule_id TEXT NOT NULL,
-        at_ms INTEGER NOT NULL,
-        occurrence_ms INTEGER NOT NULL,
-        attempt INTEGER NOT NULL,
-        ok INTEGER NOT NULL,
-        status INTEGER,
-        duration_ms INTEGER NOT NULL,
-        error TEXT
-      );
-      CREATE INDEX IF NOT EXISTS runs_by_schedule ON runs (schedule_id, seq);
-    `);
-    this.addDoneColumn();
-    this.addEndColumns();
-    this.sql.exec("CREATE INDEX IF NOT EXISTS schedules_done ON schedules (done_ms) WHERE done_ms IS NOT NULL");
+    this.db = new Database(ctx.storage, SCHEDULER_MIGRATIONS);
+    this.alarmClock = new Alarm(ctx.storage);
     // Insurance for an alarm lost with a crashed handler (or never set, for rows finished before
     // pruning existed): due and finished rows always have an alarm.
     void ctx.blockConcurrencyWhile(async () => {
@@ -197,7 +116,7 @@ export class Scheduler extends DurableObject<Env> {
 
   async create(input: NewSchedule): Promise<CreateResult> {
     if (input.idempotencyKey !== null) {
-      const existing = this.one<Row>("SELECT * FROM schedules WHERE idempotency_key = ?", input.idempotencyKey);
+      const existing = this.db.one<ScheduleRow>("SELECT * FROM schedules WHERE idempotency_key = ?", input.idempotencyKey);
       if (existing) {
         if (existing.request_hash !== input.requestHash) {
           return carry(new Refusal("idempotency_conflict", "This idempotencyKey was already used for a different schedule."));
@@ -208,7 +127,7 @@ export class Scheduler extends DurableObject<Env> {
     const now = Date.now();
     const first = firstOccurrence(input.timing, now);
     const t = input.timing;
-    this.sql.exec(
+    this.db.run(
       `INSERT INTO schedules (id, token_hash, manage_token, idempotency_key, request_hash, target, url, kind, at_ms,
          every_ms, anchor_ms, cron, tz, payload, created_ms, occurrence_ms, due_ms, times, until_ms, owner_ip)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -235,7 +154,7 @@ export class Scheduler extends DurableObject<Env> {
       input.ownerIp,
     );
     if (first !== null) await this.armAlarm(first);
-    const row = this.one<Row>("SELECT * FROM schedules WHERE id = ?", input.id)!;
+    const row = this.db.one<ScheduleRow>("SELECT * FROM schedules WHERE id = ?", input.id)!;
     return { kind: "created", schedule: this.view(row), manageToken: input.manageToken };
   }
 
@@ -246,28 +165,22 @@ export class Scheduler extends DurableObject<Env> {
 
   runs(id: string, caller: Caller, limit: number): RunView[] | null {
     if (!this.owned(id, caller)) return null;
-    return this.sql
-      .exec<RunRow>("SELECT * FROM runs WHERE schedule_id = ? ORDER BY seq DESC LIMIT ?", id, limit)
-      .toArray()
-      .map(runView);
+    return this.db.all<RunRow>("SELECT * FROM runs WHERE schedule_id = ? ORDER BY seq DESC LIMIT ?", id, limit).map(runView);
   }
 
   /** Deletes the schedule and its runs; a delivery in flight finishes but records nothing. */
   async cancel(id: string, caller: Caller): Promise<boolean> {
     const row = this.owned(id, caller);
     if (!row) return false;
-    this.sql.exec("DELETE FROM schedules WHERE id = ?", id);
-    this.sql.exec("DELETE FROM runs WHERE schedule_id = ?", id);
+    this.db.run("DELETE FROM schedules WHERE id = ?", id);
+    this.db.run("DELETE FROM runs WHERE schedule_id = ?", id);
     if (row.done_ms === null) await this.release(row);
     return true;
   }
 
   /** A page of this shard's schedules in id order, after `afterId`. */
   list(afterId: string, limit: number): ScheduleView[] {
-    return this.sql
-      .exec<Row>("SELECT * FROM schedules WHERE id > ? ORDER BY id LIMIT ?", afterId, limit)
-      .toArray()
-      .map((row) => this.view(row));
+    return this.db.all<ScheduleRow>("SELECT * FROM schedules WHERE id > ? ORDER BY id LIMIT ?", afterId, limit).map((row) => this.view(row));
   }
 
   /**
@@ -277,7 +190,7 @@ export class Scheduler extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     if (this.dispatching) return;
     this.dispatching = true;
-    this.alarmAt = null;
+    this.alarmClock.fired();
     this.prune();
     const inFlight = new Map<string, Promise<void>>();
     const began = Date.now();
@@ -304,9 +217,7 @@ export class Scheduler extends DurableObject<Env> {
    */
   private claimDue(inFlight: Map<string, Promise<void>>): void {
     const now = Date.now();
-    const due = this.sql
-      .exec<Row>("SELECT * FROM schedules WHERE due_ms <= ? ORDER BY due_ms LIMIT ?", now, SWEEP_LIMIT + inFlight.size)
-      .toArray();
+    const due = this.db.all<ScheduleRow>("SELECT * FROM schedules WHERE due_ms <= ? ORDER BY due_ms LIMIT ?", now, SWEEP_LIMIT + inFlight.size);
     for (const row of due) {
       if (inFlight.has(row.id) || inFlight.size >= SWEEP_LIMIT) continue;
       inFlight.set(row.id, this.attempt(row).finally(() => inFlight.delete(row.id)));
@@ -315,17 +226,15 @@ export class Scheduler extends DurableObject<Env> {
 
   /** Milliseconds until the next due time of a row not in flight (Infinity when none). */
   private untilNextDue(inFlight: Map<string, Promise<void>>): number {
-    const rows = this.sql
-      .exec<{ id: string; due_ms: number }>(
-        "SELECT id, due_ms FROM schedules WHERE due_ms IS NOT NULL ORDER BY due_ms LIMIT ?",
-        inFlight.size + 1,
-      )
-      .toArray();
+    const rows = this.db.all<{ id: string; due_ms: number }>(
+      "SELECT id, due_ms FROM schedules WHERE due_ms IS NOT NULL ORDER BY due_ms LIMIT ?",
+      inFlight.size + 1,
+    );
     const next = rows.find((row) => !inFlight.has(row.id));
     return next ? Math.max(0, next.due_ms - Date.now()) : Infinity;
   }
 
-  private async attempt(row: Row): Promise<void> {
+  private async attempt(row: ScheduleRow): Promise<void> {
     const settings = schedulerSettings(this.env);
     const occurrence = row.occurrence_ms!;
     const attempt = row.attempt + 1;
@@ -337,8 +246,8 @@ export class Scheduler extends DurableObject<Env> {
       ? { ok: false, status: null, error: `The payload nests deeper than ${MAX_JSON_DEPTH} levels and cannot be delivered; the schedule ends.`, retry: false }
       : await this.deliver(row, occurrence, attempt);
     const finished = Date.now();
-    if (!this.one("SELECT id FROM schedules WHERE id = ?", row.id)) return;
-    this.sql.exec(
+    if (!this.db.one("SELECT id FROM schedules WHERE id = ?", row.id)) return;
+    this.db.run(
       "INSERT INTO runs (schedule_id, at_ms, occurrence_ms, attempt, ok, status, duration_ms, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
       row.id,
       started,
@@ -349,7 +258,7 @@ export class Scheduler extends DurableObject<Env> {
       finished - started,
       outcome.error,
     );
-    this.sql.exec(
+    this.db.run(
       `DELETE FROM runs WHERE schedule_id = ? AND seq <= (
          SELECT seq FROM runs WHERE schedule_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
       row.id,
@@ -357,17 +266,17 @@ export class Scheduler extends DurableObject<Env> {
       RUNS_KEPT,
     );
     if (!outcome.ok && outcome.retry && attempt < settings.maxAttempts) {
-      this.sql.exec(
+      this.db.run(
         "UPDATE schedules SET attempt = ?, due_ms = ?, run_count = run_count + 1 WHERE id = ?",
         attempt,
-        finished + retryDelay(settings, attempt),
+        finished + backoffDelay(settings.retry, attempt),
         row.id,
       );
     } else {
       const occurrences = row.occurrences + 1;
       let next = undeliverable ? null : nextOccurrence(timingOf(row), occurrence, finished);
       if ((row.times !== null && occurrences >= row.times) || (row.until_ms !== null && next !== null && next > row.until_ms)) next = null;
-      this.sql.exec(
+      this.db.run(
         "UPDATE schedules SET attempt = 0, occurrence_ms = ?, due_ms = ?, done_ms = ?, run_count = run_count + 1, occurrences = ? WHERE id = ?",
         next,
         next,
@@ -380,7 +289,7 @@ export class Scheduler extends DurableObject<Env> {
   }
 
   /** Gives back the places a finished or cancelled schedule held; should this fail, they lapse by themselves. */
-  private async release(row: Row): Promise<void> {
+  private async release(row: ScheduleRow): Promise<void> {
     if (row.owner_ip === null) return;
     try {
       await releasePlaces(this.env, { ip: row.owner_ip, target: row.target }, row.id);
@@ -389,7 +298,7 @@ export class Scheduler extends DurableObject<Env> {
     }
   }
 
-  private async deliver(row: Row, occurrence: number, attempt: number): Promise<Outcome> {
+  private async deliver(row: ScheduleRow, occurrence: number, attempt: number): Promise<Outcome> {
     try {
       return await deliver(this.env, schedulerSettings(this.env), {
         scheduleId: row.id,
@@ -411,79 +320,39 @@ export class Scheduler extends DurableObject<Env> {
    */
   private prune(): void {
     let cutoff = Date.now() - schedulerSettings(this.env).retentionMs;
-    const last = this.one<{ done_ms: number }>(
+    const last = this.db.one<{ done_ms: number }>(
       "SELECT done_ms FROM schedules WHERE done_ms <= ? ORDER BY done_ms LIMIT 1 OFFSET ?",
       cutoff,
       PRUNE_LIMIT - 1,
     );
     if (last) cutoff = last.done_ms;
-    this.sql.exec("DELETE FROM runs WHERE schedule_id IN (SELECT id FROM schedules WHERE done_ms <= ?)", cutoff);
-    this.sql.exec("DELETE FROM schedules WHERE done_ms <= ?", cutoff);
+    this.db.run("DELETE FROM runs WHERE schedule_id IN (SELECT id FROM schedules WHERE done_ms <= ?)", cutoff);
+    this.db.run("DELETE FROM schedules WHERE done_ms <= ?", cutoff);
   }
 
-  /** The next time the alarm has work: the earliest due time, or the earliest prune time. */
-  private nextWake(): number | null {
-    const due = this.one<{ at: number }>("SELECT due_ms AS at FROM schedules WHERE due_ms IS NOT NULL ORDER BY due_ms LIMIT 1");
-    const done = this.one<{ at: number }>("SELECT done_ms AS at FROM schedules WHERE done_ms IS NOT NULL ORDER BY done_ms LIMIT 1");
+  /** The times the alarm has work: the earliest due time and the earliest prune time. */
+  private nextWake(): (number | null)[] {
+    const due = this.db.one<{ at: number }>("SELECT due_ms AS at FROM schedules WHERE due_ms IS NOT NULL ORDER BY due_ms LIMIT 1");
+    const done = this.db.one<{ at: number }>("SELECT done_ms AS at FROM schedules WHERE done_ms IS NOT NULL ORDER BY done_ms LIMIT 1");
     const prune = done ? done.at + schedulerSettings(this.env).retentionMs : null;
-    if (!due) return prune;
-    return prune === null ? due.at : Math.min(due.at, prune);
+    return [due?.at ?? null, prune];
   }
 
-  /**
-   * Objects made before finished schedules were pruned have no `done_ms`: add it, and date the
-   * schedules already finished by their last run (else their creation), so they are pruned too.
-   */
-  private addDoneColumn(): void {
-    if (this.sql.exec("SELECT * FROM schedules LIMIT 0").columnNames.includes("done_ms")) return;
-    this.sql.exec(`
-      ALTER TABLE schedules ADD COLUMN done_ms INTEGER;
-      UPDATE schedules SET done_ms = COALESCE((SELECT MAX(at_ms + duration_ms) FROM runs WHERE schedule_id = schedules.id), created_ms)
-        WHERE occurrence_ms IS NULL;
-    `);
-  }
-
-  /** Objects made before repeats could end and schedules were counted per IP: their rows have no end and hold no place. */
-  private addEndColumns(): void {
-    const columns = this.sql.exec("SELECT * FROM schedules LIMIT 0").columnNames;
-    if (columns.includes("owner_ip")) return;
-    this.sql.exec(`
-      ALTER TABLE schedules ADD COLUMN times INTEGER;
-      ALTER TABLE schedules ADD COLUMN until_ms INTEGER;
-      ALTER TABLE schedules ADD COLUMN occurrences INTEGER NOT NULL DEFAULT 0;
-      ALTER TABLE schedules ADD COLUMN owner_ip TEXT;
-    `);
-  }
-
-  /** Sets the alarm to `at` if that is earlier, or (without `at`) to the next time there is work. */
+  /** Brings the alarm forward to `at` if that is earlier, or (without `at`) sets it to the next time there is work. */
   private async armAlarm(at?: number): Promise<void> {
-    if (at !== undefined) {
-      if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
-      if (this.alarmAt === null || at < this.alarmAt) {
-        this.alarmAt = at;
-        await this.ctx.storage.setAlarm(at);
-      }
-      return;
-    }
-    const next = this.nextWake();
-    this.alarmAt = next;
-    if (next === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(next);
+    if (at !== undefined) await this.alarmClock.bringForward(at);
+    else await this.alarmClock.setToEarliest(...this.nextWake());
   }
 
-  private owned(id: string, caller: Caller): Row | null {
-    const row = this.one<Row>("SELECT * FROM schedules WHERE id = ?", id);
+  private owned(id: string, caller: Caller): ScheduleRow | null {
+    const row = this.db.one<ScheduleRow>("SELECT * FROM schedules WHERE id = ?", id);
     if (!row) return null;
     if (caller.admin) return row;
     return row.token_hash === caller.tokenHash ? row : null;
   }
 
-  private one<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: SqlStorageValue[]): T | null {
-    return this.sql.exec<T>(query, ...bindings).toArray()[0] ?? null;
-  }
-
-  private view(row: Row): ScheduleView {
-    const last = this.one<RunRow>("SELECT * FROM runs WHERE schedule_id = ? ORDER BY seq DESC LIMIT 1", row.id);
+  private view(row: ScheduleRow): ScheduleView {
+    const last = this.db.one<RunRow>("SELECT * FROM runs WHERE schedule_id = ? ORDER BY seq DESC LIMIT 1", row.id);
     const view: ScheduleView = {
       id: row.id,
       target: row.target,
@@ -515,7 +384,7 @@ export class Scheduler extends DurableObject<Env> {
   }
 }
 
-function timingOf(row: Row): Timing {
+function timingOf(row: ScheduleRow): Timing {
   if (row.kind === "every") return { kind: "every", everyMs: row.every_ms!, anchor: row.anchor_ms! };
   if (row.kind === "cron") return { kind: "cron", cron: row.cron!, tz: row.tz! };
   return { kind: "at", at: row.at_ms! };

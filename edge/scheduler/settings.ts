@@ -1,8 +1,10 @@
 import { z } from "zod";
+import type { Backoff } from "../backoff.ts";
 import type { Env } from "../env.ts";
 import { NAME_PATTERN } from "../../contract/names.ts";
-import { allowedPorts } from "../http/ssrf-guard.ts";
+import { DEFAULT_ALLOWED_PORTS } from "../http/ssrf-guard.ts";
 import { describeIssue } from "../http/validate.ts";
+import { list, positiveNumber } from "../settings.ts";
 
 /**
  * Where a named target delivers: an owner-trusted URL (with extra headers), or a stream. A
@@ -32,9 +34,8 @@ export interface SchedulerSettings {
   ports: Set<number>;
   /** Delivery attempts per occurrence, the first one included. */
   maxAttempts: number;
-  /** Backoff before retry n is about `retryBaseMs · 2^(n-1)`, capped at `retryMaxMs`, with jitter. */
-  retryBaseMs: number;
-  retryMaxMs: number;
+  /** The wait before each retry: doubling from SCHEDULE_RETRY_BASE_MS up to SCHEDULE_RETRY_MAX_MS, at least half of it fixed. */
+  retry: Backoff;
   /** Shortest `every` a schedule may use. */
   minIntervalSeconds: number;
   /** Time allowed for one delivery attempt, redirects included. */
@@ -50,45 +51,43 @@ export interface SchedulerSettings {
 }
 
 const DAY_MS = 24 * 3600 * 1000;
+
+const ALLOWED_PORTS = list("SCHEDULE_ALLOWED_PORTS", DEFAULT_ALLOWED_PORTS, "ports", (text) => {
+  const port = Number(text);
+  return Number.isInteger(port) && port >= 1 && port <= 65535 ? port : undefined;
+});
+const MAX_ATTEMPTS = positiveNumber("SCHEDULE_MAX_ATTEMPTS", 5);
+const RETRY_BASE_MS = positiveNumber("SCHEDULE_RETRY_BASE_MS", 2_000);
+const RETRY_MAX_MS = positiveNumber("SCHEDULE_RETRY_MAX_MS", 300_000);
+const MIN_INTERVAL_SECONDS = positiveNumber("SCHEDULE_MIN_INTERVAL_SECONDS", 60);
+const TIMEOUT_MS = positiveNumber("SCHEDULE_TIMEOUT_MS", 10_000);
+const RETENTION_DAYS = positiveNumber("SCHEDULE_RETENTION_DAYS", 7);
+const MAX_PER_IP = positiveNumber("SCHEDULE_MAX_PER_IP", 20);
+const MAX_PER_TARGET = positiveNumber("SCHEDULE_MAX_PER_TARGET", 1000);
+const MAX_RUNS = positiveNumber("SCHEDULE_MAX_RUNS", 100);
+const PLAIN_SETTINGS = [ALLOWED_PORTS, MAX_ATTEMPTS, RETRY_BASE_MS, RETRY_MAX_MS, MIN_INTERVAL_SECONDS, TIMEOUT_MS, RETENTION_DAYS, MAX_PER_IP, MAX_PER_TARGET, MAX_RUNS];
+
 const cache = new Map<string, SchedulerSettings>();
 
 export function schedulerSettings(env: Env): SchedulerSettings {
-  const key = JSON.stringify([
-    env.SCHEDULE_TARGETS,
-    env.SCHEDULE_ALLOWED_PORTS,
-    env.SCHEDULE_MAX_ATTEMPTS,
-    env.SCHEDULE_RETRY_BASE_MS,
-    env.SCHEDULE_RETRY_MAX_MS,
-    env.SCHEDULE_MIN_INTERVAL_SECONDS,
-    env.SCHEDULE_TIMEOUT_MS,
-    env.SCHEDULE_RETENTION_DAYS,
-    env.SCHEDULE_MAX_PER_IP,
-    env.SCHEDULE_MAX_PER_TARGET,
-    env.SCHEDULE_MAX_RUNS,
-  ]);
+  const key = JSON.stringify([env.SCHEDULE_TARGETS, ...PLAIN_SETTINGS.map((setting) => env[setting.name])]);
   let settings = cache.get(key);
   if (!settings) {
     settings = {
       targets: parseTargets(env.SCHEDULE_TARGETS ?? DEFAULT_TARGETS),
-      ports: allowedPorts(env.SCHEDULE_ALLOWED_PORTS),
-      maxAttempts: positive(env.SCHEDULE_MAX_ATTEMPTS, 5),
-      retryBaseMs: positive(env.SCHEDULE_RETRY_BASE_MS, 2_000),
-      retryMaxMs: positive(env.SCHEDULE_RETRY_MAX_MS, 300_000),
-      minIntervalSeconds: positive(env.SCHEDULE_MIN_INTERVAL_SECONDS, 60),
-      timeoutMs: positive(env.SCHEDULE_TIMEOUT_MS, 10_000),
-      retentionMs: positive(env.SCHEDULE_RETENTION_DAYS, 7) * DAY_MS,
-      maxPerIp: Math.floor(positive(env.SCHEDULE_MAX_PER_IP, 20)),
-      maxPerTarget: Math.floor(positive(env.SCHEDULE_MAX_PER_TARGET, 1000)),
-      maxRuns: Math.floor(positive(env.SCHEDULE_MAX_RUNS, 100)),
+      ports: new Set(ALLOWED_PORTS.read(env)),
+      maxAttempts: MAX_ATTEMPTS.read(env),
+      retry: { baseMs: RETRY_BASE_MS.read(env), maxMs: RETRY_MAX_MS.read(env), jitter: [0.5, 1] },
+      minIntervalSeconds: MIN_INTERVAL_SECONDS.read(env),
+      timeoutMs: TIMEOUT_MS.read(env),
+      retentionMs: RETENTION_DAYS.read(env) * DAY_MS,
+      maxPerIp: Math.floor(MAX_PER_IP.read(env)),
+      maxPerTarget: Math.floor(MAX_PER_TARGET.read(env)),
+      maxRuns: Math.floor(MAX_RUNS.read(env)),
     };
     cache.set(key, settings);
   }
   return settings;
-}
-
-function positive(raw: string | undefined, fallback: number): number {
-  const value = Number(raw);
-  return raw !== undefined && raw.trim() !== "" && Number.isFinite(value) && value > 0 ? value : fallback;
 }
 
 /** What is wrong with `SCHEDULE_TARGETS`, if anything: the Worker refuses to serve until it is fixed. */
@@ -121,10 +120,4 @@ function parseTargets(raw: string): Map<string, Target> {
 }
 
 /** The longest an occurrence can take from its due time to its last attempt's end. */
-export const retryWindowMs = (settings: SchedulerSettings) => settings.maxAttempts * (settings.timeoutMs + settings.retryMaxMs);
-
-/** Capped exponential backoff with "equal jitter": half the step fixed, half random. */
-export function retryDelay(settings: SchedulerSettings, failedAttempt: number): number {
-  const step = Math.min(settings.retryMaxMs, settings.retryBaseMs * 2 ** (failedAttempt - 1));
-  return Math.round(step / 2 + Math.random() * (step / 2));
-}
+export const retryWindowMs = (settings: SchedulerSettings) => settings.maxAttempts * (settings.timeoutMs + settings.retry.maxMs);

@@ -8,6 +8,7 @@ import { TOO_DEEP, readJsonText } from "../http/json-depth.ts";
 import { describeIssue } from "../http/validate.ts";
 import type { SocketRoute } from "../rate-limiter/rate-limiter.ts";
 import { Refusal, errorResponse } from "../http/refusal.ts";
+import { wholeNumber } from "../settings.ts";
 import { closedSocket } from "./upgrade.ts";
 
 /**
@@ -16,12 +17,7 @@ import { closedSocket } from "./upgrade.ts";
  * behind one address, each page may hold a socket per widget and tab; a script holding thousands
  * is what it stops.
  */
-export const DEFAULT_SOCKETS_PER_IP = 100;
-
-export function socketsPerIp(env: Pick<Env, "SOCKETS_PER_IP">): number {
-  const value = Number(env.SOCKETS_PER_IP);
-  return Number.isInteger(value) && value > 0 ? value : DEFAULT_SOCKETS_PER_IP;
-}
+const SOCKETS_PER_IP = wholeNumber("SOCKETS_PER_IP", 100);
 
 /** Tag of the socket holding a slot, so the slot's limiter can ask whether it still lives. */
 const SLOT_TAG = "slot:";
@@ -86,7 +82,7 @@ export abstract class SocketRoom<E extends Env, Attachment extends { ip: string 
   /** Takes one of the IP's socket slots on this route, or refuses the socket with 1013. */
   private async takeSlot(ip: string): Promise<string> {
     const slot = crypto.randomUUID();
-    const max = socketsPerIp(this.env);
+    const max = SOCKETS_PER_IP.read(this.env);
     this.opening.add(slot);
     let taken = false;
     try {

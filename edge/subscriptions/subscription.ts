@@ -1,7 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
 import type { ErrorCode } from "../../contract/errors.ts";
+import { backoffDelay, type Backoff } from "../backoff.ts";
 import type { Env } from "../env.ts";
 import { maxTokenLifetime, mintToken, verifyToken } from "../http/tokens.ts";
+import { Alarm } from "../storage/alarm.ts";
+import { Database, type Migration } from "../storage/database.ts";
 import type { StreamFollower } from "../streams/followers.ts";
 import { CONCRETE_OFFSET, ZERO_OFFSET } from "../streams/offsets.ts";
 import { globMatch } from "./glob.ts";
@@ -76,7 +79,8 @@ interface Wake {
   nextAttemptAt: number | null;
 }
 
-interface LinkRow extends Record<string, SqlStorageValue> {
+/** A row of `links`: a stream this subscription follows, and how far its consumer has acknowledged it. */
+interface LinkRow {
   path: string;
   explicit: number;
   glob: number;
@@ -96,7 +100,8 @@ export interface StreamState {
 const BEFORE_FIRST = "-1";
 const TOKEN_LIFETIME_S = 3600;
 const DELIVERY_TIMEOUT_MS = 10_000;
-const MAX_RETRY_DELAY_MS = 60_000;
+/** Waits between delivery attempts of a wake: from a second, doubling, up to a minute, each ±20 %. */
+const DELIVERY_BACKOFF: Backoff = { baseMs: 1_000, maxMs: 60_000, jitter: [0.8, 1.2] };
 const LINK_BATCH = 32;
 
 const fail = (status: number, code: ErrorCode, message: string, details: Record<string, unknown> = {}): ControlReply => ({
@@ -104,8 +109,13 @@ const fail = (status: number, code: ErrorCode, message: string, details: Record<
   body: { error: { code, message, ...details } },
 });
 
-const LINKS_TABLE =
-  "CREATE TABLE IF NOT EXISTS links (path TEXT PRIMARY KEY, explicit INTEGER NOT NULL, glob INTEGER NOT NULL, acked TEXT NOT NULL, tail TEXT NOT NULL)";
+/** Step 1 is the table the constructor made before steps were recorded; config and wake are key-value pairs. */
+const SUBSCRIPTION_MIGRATIONS: readonly Migration[] = [
+  {
+    name: "links",
+    up: "CREATE TABLE IF NOT EXISTS links (path TEXT PRIMARY KEY, explicit INTEGER NOT NULL, glob INTEGER NOT NULL, acked TEXT NOT NULL, tail TEXT NOT NULL)",
+  },
+];
 
 /** The canonical form of an input, for comparing a repeated PUT with the first. */
 export function canonical(input: SubscriptionInput): string {
@@ -121,7 +131,9 @@ export function canonical(input: SubscriptionInput): string {
 }
 
 export class Subscription extends DurableObject<Env> implements StreamFollower {
-  private readonly sql: SqlStorage;
+  private readonly db: Database;
+  /** Set to the sooner of the wake's lease end and its next delivery attempt. */
+  private readonly alarmClock: Alarm;
   private config: Config | undefined;
   private wake: Wake;
   /** The generation being delivered: a newer wake may start while an older one's POST is out. */
@@ -130,8 +142,8 @@ export class Subscription extends DurableObject<Env> implements StreamFollower {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
-    this.sql.exec(LINKS_TABLE);
+    this.db = new Database(ctx.storage, SUBSCRIPTION_MIGRATIONS);
+    this.alarmClock = new Alarm(ctx.storage);
     this.config = ctx.storage.kv.get<Config>("config");
     this.wake = ctx.storage.kv.get<Wake>("wake") ?? idle(0);
   }
@@ -190,12 +202,12 @@ export class Subscription extends DurableObject<Env> implements StreamFollower {
     if (config.pattern !== undefined) {
       await Promise.all(registriesForPattern(this.env, config.pattern).map((shard) => shard.removePattern(config.id)));
     }
-    const paths = this.sql.exec<{ path: string }>("SELECT path FROM links").toArray().map((row) => row.path);
+    const paths = this.db.all<{ path: string }>("SELECT path FROM links").map((row) => row.path);
     this.config = undefined;
     this.wake = idle(0);
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
-    this.sql.exec(LINKS_TABLE);
+    this.db.migrate(SUBSCRIPTION_MIGRATIONS);
     // A stream that misses this drops the watcher the next time it calls (see streamChanged).
     await inBatches(paths, (path) => this.env.STREAMS.getByName(path).unwatch(config.id).catch(() => undefined));
   }
@@ -212,9 +224,9 @@ export class Subscription extends DurableObject<Env> implements StreamFollower {
     const link = this.linkOf(path);
     if (!link) return true;
     if (link.glob) {
-      this.sql.exec("UPDATE links SET explicit = 0 WHERE path = ?", path);
+      this.db.run("UPDATE links SET explicit = 0 WHERE path = ?", path);
     } else {
-      this.sql.exec("DELETE FROM links WHERE path = ?", path);
+      this.db.run("DELETE FROM links WHERE path = ?", path);
       await this.env.STREAMS.getByName(path).unwatch(config.id);
     }
     return true;
@@ -231,9 +243,9 @@ export class Subscription extends DurableObject<Env> implements StreamFollower {
     if (!config || path === config.wake_stream) return false;
     const link = this.linkOf(path);
     if (link) {
-      if (tail > link.tail) this.sql.exec("UPDATE links SET tail = ? WHERE path = ?", tail, path);
+      if (tail > link.tail) this.db.run("UPDATE links SET tail = ? WHERE path = ?", tail, path);
     } else if (config.pattern !== undefined && globMatch(config.pattern, path)) {
-      this.sql.exec("INSERT INTO links (path, explicit, glob, acked, tail) VALUES (?, 0, 1, ?, ?)", path, BEFORE_FIRST, tail);
+      this.db.run("INSERT INTO links (path, explicit, glob, acked, tail) VALUES (?, 0, 1, ?, ?)", path, BEFORE_FIRST, tail);
     } else {
       return false;
     }
@@ -243,7 +255,7 @@ export class Subscription extends DurableObject<Env> implements StreamFollower {
 
   /** A linked stream was deleted or expired: the link goes with it. */
   streamGone(path: string): void {
-    this.sql.exec("DELETE FROM links WHERE path = ?", path);
+    this.db.run("DELETE FROM links WHERE path = ?", path);
   }
 
   // ── consumers ───────────────────────────────────────────────────────────────────────
@@ -331,7 +343,7 @@ export class Subscription extends DurableObject<Env> implements StreamFollower {
       // A stream that a pattern found but that is gone by now is not linked.
       if (tail === null && kind === "glob") return;
       const at = tail ?? ZERO_OFFSET;
-      this.sql.exec(
+      this.db.run(
         `INSERT INTO links (path, explicit, glob, acked, tail) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (path) DO UPDATE SET ${kind} = 1`,
         path,
@@ -343,12 +355,12 @@ export class Subscription extends DurableObject<Env> implements StreamFollower {
     });
   }
 
-  private linkOf(path: string): LinkRow | undefined {
-    return this.sql.exec<LinkRow>("SELECT path, explicit, glob, acked, tail FROM links WHERE path = ?", path).toArray()[0];
+  private linkOf(path: string): LinkRow | null {
+    return this.db.one<LinkRow>("SELECT path, explicit, glob, acked, tail FROM links WHERE path = ?", path);
   }
 
   private streams(): StreamState[] {
-    return this.sql.exec<LinkRow>("SELECT path, explicit, glob, acked, tail FROM links ORDER BY path").toArray().map((row) => ({
+    return this.db.all<LinkRow>("SELECT path, explicit, glob, acked, tail FROM links ORDER BY path").map((row) => ({
       path: row.path,
       link_type: row.explicit ? "explicit" : "glob",
       acked_offset: row.acked,
@@ -358,7 +370,7 @@ export class Subscription extends DurableObject<Env> implements StreamFollower {
   }
 
   private firstPending(): string | undefined {
-    return this.sql.exec<{ path: string }>("SELECT path FROM links WHERE tail > acked ORDER BY path LIMIT 1").toArray()[0]?.path;
+    return this.db.one<{ path: string }>("SELECT path FROM links WHERE tail > acked ORDER BY path LIMIT 1")?.path;
   }
 
   private async maybeWake(trigger: string): Promise<void> {
@@ -406,9 +418,8 @@ export class Subscription extends DurableObject<Env> implements StreamFollower {
       if (this.wake.generation !== generation || this.wake.wakeId === null) return;
       if (outcome === "failed") {
         const retryCount = this.wake.retryCount + 1;
-        const base = Math.min(1000 * 2 ** (retryCount - 1), MAX_RETRY_DELAY_MS);
-        const delay = Math.round(base * (0.8 + 0.4 * Math.random()));
-        await this.saveWake({ ...this.wake, status: "failed", retryCount, nextAttemptAt: Date.now() + delay });
+        const nextAttemptAt = Date.now() + backoffDelay(DELIVERY_BACKOFF, retryCount);
+        await this.saveWake({ ...this.wake, status: "failed", retryCount, nextAttemptAt });
         return;
       }
       const delivered: Wake = { ...this.wake, status: "active", retryCount: 0, nextAttemptAt: null };
@@ -416,7 +427,7 @@ export class Subscription extends DurableObject<Env> implements StreamFollower {
       await this.saveWake(delivered);
       if (outcome === "done") {
         for (const [path, tail] of Object.entries(delivered.snapshot)) {
-          this.sql.exec("UPDATE links SET acked = ? WHERE path = ? AND acked < ?", tail, path, tail);
+          this.db.run("UPDATE links SET acked = ? WHERE path = ? AND acked < ?", tail, path, tail);
         }
         await this.endWake();
       }
@@ -531,7 +542,7 @@ export class Subscription extends DurableObject<Env> implements StreamFollower {
       if (offset > link.tail) return fail(409, "INVALID_OFFSET", "The ack offset is past the stream's tail.");
       updates.push([link.path, offset]);
     }
-    for (const [path, offset] of updates) this.sql.exec("UPDATE links SET acked = ? WHERE path = ?", offset, path);
+    for (const [path, offset] of updates) this.db.run("UPDATE links SET acked = ? WHERE path = ?", offset, path);
     return undefined;
   }
 
@@ -539,9 +550,7 @@ export class Subscription extends DurableObject<Env> implements StreamFollower {
   private async saveWake(wake: Wake): Promise<void> {
     this.wake = wake;
     this.ctx.storage.kv.put("wake", wake);
-    const next = Math.min(wake.leaseUntil ?? Infinity, wake.nextAttemptAt ?? Infinity);
-    if (next === Infinity) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(next);
+    await this.alarmClock.setToEarliest(wake.leaseUntil, wake.nextAttemptAt);
   }
 }
 

@@ -28,11 +28,12 @@ describe("Alarm", () => {
       const alarm = new Alarm(state.storage);
       await alarm.bringForward(at + HOUR);
       const unchanged = await state.storage.getAlarm();
-      await alarm.bringForward(at - HOUR);
+      // Still in the future: an alarm set for "now" may be moved by the runtime.
+      await alarm.bringForward(at - HOUR / 2);
       return { at, unchanged, forward: await state.storage.getAlarm() };
     });
     expect(seen.unchanged).toBe(seen.at);
-    expect(seen.forward).toBe(seen.at - HOUR);
+    expect(seen.forward).toBe(seen.at - HOUR / 2);
   });
 
   it("is set again by the first deadline after it fired", async () => {

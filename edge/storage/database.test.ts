@@ -66,4 +66,23 @@ describe("Database", () => {
     });
     expect(answers).toEqual({ written: 2, first: { id: 1, text: "a", author: "Ann" }, missing: null, all: ["Ann", null] });
   });
+
+  it("reads rows one at a time, and stores just the bytes a view shows", async () => {
+    const answers = await runInDurableObject(freshStorage(), (_, state) => {
+      const db = new Database(state.storage, [{ name: "blobs", up: "CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB NOT NULL)" }]);
+      const bytes = new Uint8Array([0, 1, 2, 3, 4, 5]);
+      for (let id = 1; id <= 3; id++) db.run("INSERT INTO blobs (id, data) VALUES (?, ?)", id, bytes.subarray(id, id + 2));
+      const rows = db.each<{ id: number; data: ArrayBuffer }>("SELECT id, data FROM blobs ORDER BY id");
+      const read: number[][] = [];
+      for (const row of rows) {
+        read.push([row.id, ...new Uint8Array(row.data)]);
+        if (row.id === 2) break;
+      }
+      return read;
+    });
+    expect(answers).toEqual([
+      [1, 1, 2],
+      [2, 2, 3],
+    ]);
+  });
 });

@@ -12,7 +12,8 @@ export interface Migration {
   up: string | ((db: Database) => void);
 }
 
-type Binding = SqlStorageValue;
+/** What a query binds: SQLite values, and bytes as a view too (stored as a BLOB, read back as an ArrayBuffer). */
+type Binding = SqlStorageValue | Uint8Array;
 
 export class Database {
   readonly sql: SqlStorage;
@@ -38,6 +39,11 @@ export class Database {
   /** Every row the query answers. */
   all<Row extends object>(query: string, ...bindings: Binding[]): Row[] {
     return this.sql.exec(query, ...bindings).toArray() as Row[];
+  }
+
+  /** The rows the query answers, read one at a time: a caller that stops early reads no further. */
+  each<Row extends object>(query: string, ...bindings: Binding[]): Iterable<Row> {
+    return this.sql.exec(query, ...bindings) as Iterable<object> as Iterable<Row>;
   }
 
   /** Runs a statement that answers no rows; returns how many rows it wrote. */

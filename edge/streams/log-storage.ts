@@ -4,7 +4,9 @@
  * in segments.ts). A read stitches both into one sequence of offsets.
  */
 import type { Env } from "../env.ts";
+import type { Database } from "../storage/database.ts";
 import { advance, startOf } from "./offsets.ts";
+import type { MessageRow, SegmentRow } from "./schema.ts";
 import { decodeSegment, encodeSegment, generationPrefix, segmentKey, type StoredMessage } from "./segments.ts";
 import type { Meta, StreamRecord } from "./stream-state.ts";
 
@@ -14,18 +16,11 @@ export interface Collected {
   complete: boolean;
 }
 
-interface SegmentRow extends Record<string, SqlStorageValue> {
-  start_offset: string;
-  end_offset: string;
-  key: string;
-}
-
 const DEFAULT_HOT_BYTES = 8 * 1024 * 1024;
 /** Decoded segments kept in memory, for readers that page through the cold part. */
 const SEGMENT_CACHE = 4;
 
 export class LogStorage {
-  private readonly sql: SqlStorage;
   private readonly segments = new Map<string, StoredMessage[]>();
   private rotating: Promise<void> | undefined;
   /** Counts finished rotations, so a read that awaited R2 knows the hot log moved under it. */
@@ -34,20 +29,14 @@ export class LogStorage {
   constructor(
     private readonly ctx: DurableObjectState,
     private readonly env: Env,
+    private readonly db: Database,
     private readonly record: StreamRecord,
-  ) {
-    this.sql = ctx.storage.sql;
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS messages (seq INTEGER PRIMARY KEY, end_offset TEXT NOT NULL, data BLOB NOT NULL)`);
-    this.sql.exec(`CREATE INDEX IF NOT EXISTS messages_offset ON messages (end_offset)`);
-    this.sql.exec(
-      `CREATE TABLE IF NOT EXISTS segments (start_offset TEXT PRIMARY KEY, end_offset TEXT NOT NULL, key TEXT NOT NULL, messages INTEGER NOT NULL, bytes INTEGER NOT NULL)`,
-    );
-  }
+  ) {}
 
   /** Appends one message to the hot log, moving the stream's tail (the caller saves `meta`). */
   write(meta: Meta, data: Uint8Array): void {
     const offset = advance(meta.tail, data.byteLength);
-    this.sql.exec("INSERT INTO messages (end_offset, data) VALUES (?, ?)", offset, data);
+    this.db.run("INSERT INTO messages (end_offset, data) VALUES (?, ?)", offset, data);
     meta.tail = offset;
     meta.hotBytes += data.byteLength;
   }
@@ -69,9 +58,7 @@ export class LogStorage {
     };
     for (;;) {
       const version = this.rotations;
-      const cold = this.sql
-        .exec<SegmentRow>("SELECT start_offset, end_offset, key FROM segments WHERE end_offset > ? ORDER BY start_offset", cursor)
-        .toArray();
+      const cold = this.db.all<SegmentRow>("SELECT * FROM segments WHERE end_offset > ? ORDER BY start_offset", cursor);
       for (const segment of cold) {
         if (cap !== undefined && segment.start_offset >= cap) return { messages, complete: true };
         for (const message of await this.loadSegment(segment)) {
@@ -82,10 +69,7 @@ export class LogStorage {
         if (this.record.meta?.generation !== generation) return { messages, complete: true };
       }
       if (this.rotations !== version) continue; // Hot rows moved to R2 while we read R2.
-      for (const row of this.sql.exec<{ end_offset: string; data: ArrayBuffer }>(
-        "SELECT end_offset, data FROM messages WHERE end_offset > ? ORDER BY seq",
-        cursor,
-      )) {
+      for (const row of this.db.each<Omit<MessageRow, "seq">>("SELECT end_offset, data FROM messages WHERE end_offset > ? ORDER BY seq", cursor)) {
         const verdict = take({ offset: row.end_offset, data: new Uint8Array(row.data) });
         if (verdict === "past") return { messages, complete: true };
         if (verdict === "full") return { messages, complete: this.atEnd(cursor, cap) };
@@ -132,9 +116,7 @@ export class LogStorage {
     const keep = this.hotLimit() / 2;
     const moving: { seq: number; end_offset: string; data: Uint8Array }[] = [];
     let moved = 0;
-    for (const row of this.sql.exec<{ seq: number; end_offset: string; data: ArrayBuffer }>(
-      "SELECT seq, end_offset, data FROM messages ORDER BY seq",
-    )) {
+    for (const row of this.db.each<MessageRow>("SELECT seq, end_offset, data FROM messages ORDER BY seq")) {
       if (meta.hotBytes - moved <= keep) break;
       moving.push({ seq: row.seq, end_offset: row.end_offset, data: new Uint8Array(row.data) });
       moved += row.data.byteLength;
@@ -150,7 +132,7 @@ export class LogStorage {
       await this.env.STREAM_SEGMENTS.delete(key);
       return;
     }
-    this.sql.exec(
+    this.db.run(
       "INSERT INTO segments (start_offset, end_offset, key, messages, bytes) VALUES (?, ?, ?, ?, ?)",
       start,
       last.end_offset,
@@ -158,7 +140,7 @@ export class LogStorage {
       moving.length,
       moved,
     );
-    this.sql.exec("DELETE FROM messages WHERE seq <= ?", last.seq);
+    this.db.run("DELETE FROM messages WHERE seq <= ?", last.seq);
     now.hotBytes -= moved;
     this.record.save(now);
     this.rotations += 1;
@@ -167,13 +149,13 @@ export class LogStorage {
   /** Resolves once a rotation in progress has finished; answers the cold segments' count. */
   async settled(): Promise<number> {
     while (this.rotating) await this.rotating;
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM segments").one().n;
+    return this.db.one<{ n: number }>("SELECT COUNT(*) AS n FROM segments")!.n;
   }
 
   /** Empties the log (the segments of the incarnation stay in R2 until `deleteGeneration`). */
   clear(): void {
-    this.sql.exec("DELETE FROM messages");
-    this.sql.exec("DELETE FROM segments");
+    this.db.run("DELETE FROM messages");
+    this.db.run("DELETE FROM segments");
     this.segments.clear();
   }
 

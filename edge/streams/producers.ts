@@ -3,7 +3,9 @@
  * `-Seq` has each append stored exactly once, however often it retries. The stream keeps each
  * producer's epoch and last sequence in its `producers` table for a week after its last write.
  */
+import type { Database } from "../storage/database.ts";
 import { refuse, type Refusal } from "./refusals.ts";
+import type { ProducerRow } from "./schema.ts";
 import type { Meta } from "./stream-state.ts";
 
 export interface Producer {
@@ -18,15 +20,11 @@ export type ProducerVerdict = { kind: "accepted" } | { kind: "duplicate"; lastSe
 const PRODUCER_TTL_MS = 7 * 24 * 3600 * 1000;
 
 export class Producers {
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS producers (id TEXT PRIMARY KEY, epoch INTEGER NOT NULL, last_seq INTEGER NOT NULL, updated INTEGER NOT NULL)`);
-  }
+  constructor(private readonly db: Database) {}
 
   check(producer: Producer): ProducerVerdict {
-    this.sql.exec("DELETE FROM producers WHERE updated < ?", Date.now() - PRODUCER_TTL_MS);
-    const state = this.sql
-      .exec<{ epoch: number; last_seq: number }>("SELECT epoch, last_seq FROM producers WHERE id = ?", producer.id)
-      .toArray()[0];
+    this.db.run("DELETE FROM producers WHERE updated < ?", Date.now() - PRODUCER_TTL_MS);
+    const state = this.db.one<Pick<ProducerRow, "epoch" | "last_seq">>("SELECT epoch, last_seq FROM producers WHERE id = ?", producer.id);
     if (!state) return producer.seq === 0 ? { kind: "accepted" } : gap(0, producer);
     if (producer.epoch < state.epoch) {
       return refuse("stale_producer_epoch", "A newer epoch of this producer exists.", { currentEpoch: state.epoch });
@@ -41,7 +39,7 @@ export class Producers {
 
   /** Remembers an append that was stored. */
   accept(producer: Producer): void {
-    this.sql.exec(
+    this.db.run(
       "INSERT OR REPLACE INTO producers (id, epoch, last_seq, updated) VALUES (?, ?, ?, ?)",
       producer.id,
       producer.epoch,
@@ -51,7 +49,7 @@ export class Producers {
   }
 
   clear(): void {
-    this.sql.exec("DELETE FROM producers");
+    this.db.run("DELETE FROM producers");
   }
 }
 

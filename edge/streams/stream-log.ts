@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
+import { Database } from "../storage/database.ts";
 import { acceptBridge, answerClose, broadcast, closeBridges } from "./bridge.ts";
 import { forkLifetime, grantFork, readThroughSource, type ForkGrant, type ForkRequest, type SourceAccess } from "./forks.ts";
 import { isJsonType, jsonFragment, mediaType } from "./json-mode.ts";
@@ -7,6 +8,7 @@ import { LogStorage, type Collected } from "./log-storage.ts";
 import { ZERO_OFFSET } from "./offsets.ts";
 import { Producers, retriesClose, type Producer } from "./producers.ts";
 import { Refused, privateStream, refuse, type Refusal } from "./refusals.ts";
+import { STREAM_LOG_MIGRATIONS } from "./schema.ts";
 import type { StoredMessage } from "./segments.ts";
 import { StreamRecord, expiryTime, info, isExpired, type Meta, type StreamInfo } from "./stream-state.ts";
 import { Watchers } from "./watchers.ts";
@@ -81,10 +83,11 @@ export class StreamLog extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    const db = new Database(ctx.storage, STREAM_LOG_MIGRATIONS);
     this.record = new StreamRecord(ctx.storage.kv);
-    this.log = new LogStorage(ctx, env, this.record);
-    this.producers = new Producers(ctx.storage.sql);
-    this.watchers = new Watchers(ctx, env, this.record, () => this.setAlarm());
+    this.log = new LogStorage(ctx, env, db, this.record);
+    this.producers = new Producers(db);
+    this.watchers = new Watchers(ctx, env, db, this.record, () => this.setAlarm());
   }
 
   private get meta(): Meta | undefined {

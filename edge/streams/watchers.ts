@@ -4,7 +4,9 @@
  * by the stream's alarm; the append itself is stored either way.
  */
 import type { Env } from "../env.ts";
+import type { Database } from "../storage/database.ts";
 import { directoryFor, followerOf } from "./followers.ts";
+import type { WatcherRow } from "./schema.ts";
 import type { StreamRecord } from "./stream-state.ts";
 
 /** After a subscription could not be told of an append, try again this much later. */
@@ -20,12 +22,12 @@ export class Watchers {
   constructor(
     private readonly ctx: DurableObjectState,
     private readonly env: Env,
+    private readonly db: Database,
     private readonly record: StreamRecord,
     /** Sets the object's one alarm after a retry was scheduled. */
     private readonly setAlarm: () => Promise<void>,
   ) {
-    ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS watchers (subscription TEXT PRIMARY KEY)`);
-    for (const row of ctx.storage.sql.exec<{ subscription: string }>("SELECT subscription FROM watchers")) this.ids.add(row.subscription);
+    for (const row of db.all<WatcherRow>("SELECT subscription FROM watchers")) this.ids.add(row.subscription);
   }
 
   private get path(): string | undefined {
@@ -47,12 +49,12 @@ export class Watchers {
   add(subscription: string): void {
     if (this.ids.has(subscription)) return;
     this.ids.add(subscription);
-    this.ctx.storage.sql.exec("INSERT OR IGNORE INTO watchers (subscription) VALUES (?)", subscription);
+    this.db.run("INSERT OR IGNORE INTO watchers (subscription) VALUES (?)", subscription);
   }
 
   remove(subscription: string): void {
     this.ids.delete(subscription);
-    this.ctx.storage.sql.exec("DELETE FROM watchers WHERE subscription = ?", subscription);
+    this.db.run("DELETE FROM watchers WHERE subscription = ?", subscription);
   }
 
   /**
@@ -127,7 +129,7 @@ export class Watchers {
     if (path === undefined) return;
     const watchers = [...this.ids];
     this.ids.clear();
-    this.ctx.storage.sql.exec("DELETE FROM watchers");
+    this.db.run("DELETE FROM watchers");
     this.ctx.storage.kv.delete(RETRY_KEY);
     try {
       await Promise.all([directoryFor(this.env, path).streamRemoved(path), ...watchers.map((id) => followerOf(this.env, id).streamGone(path))]);

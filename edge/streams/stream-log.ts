@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
+import { Alarm } from "../storage/alarm.ts";
 import { Database } from "../storage/database.ts";
 import { acceptBridge, answerClose, broadcast, closeBridges } from "./bridge.ts";
 import { forkLifetime, grantFork, readThroughSource, type ForkGrant, type ForkRequest, type SourceAccess } from "./forks.ts";
@@ -79,11 +80,14 @@ export class StreamLog extends DurableObject<Env> {
   private readonly producers: Producers;
   /** Subscriptions that follow this stream (by pattern or by name); told the tail on each append. */
   private readonly watchers: Watchers;
+  /** Set to the sooner of the stream's expiry and a retry of a notice its subscriptions missed. */
+  private readonly alarmClock: Alarm;
   private creating: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const db = new Database(ctx.storage, STREAM_LOG_MIGRATIONS);
+    this.alarmClock = new Alarm(ctx.storage);
     this.record = new StreamRecord(ctx.storage.kv);
     this.log = new LogStorage(ctx, env, db, this.record);
     this.producers = new Producers(db);
@@ -237,19 +241,16 @@ export class StreamLog extends DurableObject<Env> {
   // ── expiry ────────────────────────────────────────────────────────────────────────────
 
   override async alarm(): Promise<void> {
+    this.alarmClock.fired();
     await this.watchers.retry();
     const meta = this.meta;
     if (meta && !meta.softDeleted && isExpired(meta)) await this.discard(meta);
     await this.setAlarm();
   }
 
-  /** One alarm serves expiry and retries of subscription notices: it is set to the sooner. */
   private async setAlarm(): Promise<void> {
     const meta = this.meta;
-    const expiry = meta && !meta.softDeleted ? expiryTime(meta) : undefined;
-    const next = Math.min(expiry ?? Infinity, this.watchers.retryAt ?? Infinity);
-    if (next === Infinity) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(next);
+    await this.alarmClock.setToEarliest(meta && !meta.softDeleted ? expiryTime(meta) : undefined, this.watchers.retryAt);
   }
 
   /** Resolves once a rotation in progress has finished (tests and benchmarks wait on it). */
@@ -425,7 +426,7 @@ export class StreamLog extends DurableObject<Env> {
     if (!meta) return;
     this.record.forget();
     this.clearLog();
-    await this.ctx.storage.deleteAlarm();
+    await this.alarmClock.setToEarliest(); // none: nothing is left to expire or retry
     closeBridges(this.ctx);
     this.log.deleteGeneration(meta.generation);
     if (meta.forkedFrom !== undefined) await this.env.STREAMS.getByName(meta.forkedFrom).releaseFork();

@@ -3,14 +3,19 @@
  * table and told the new tail on each append. A subscription that cannot be reached is retried
  * by the stream's alarm; the append itself is stored either way.
  */
+import { backoffDelay, type Backoff } from "../backoff.ts";
 import type { Env } from "../env.ts";
 import type { Database } from "../storage/database.ts";
 import { directoryFor, followerOf } from "./followers.ts";
 import type { WatcherRow } from "./schema.ts";
 import type { StreamRecord } from "./stream-state.ts";
 
-/** After a subscription could not be told of an append, try again this much later. */
-const NOTIFY_RETRY_MS = 1000;
+/**
+ * After a subscription could not be told of an append, try again a second later, and every
+ * second while it fails: a notice only carries the tail, so a retry is cheap, and a prompt one
+ * keeps the subscription's wake prompt. (A growing wait is a matter of raising `maxMs`.)
+ */
+const NOTICE_RETRY: Backoff = { baseMs: 1_000, maxMs: 1_000, jitter: [1, 1] };
 const RETRY_KEY = "notify-retry";
 
 export class Watchers {
@@ -18,6 +23,8 @@ export class Watchers {
   private appendsSeen = 0;
   private notifiedThrough = 0;
   private notifying: Promise<void> | undefined;
+  /** Rounds of notices in a row that some subscription missed, for the wait before the next. */
+  private failedRounds = 0;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -92,10 +99,12 @@ export class Watchers {
         }
       }),
     );
-    if (failed) {
-      this.ctx.storage.kv.put(RETRY_KEY, Date.now() + NOTIFY_RETRY_MS);
-      await this.setAlarm();
+    if (!failed) {
+      this.failedRounds = 0;
+      return;
     }
+    this.ctx.storage.kv.put(RETRY_KEY, Date.now() + backoffDelay(NOTICE_RETRY, ++this.failedRounds));
+    await this.setAlarm();
   }
 
   /** Tells the directory this stream exists, and adopts the subscriptions whose pattern matches it. */

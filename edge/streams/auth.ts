@@ -3,10 +3,14 @@ import { isAdminToken } from "../http/admin.ts";
 import { HttpError } from "../http/errors.ts";
 import { isLocalDev } from "../http/local-dev.ts";
 import { maxTokenLifetime } from "../http/tokens.ts";
+import { flag } from "../settings.ts";
 import { DEV_STREAMS_SECRET, checkStreamToken, type Scope } from "./tokens.ts";
 
 
-export const authOff = (env: Env) => env.STREAMS_AUTH?.trim().toLowerCase() === "off";
+/** `STREAMS_AUTH=off` (any case) opens every stream; anything else, `required` included, is the default. */
+const STREAMS_AUTH_OFF = flag("STREAMS_AUTH", "off");
+
+export const authOff = (env: Env): boolean => STREAMS_AUTH_OFF.read(env);
 
 /** The signing secret; the public dev secret only on a backend the local runner started. */
 function secretFor(env: Env): string | undefined {

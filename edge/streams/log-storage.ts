@@ -4,6 +4,7 @@
  * in segments.ts). A read stitches both into one sequence of offsets.
  */
 import type { Env } from "../env.ts";
+import { positiveNumber } from "../settings.ts";
 import type { Database } from "../storage/database.ts";
 import { advance, startOf } from "./offsets.ts";
 import type { MessageRow, SegmentRow } from "./schema.ts";
@@ -16,7 +17,7 @@ export interface Collected {
   complete: boolean;
 }
 
-const DEFAULT_HOT_BYTES = 8 * 1024 * 1024;
+const HOT_BYTES = positiveNumber("STREAMS_HOT_BYTES", 8 * 1024 * 1024, "bytes");
 /** Decoded segments kept in memory, for readers that page through the cold part. */
 const SEGMENT_CACHE = 4;
 
@@ -95,8 +96,7 @@ export class LogStorage {
   }
 
   private hotLimit(): number {
-    const configured = Number(this.env.STREAMS_HOT_BYTES);
-    return Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_HOT_BYTES;
+    return HOT_BYTES.read(this.env);
   }
 
   /** Starts a rotation in the background when the hot log has grown past its limit. */

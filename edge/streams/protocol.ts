@@ -3,6 +3,7 @@
  * HTTP layer (routes, reads, long-poll, SSE) speaks in these; the stream object does not.
  */
 import type { Env } from "../env.ts";
+import { positiveNumber } from "../settings.ts";
 
 export const Header = {
   ContentType: "Content-Type",
@@ -28,10 +29,7 @@ export const Header = {
 export const MAX_BODY_BYTES = 1536 * 1024;
 /** About how much one read asks of the object. */
 export const READ_CHUNK_BYTES = 4 * 1024 * 1024;
-const DEFAULT_LONG_POLL_MS = 20_000;
+const LONG_POLL_MS = positiveNumber("STREAMS_LONG_POLL_MS", 20_000, "ms");
 
 /** How long a long-poll (and an idle SSE keep-alive) waits. */
-export function longPollMs(env: Env): number {
-  const configured = Number(env.STREAMS_LONG_POLL_MS);
-  return Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_LONG_POLL_MS;
-}
+export const longPollMs = (env: Env): number => LONG_POLL_MS.read(env);

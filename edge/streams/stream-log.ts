@@ -238,7 +238,7 @@ export class StreamLog extends DurableObject<Env> {
     answerClose(ws, code);
   }
 
-  // ── expiry ────────────────────────────────────────────────────────────────────────────
+  // ── the alarm: expiry, and notices subscriptions missed ───────────────────────────────
 
   override async alarm(): Promise<void> {
     this.alarmClock.fired();

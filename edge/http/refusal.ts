@@ -10,7 +10,15 @@ export interface RefusalOptions<C extends ErrorCode> {
   retryAfterMs?: number;
   /** The client's id of the message that was refused, for error frames. */
   ref?: string;
+  /**
+   * Facts the caller can recover with, beyond the message. An HTTP answer puts them in its
+   * error body next to code and message (a subscription's `current_holder`), unless the
+   * feature's protocol sends them as headers instead (the streams, edge/streams/http-refusals.ts).
+   */
+  detail?: RefusalDetail;
 }
+
+export type RefusalDetail = Readonly<Record<string, string | number>>;
 
 /**
  * The one way the backend says no. Thrown anywhere on the edge, it becomes what the caller can
@@ -23,6 +31,7 @@ export class Refusal<C extends ErrorCode = ErrorCode> extends Error {
   readonly headers: Record<string, string>;
   readonly retryAfterMs: number | undefined;
   readonly ref: string | undefined;
+  readonly detail: RefusalDetail | undefined;
 
   constructor(
     readonly code: C,
@@ -36,6 +45,7 @@ export class Refusal<C extends ErrorCode = ErrorCode> extends Error {
     this.headers = options.headers ?? {};
     this.retryAfterMs = options.retryAfterMs;
     this.ref = options.ref;
+    this.detail = options.detail;
   }
 
   /** The close code that turns a socket away for this reason; 1008 (final) if the code names none. */
@@ -62,7 +72,8 @@ export const notFound = (message = "Not found.") => new Refusal("not_found", mes
  */
 export function errorResponse(error: unknown): Response {
   if (error instanceof Refusal) {
-    return Response.json({ error: { code: error.code, message: error.message } }, { status: error.status, headers: error.headers });
+    const body = { error: { code: error.code, message: error.message, ...error.detail } };
+    return Response.json(body, { status: error.status, headers: error.headers });
   }
   console.error("unhandled error", error);
   return Response.json({ error: { code: "internal", message: "Something went wrong on our side." } }, { status: 500 });
@@ -73,19 +84,35 @@ export function errorResponse(error: unknown): Response {
  * not survive RPC, so a thrown Refusal would reach the caller as a bare Error and a 500.
  */
 export interface Carried {
-  refused: { status: number; code: ErrorCode; message: string; headers: Record<string, string> };
+  refused: { status: number; code: ErrorCode; message: string; headers: Record<string, string>; detail?: RefusalDetail };
 }
 
-export const carry = (refusal: Refusal): Carried => ({
-  refused: { status: refusal.status, code: refusal.code, message: refusal.message, headers: refusal.headers },
-});
+export function carry(refusal: Refusal): Carried {
+  const { status, code, message, headers, detail } = refusal;
+  return { refused: detail === undefined ? { status, code, message, headers } : { status, code, message, headers, detail } };
+}
+
+/** An RPC method's work, with a Refusal it throws returned as data (anything else still throws). */
+export async function carryRefusals<T>(work: () => Promise<T> | T): Promise<T | Carried> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof Refusal) return carry(error);
+    throw error;
+  }
+}
 
 export const isCarried = (value: unknown): value is Carried => typeof value === "object" && value !== null && "refused" in value;
 
-/** At the caller of an RPC: the result, or the Refusal it carried, thrown again. */
-export function unwrap<T>(result: T | Carried): T {
-  if (!isCarried(result)) return result;
-  const { code, message, status, headers } = result.refused;
+/** The Refusal a Carried stands for, as it was on the other side of the RPC. */
+export function revive({ refused }: Carried): Refusal {
+  const { code, message, status, headers, detail } = refused;
   // The status came from the catalogue on the other side: the code's own or its older one.
-  throw new Refusal(code, message, { headers, status: status as never });
+  return new Refusal(code, message, { headers, status: status as never, ...(detail !== undefined && { detail }) });
+}
+
+/** At the caller of an RPC: the result, or the Refusal it carried, thrown again. */
+export function unwrap<R>(result: R): Exclude<R, Carried> {
+  if (!isCarried(result)) return result as Exclude<R, Carried>;
+  throw revive(result);
 }

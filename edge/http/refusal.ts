@@ -1,4 +1,4 @@
-import { ErrorCodes, type ErrorCode, type ErrorEntry } from "../../contract/errors.ts";
+import { ErrorCodes, type ErrorCode, type ErrorEntry, type FrameErrorCode } from "../../contract/errors.ts";
 
 type Entry<C extends ErrorCode> = (typeof ErrorCodes)[C];
 
@@ -24,7 +24,8 @@ export type RefusalDetail = Readonly<Record<string, string | number>>;
  * The one way the backend says no. Thrown anywhere on the edge, it becomes what the caller can
  * read: an HTTP answer `{"error":{"code","message"}}` with the code's status (`errorResponse`),
  * an error frame on a live socket, a close of a socket being opened, or, across RPC between
- * objects, a tagged value (`carry`, `unwrap`). Its code comes from contract/errors.ts.
+ * objects, a tagged value (`carry`, `carryRefusals`, `unwrap`). Its code comes from
+ * contract/errors.ts.
  */
 export class Refusal<C extends ErrorCode = ErrorCode> extends Error {
   readonly status: number;
@@ -55,9 +56,17 @@ export class Refusal<C extends ErrorCode = ErrorCode> extends Error {
   }
 
   /** The error frame a live socket answers with (JSON leaves out what is undefined). */
-  get frame(): { type: "error"; code: ErrorCode; message: string; retryAfterMs?: number; ref?: string } {
+  get frame(): { type: "error"; code: C; message: string; retryAfterMs?: number; ref?: string } {
     return { type: "error", code: this.code, message: this.message, retryAfterMs: this.retryAfterMs, ref: this.ref };
   }
+}
+
+/** A refusal a live socket may answer with an error frame: the catalogue marks its code `frame`. */
+export function isFrameRefusal(error: unknown): error is Refusal<FrameErrorCode> {
+  if (!(error instanceof Refusal)) return false;
+  const code: ErrorCode = error.code;
+  const entry: ErrorEntry = ErrorCodes[code];
+  return entry.frame === true;
 }
 
 /** The codes answered with 400 by default. */
@@ -71,12 +80,15 @@ export const notFound = (message = "Not found.") => new Refusal("not_found", mes
  * without details, because a stack trace is nobody's business but ours.
  */
 export function errorResponse(error: unknown): Response {
+  let refusal: Refusal;
   if (error instanceof Refusal) {
-    const body = { error: { code: error.code, message: error.message, ...error.detail } };
-    return Response.json(body, { status: error.status, headers: error.headers });
+    refusal = error;
+  } else {
+    console.error("unhandled error", error);
+    refusal = new Refusal("internal", "Something went wrong on our side.");
   }
-  console.error("unhandled error", error);
-  return Response.json({ error: { code: "internal", message: "Something went wrong on our side." } }, { status: 500 });
+  const body = { error: { code: refusal.code, message: refusal.message, ...refusal.detail } };
+  return Response.json(body, { status: refusal.status, headers: refusal.headers });
 }
 
 /**

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
-import { carryRefusals, isCarried, unwrap, type Carried } from "../http/refusal.ts";
+import { carryRefusals, unwrap, type Carried } from "../http/refusal.ts";
 import { acceptBridge, answerClose, broadcast, closeBridges } from "./bridge.ts";
 import { forkLifetime, grantFork, readThroughSource, type ForkGrant, type ForkRequest, type SourceAccess } from "./forks.ts";
 import { isJsonType, jsonFragment, mediaType } from "./json-mode.ts";
@@ -141,22 +141,21 @@ export class StreamLog extends DurableObject<Env> {
    * `application/json` stream when it does not exist (or has expired). This is how other
    * parts of the Worker (the scheduler's `{"stream": ...}` targets) write to a stream without
    * going through HTTP or auth. An array is appended as one message holding that array.
-   * Throws if the stream is closed, was deleted while forks remain, or has another type,
-   * and with `create: false` if it does not exist. `expiresAt` (ISO) goes to a stream this
+   * Throws the refusal (which reaches the caller as an Error with its message) if the stream
+   * is closed, was deleted while forks remain, or has another type, and with `create: false`
+   * if it does not exist. `expiresAt` (ISO) goes to a stream this
    * call creates, as `Stream-Expires-At` would.
    */
   async appendJson(value: unknown, options: { create?: boolean; expiresAt?: string } = {}): Promise<{ offset: string }> {
     const meta = await this.current();
-    if (!meta && options.create === false) throw new Error("No such stream.");
+    if (!meta && options.create === false) throw refuse("not_found", "No such stream.");
     if (!meta) {
       const input: CreateInput = { contentType: "application/json", closed: false, public: true, body: new Uint8Array(0) };
       if (options.expiresAt !== undefined) input.expiresAt = options.expiresAt;
-      const made = await this.create(input);
-      if (isCarried(made)) throw new Error(made.refused.message);
+      unwrap(await this.create(input));
     }
     const body = new TextEncoder().encode(JSON.stringify([value]));
-    const appended = await this.append({ body, contentType: "application/json", close: false });
-    if (isCarried(appended)) throw new Error(appended.refused.message);
+    const appended = unwrap(await this.append({ body, contentType: "application/json", close: false }));
     return { offset: appended.tail! };
   }
 

@@ -61,7 +61,6 @@ export interface ReadResult {
   upToDate: boolean;
 }
 
-
 /**
  * One Durable Streams stream: the single writer of its log. This file is its lifecycle and
  * RPC surface; the parts live beside it: the hot/cold log and R2 rotation (log-storage.ts),

@@ -1,4 +1,4 @@
-import { ErrorCodes, type ErrorCode, type ErrorEntry } from "../../contract/errors.ts";
+import { ErrorCodes, type ErrorCode, type ErrorEntry, type FrameErrorCode } from "../../contract/errors.ts";
 
 type Entry<C extends ErrorCode> = (typeof ErrorCodes)[C];
 
@@ -10,19 +10,29 @@ export interface RefusalOptions<C extends ErrorCode> {
   retryAfterMs?: number;
   /** The client's id of the message that was refused, for error frames. */
   ref?: string;
+  /**
+   * Facts the caller can recover with, beyond the message. An HTTP answer puts them in its
+   * error body next to code and message (a subscription's `current_holder`), unless the
+   * feature's protocol sends them as headers instead (the streams, edge/streams/http-refusals.ts).
+   */
+  detail?: RefusalDetail;
 }
+
+export type RefusalDetail = Readonly<Record<string, string | number>>;
 
 /**
  * The one way the backend says no. Thrown anywhere on the edge, it becomes what the caller can
  * read: an HTTP answer `{"error":{"code","message"}}` with the code's status (`errorResponse`),
  * an error frame on a live socket, a close of a socket being opened, or, across RPC between
- * objects, a tagged value (`carry`, `unwrap`). Its code comes from contract/errors.ts.
+ * objects, a tagged value (`carry`, `carryRefusals`, `unwrap`). Its code comes from
+ * contract/errors.ts.
  */
 export class Refusal<C extends ErrorCode = ErrorCode> extends Error {
   readonly status: number;
   readonly headers: Record<string, string>;
   readonly retryAfterMs: number | undefined;
   readonly ref: string | undefined;
+  readonly detail: RefusalDetail | undefined;
 
   constructor(
     readonly code: C,
@@ -36,6 +46,7 @@ export class Refusal<C extends ErrorCode = ErrorCode> extends Error {
     this.headers = options.headers ?? {};
     this.retryAfterMs = options.retryAfterMs;
     this.ref = options.ref;
+    this.detail = options.detail;
   }
 
   /** The close code that turns a socket away for this reason; 1008 (final) if the code names none. */
@@ -45,9 +56,17 @@ export class Refusal<C extends ErrorCode = ErrorCode> extends Error {
   }
 
   /** The error frame a live socket answers with (JSON leaves out what is undefined). */
-  get frame(): { type: "error"; code: ErrorCode; message: string; retryAfterMs?: number; ref?: string } {
+  get frame(): { type: "error"; code: C; message: string; retryAfterMs?: number; ref?: string } {
     return { type: "error", code: this.code, message: this.message, retryAfterMs: this.retryAfterMs, ref: this.ref };
   }
+}
+
+/** A refusal a live socket may answer with an error frame: the catalogue marks its code `frame`. */
+export function isFrameRefusal(error: unknown): error is Refusal<FrameErrorCode> {
+  if (!(error instanceof Refusal)) return false;
+  const code: ErrorCode = error.code;
+  const entry: ErrorEntry = ErrorCodes[code];
+  return entry.frame === true;
 }
 
 /** The codes answered with 400 by default. */
@@ -61,11 +80,15 @@ export const notFound = (message = "Not found.") => new Refusal("not_found", mes
  * without details, because a stack trace is nobody's business but ours.
  */
 export function errorResponse(error: unknown): Response {
+  let refusal: Refusal;
   if (error instanceof Refusal) {
-    return Response.json({ error: { code: error.code, message: error.message } }, { status: error.status, headers: error.headers });
+    refusal = error;
+  } else {
+    console.error("unhandled error", error);
+    refusal = new Refusal("internal", "Something went wrong on our side.");
   }
-  console.error("unhandled error", error);
-  return Response.json({ error: { code: "internal", message: "Something went wrong on our side." } }, { status: 500 });
+  const body = { error: { code: refusal.code, message: refusal.message, ...refusal.detail } };
+  return Response.json(body, { status: refusal.status, headers: refusal.headers });
 }
 
 /**
@@ -73,19 +96,35 @@ export function errorResponse(error: unknown): Response {
  * not survive RPC, so a thrown Refusal would reach the caller as a bare Error and a 500.
  */
 export interface Carried {
-  refused: { status: number; code: ErrorCode; message: string; headers: Record<string, string> };
+  refused: { status: number; code: ErrorCode; message: string; headers: Record<string, string>; detail?: RefusalDetail };
 }
 
-export const carry = (refusal: Refusal): Carried => ({
-  refused: { status: refusal.status, code: refusal.code, message: refusal.message, headers: refusal.headers },
-});
+export function carry(refusal: Refusal): Carried {
+  const { status, code, message, headers, detail } = refusal;
+  return { refused: detail === undefined ? { status, code, message, headers } : { status, code, message, headers, detail } };
+}
+
+/** An RPC method's work, with a Refusal it throws returned as data (anything else still throws). */
+export async function carryRefusals<T>(work: () => Promise<T> | T): Promise<T | Carried> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof Refusal) return carry(error);
+    throw error;
+  }
+}
 
 export const isCarried = (value: unknown): value is Carried => typeof value === "object" && value !== null && "refused" in value;
 
-/** At the caller of an RPC: the result, or the Refusal it carried, thrown again. */
-export function unwrap<T>(result: T | Carried): T {
-  if (!isCarried(result)) return result;
-  const { code, message, status, headers } = result.refused;
+/** The Refusal a Carried stands for, as it was on the other side of the RPC. */
+export function revive({ refused }: Carried): Refusal {
+  const { code, message, status, headers, detail } = refused;
   // The status came from the catalogue on the other side: the code's own or its older one.
-  throw new Refusal(code, message, { headers, status: status as never });
+  return new Refusal(code, message, { headers, status: status as never, ...(detail !== undefined && { detail }) });
+}
+
+/** At the caller of an RPC: the result, or the Refusal it carried, thrown again. */
+export function unwrap<R>(result: R): Exclude<R, Carried> {
+  if (!isCarried(result)) return result as Exclude<R, Carried>;
+  throw revive(result);
 }

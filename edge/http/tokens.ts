@@ -1,4 +1,5 @@
 import { SignJWT, errors, jwtVerify, type JWTPayload } from "jose";
+import type { ErrorCode } from "../../contract/errors.ts";
 import { wholeNumber, type Vars } from "../settings.ts";
 
 /**
@@ -43,7 +44,7 @@ export function mintToken(secret: string | Uint8Array, kind: TokenKind, claims: 
 
 export type TokenVerdict =
   | { ok: true; payload: JWTPayload & { exp: number } }
-  | { ok: false; code: "token_expired" | "invalid_token"; message: string };
+  | { ok: false; code: Extract<ErrorCode, "token_expired" | "invalid_token">; message: string };
 
 export interface TokenRules {
   /** The longest the token may still be valid for, in seconds. */

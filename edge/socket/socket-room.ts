@@ -7,7 +7,7 @@ import { forwardedIp } from "../http/client-ip.ts";
 import { TOO_DEEP, readJsonText } from "../http/json-depth.ts";
 import { describeIssue } from "../http/validate.ts";
 import type { SocketRoute } from "../rate-limiter/rate-limiter.ts";
-import { Refusal, errorResponse } from "../http/refusal.ts";
+import { Refusal, errorResponse, isFrameRefusal } from "../http/refusal.ts";
 import { wholeNumber } from "../settings.ts";
 import { closedSocket } from "./upgrade.ts";
 
@@ -139,8 +139,9 @@ export abstract class SocketRoom<E extends Env, Attachment extends { ip: string 
     try {
       await this.onMessage(ws, parsed.data, ws.deserializeAttachment() as Attachment);
     } catch (error) {
-      if (!(error instanceof Refusal)) console.error("message handler failed", error);
-      this.send(ws, error instanceof Refusal ? error.frame : new Refusal("internal", "That message could not be handled.").frame);
+      // Only codes the catalogue lets travel in a frame reach the client; anything else is our fault.
+      if (!isFrameRefusal(error)) console.error("message handler failed", error);
+      this.send(ws, isFrameRefusal(error) ? error.frame : new Refusal("internal", "That message could not be handled.").frame);
     }
   }
 

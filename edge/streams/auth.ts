@@ -1,9 +1,11 @@
+import { ErrorCodes, type ErrorCode, type ErrorEntry } from "../../contract/errors.ts";
 import type { Env } from "../env.ts";
 import { isAdminToken } from "../http/admin.ts";
-import { HttpError } from "../http/errors.ts";
 import { isLocalDev } from "../http/local-dev.ts";
+import { Refusal } from "../http/refusal.ts";
 import { maxTokenLifetime } from "../http/tokens.ts";
 import { flag } from "../settings.ts";
+import { challenge } from "./http-refusals.ts";
 import { DEV_STREAMS_SECRET, checkStreamToken, type Scope } from "./tokens.ts";
 
 
@@ -22,12 +24,15 @@ function bearer(request: Request): string | undefined {
   const header = request.headers.get("Authorization");
   if (!header) return undefined;
   const match = /^Bearer\s+(.+)$/i.exec(header.trim());
-  if (!match) throw refused(401, "invalid_token", "Send the token as Authorization: Bearer <token>.");
+  if (!match) throw refused("invalid_token", "Send the token as Authorization: Bearer <token>.");
   return match[1]!.trim();
 }
 
-const refused = (status: number, code: string, message: string) =>
-  new HttpError(status, code, message, status === 401 ? { "WWW-Authenticate": `Bearer realm="streams", error="${code}"` } : {});
+/** A refused token; a 401 names its problem in the challenge. */
+function refused(code: ErrorCode, message: string): Refusal {
+  const entry: ErrorEntry = ErrorCodes[code];
+  return new Refusal(code, message, entry.status === 401 ? { headers: challenge(code) } : {});
+}
 
 /**
  * Decides what a request may do on `stream`. Writes throw 401/403 unless allowed. Reads
@@ -39,12 +44,12 @@ export async function authorize(env: Env, request: Request, stream: string, need
   const token = bearer(request);
   if (token === undefined) {
     if (need === "read") return false;
-    throw refused(401, "unauthorized", "Writing to a stream needs a write token (Authorization: Bearer).");
+    throw refused("unauthorized", "Writing to a stream needs a write token (Authorization: Bearer).");
   }
   if (await isAdminToken(env, token)) return true;
   const secret = secretFor(env);
-  if (!secret) throw refused(401, "invalid_token", "This server has no STREAMS_JWT_SECRET, so it accepts no stream tokens.");
+  if (!secret) throw refused("invalid_token", "This server has no STREAMS_JWT_SECRET, so it accepts no stream tokens.");
   const check = await checkStreamToken(secret, token, stream, need, maxTokenLifetime(env));
-  if (!check.ok) throw refused(check.status, check.code, check.message);
+  if (!check.ok) throw refused(check.code, check.message);
   return true;
 }

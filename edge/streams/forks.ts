@@ -7,14 +7,15 @@ import type { Env } from "../env.ts";
 import { fragmentValues, isJsonType, mediaType, valuesFragment } from "./json-mode.ts";
 import type { Collected, LogStorage } from "./log-storage.ts";
 import { ZERO_OFFSET } from "./offsets.ts";
-import { refuse, type Refusal } from "./refusals.ts";
+import { revive, type Carried } from "../http/refusal.ts";
+import { refuse } from "./refusals.ts";
 import type { StoredMessage } from "./segments.ts";
 import type { Meta } from "./stream-state.ts";
 
 /** A fork's caller and its source: the source decides, since only it knows whether it is public. */
 export interface SourceAccess {
   /** What a read of the source would answer this caller if the source is private; absent when their token reads it. */
-  refusal?: Refusal;
+  refusal?: Carried;
   /** The fork is to be public (never set with stream auth off, where every stream is). */
   public: boolean;
 }
@@ -36,23 +37,23 @@ export interface ForkGrant {
   prefix?: Uint8Array;
 }
 
-/** Whether `source` may be forked as asked, and what the fork starts with. */
+/** What the fork starts with, if `source` may be forked as asked; throws the refusal if not. */
 export async function grantFork(
   source: Meta,
   request: ForkRequest,
   messageAt: (offset: string) => Promise<StoredMessage | undefined>,
-): Promise<ForkGrant | Refusal> {
-  if (source.softDeleted) return refuse("source_deleted", "The source stream was deleted but still has active forks.");
-  if (!source.public && request.access?.refusal) return request.access.refusal;
+): Promise<ForkGrant> {
+  if (source.softDeleted) throw refuse("source_deleted", "The source stream was deleted but still has active forks.");
+  if (!source.public && request.access?.refusal) throw revive(request.access.refusal);
   if (!source.public && request.access?.public) {
-    return refuse("fork_not_public", "A fork of a private stream is private: create it without ?public=true.");
+    throw refuse("fork_not_public", "A fork of a private stream is private: create it without ?public=true.");
   }
   if (request.contentType !== undefined && mediaType(request.contentType) !== mediaType(source.contentType)) {
-    return refuse("content_type_mismatch", "The fork's content type differs from its source's.");
+    throw refuse("content_type_mismatch", "The fork's content type differs from its source's.");
   }
   const forkOffset = request.forkOffset ?? source.tail;
   if (forkOffset < ZERO_OFFSET || source.tail < forkOffset) {
-    return refuse("invalid_fork_offset", "The fork offset is beyond the source stream's length.");
+    throw refuse("invalid_fork_offset", "The fork offset is beyond the source stream's length.");
   }
   const grant: ForkGrant = { contentType: source.contentType, forkOffset };
   if (source.ttlSeconds !== undefined) grant.ttlSeconds = source.ttlSeconds;
@@ -60,13 +61,13 @@ export async function grantFork(
   const split = request.forkSubOffset;
   if (split && split > 0) {
     const first = await messageAt(forkOffset);
-    if (!first) return refuse("invalid_fork_sub_offset", "There is no message at the fork offset to split.");
+    if (!first) throw refuse("invalid_fork_sub_offset", "There is no message at the fork offset to split.");
     if (isJsonType(source.contentType)) {
       const values = fragmentValues(first.data);
-      if (split > values.length) return refuse("invalid_fork_sub_offset", "The sub-offset passes the message's values.");
+      if (split > values.length) throw refuse("invalid_fork_sub_offset", "The sub-offset passes the message's values.");
       grant.prefix = valuesFragment(values.slice(0, split));
     } else {
-      if (split > first.data.byteLength) return refuse("invalid_fork_sub_offset", "The sub-offset passes the message's bytes.");
+      if (split > first.data.byteLength) throw refuse("invalid_fork_sub_offset", "The sub-offset passes the message's bytes.");
       grant.prefix = first.data.slice(0, split);
     }
   }

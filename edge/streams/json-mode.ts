@@ -4,7 +4,7 @@
  * concatenation without the last comma + `]`.
  */
 import { TOO_DEEP, readJsonText } from "../http/json-depth.ts";
-import { Refused, refuse } from "./refusals.ts";
+import { refuse } from "./refusals.ts";
 
 /** `application/json; charset=utf-8` → `application/json`. */
 export function mediaType(contentType: string | null | undefined): string {
@@ -18,23 +18,21 @@ const decoder = new TextDecoder();
 
 /**
  * The stored fragment of one JSON append. An array body appends its elements; an empty array
- * is refused except on create. Throws `Refused` for a body that is not JSON.
+ * is refused except on create. Throws a Refusal for a body that is not JSON.
  */
 export function jsonFragment(body: Uint8Array, onCreate: boolean): Uint8Array {
   if (onCreate && body.byteLength === 0) return body;
   const reading = readJsonText(decoder.decode(body));
   if (!reading.ok) {
-    throw new Refused(
-      reading.problem === "too_deep"
-        ? refuse("too_deep", `The body nests too deep: ${TOO_DEEP}`)
-        : refuse("invalid_json", "The body is not valid JSON."),
-    );
+    throw reading.problem === "too_deep"
+      ? refuse("too_deep", `The body nests too deep: ${TOO_DEEP}`)
+      : refuse("invalid_json", "The body is not valid JSON.");
   }
   const parsed = reading.value;
   if (Array.isArray(parsed)) {
     if (parsed.length === 0) {
       if (onCreate) return new Uint8Array(0);
-      throw new Refused(refuse("empty_array", "Empty arrays are not allowed."));
+      throw refuse("empty_array", "Empty arrays are not allowed.");
     }
     return encoder.encode(parsed.map((item) => JSON.stringify(item)).join(",") + ",");
   }

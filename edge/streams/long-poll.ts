@@ -4,10 +4,9 @@
  */
 import { Bridge, type BridgeEvent } from "./bridge.ts";
 import { responseCursor } from "./cursors.ts";
-import { fail } from "./http-refusals.ts";
+import { notFound } from "../http/refusal.ts";
 import { Header, longPollMs } from "./protocol.ts";
 import { dataResponse, read, type StreamRequest } from "./reads.ts";
-import { refuse } from "./refusals.ts";
 import type { StreamInfo } from "./stream-state.ts";
 
 export async function serveLongPoll(route: StreamRequest, offset: string, authorized: boolean): Promise<Response> {
@@ -32,7 +31,7 @@ export async function serveLongPoll(route: StreamRequest, offset: string, author
       const event: BridgeEvent = await bridge.next(Math.max(0, deadline - Date.now()));
       if (event.type === "timeout") return noContent(from, cursor, false);
       if (event.type === "closed") return noContent(event.offset, cursor, true);
-      if (event.type === "gone") fail(refuse("not_found", "The stream was deleted."));
+      if (event.type === "gone") throw notFound("The stream was deleted.");
       if (event.type === "dropped") bridge = await Bridge.open(stub);
       if (event.type === "append" && event.after === from) {
         const last = event.messages.at(-1)!;

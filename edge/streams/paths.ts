@@ -1,4 +1,4 @@
-import { badRequest } from "../http/errors.ts";
+import { badRequest } from "../http/refusal.ts";
 import { MAX_STREAM_SEGMENTS, NAME_RULE, RESERVED_SEGMENT, isStreamPath } from "../../contract/names.ts";
 
 export const STREAM_PREFIX = "/v1/stream/";

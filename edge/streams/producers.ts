@@ -4,7 +4,7 @@
  * producer's epoch and last sequence in its `producers` table for a week after its last write.
  */
 import type { Database } from "../storage/database.ts";
-import { refuse, type Refusal } from "./refusals.ts";
+import { refuse } from "./refusals.ts";
 import type { ProducerRow } from "./schema.ts";
 import type { Meta } from "./stream-state.ts";
 
@@ -14,8 +14,8 @@ export interface Producer {
   seq: number;
 }
 
-/** What the stream makes of a producer's append before storing anything. */
-export type ProducerVerdict = { kind: "accepted" } | { kind: "duplicate"; lastSeq: number } | Refusal;
+/** What the stream makes of a producer's append before storing anything; an append it refuses throws. */
+export type ProducerVerdict = { kind: "accepted" } | { kind: "duplicate"; lastSeq: number };
 
 const PRODUCER_TTL_MS = 7 * 24 * 3600 * 1000;
 
@@ -25,16 +25,20 @@ export class Producers {
   check(producer: Producer): ProducerVerdict {
     this.db.run("DELETE FROM producers WHERE updated < ?", Date.now() - PRODUCER_TTL_MS);
     const state = this.db.one<Pick<ProducerRow, "epoch" | "last_seq">>("SELECT epoch, last_seq FROM producers WHERE id = ?", producer.id);
-    if (!state) return producer.seq === 0 ? { kind: "accepted" } : gap(0, producer);
+    if (!state) {
+      if (producer.seq === 0) return { kind: "accepted" };
+      throw gap(0, producer);
+    }
     if (producer.epoch < state.epoch) {
-      return refuse("stale_producer_epoch", "A newer epoch of this producer exists.", { currentEpoch: state.epoch });
+      throw refuse("stale_producer_epoch", "A newer epoch of this producer exists.", { currentEpoch: state.epoch });
     }
     if (producer.epoch > state.epoch) {
-      return producer.seq === 0 ? { kind: "accepted" } : refuse("invalid_producer_seq", "A new producer epoch must start at sequence 0.");
+      if (producer.seq === 0) return { kind: "accepted" };
+      throw refuse("invalid_producer_seq", "A new producer epoch must start at sequence 0.");
     }
     if (producer.seq <= state.last_seq) return { kind: "duplicate", lastSeq: state.last_seq };
     if (producer.seq === state.last_seq + 1) return { kind: "accepted" };
-    return gap(state.last_seq + 1, producer);
+    throw gap(state.last_seq + 1, producer);
   }
 
   /** Remembers an append that was stored. */

@@ -4,10 +4,9 @@
  */
 import type { Env } from "../env.ts";
 import type { RouteContext } from "../router.ts";
-import { fail } from "./http-refusals.ts";
+import { unwrapStream } from "./http-refusals.ts";
 import { isJsonType, jsonArray } from "./json-mode.ts";
 import { Header, READ_CHUNK_BYTES } from "./protocol.ts";
-import type { Refusal } from "./refusals.ts";
 import type { StoredMessage } from "./segments.ts";
 import type { ReadResult } from "./stream-log.ts";
 import type { StreamInfo } from "./stream-state.ts";
@@ -22,9 +21,7 @@ export interface StreamRequest extends RouteContext {
 
 /** One read of the object; a refusal becomes the HTTP error it stands for. */
 export async function read(stub: Stub, offset: string, authorized: boolean): Promise<ReadResult> {
-  const result = (await stub.read(offset, READ_CHUNK_BYTES, authorized)) as ReadResult | Refusal;
-  if ("refused" in result) fail(result);
-  return result;
+  return unwrapStream(await stub.read(offset, READ_CHUNK_BYTES, authorized));
 }
 
 /** The headers that describe a stream (HEAD, and every create). */

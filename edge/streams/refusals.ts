@@ -1,33 +1,14 @@
 /**
- * How a stream object says no: plain data with a code from the catalogue below, because class
- * identity does not survive RPC. The object never picks an HTTP status or header name; the
- * protocol handler turns a refusal into both (`http-refusals.ts`).
+ * How a stream object says no: it throws a Refusal (http/refusal.ts) with a code from the
+ * catalogue (contract/errors.ts), and its RPC methods hand it back carried, since class
+ * identity does not survive RPC. The object never names a header: what the caller can recover
+ * with travels as the refusal's detail, and http-refusals.ts turns it into the protocol's headers.
  */
+import type { ErrorCode } from "../../contract/errors.ts";
+import { Refusal } from "../http/refusal.ts";
 
-/** Every code a stream object refuses with; the HTTP layer gives each its status. */
-export type StreamRefusalCode =
-  | "not_found"
-  | "stream_gone"
-  | "unauthorized"
-  | "stream_exists"
-  | "stream_has_forks"
-  | "stream_closed"
-  | "content_type_mismatch"
-  | "sequence_conflict"
-  | "stale_producer_epoch"
-  | "invalid_producer_seq"
-  | "producer_sequence_gap"
-  | "source_not_found"
-  | "source_deleted"
-  | "fork_not_public"
-  | "invalid_fork_offset"
-  | "invalid_fork_sub_offset"
-  | "invalid_json"
-  | "too_deep"
-  | "empty_array";
-
-/** Facts a refusal carries so the caller can recover (the protocol sends them as headers). */
-export interface RefusalDetail {
+/** Facts a stream's refusal carries so the caller can recover (the protocol sends them as headers). */
+export type StreamRefusalDetail = {
   /** The stream's tail, on a write to a closed stream. */
   tail?: string;
   /** The producer epoch that superseded the caller's. */
@@ -35,32 +16,10 @@ export interface RefusalDetail {
   /** The `Producer-Seq` the stream expected, and the one it got. */
   expectedSeq?: number;
   receivedSeq?: number;
-}
+};
 
-export interface Refusal {
-  refused: {
-    code: string;
-    message: string;
-    detail?: RefusalDetail;
-    /**
-     * Set only on a refusal the Worker decided before asking the object (a fork caller's
-     * access to a private source), which the object hands back unchanged.
-     */
-    status?: number;
-    headers?: Record<string, string>;
-  };
-}
-
-export const refuse = (code: StreamRefusalCode, message: string, detail?: RefusalDetail): Refusal => ({
-  refused: detail === undefined ? { code, message } : { code, message, detail },
-});
-
-/** Thrown inside the object to unwind a write; its RPC method returns the refusal as data. */
-export class Refused extends Error {
-  constructor(readonly refusal: Refusal) {
-    super(refusal.refused.message);
-  }
-}
+export const refuse = (code: ErrorCode, message: string, detail?: StreamRefusalDetail): Refusal =>
+  new Refusal(code, message, detail === undefined ? {} : { detail });
 
 /** What a read of a private stream without a read token gets. */
 export const privateStream = () => refuse("unauthorized", "This stream is private: send a read token as Authorization: Bearer.");

@@ -1,16 +1,16 @@
 import type { Env } from "../env.ts";
-import { HttpError, badRequest, errorResponse } from "../http/errors.ts";
+import { Refusal, badRequest, carry, errorResponse, type Carried } from "../http/refusal.ts";
 import { readBytes } from "../http/validate.ts";
 import type { Handler } from "../router.ts";
 import { authOff, authorize } from "./auth.ts";
 import type { SourceAccess } from "./forks.ts";
-import { asRefusal, fail } from "./http-refusals.ts";
+import { unwrapStream } from "./http-refusals.ts";
 import { serveLongPoll } from "./long-poll.ts";
 import { CONCRETE_OFFSET, OFFSET_PARAM } from "./offsets.ts";
 import { STREAM_PREFIX, parseStreamPath } from "./paths.ts";
 import { Header, MAX_BODY_BYTES } from "./protocol.ts";
 import { etag, infoHeaders, serveCatchUp, type StreamRequest } from "./reads.ts";
-import { privateStream, type Refusal } from "./refusals.ts";
+import { privateStream } from "./refusals.ts";
 import { serveSse } from "./sse.ts";
 import type { Appended, Created } from "./stream-log.ts";
 
@@ -18,7 +18,7 @@ import type { Appended, Created } from "./stream-log.ts";
  * The Durable Streams protocol at `/v1/stream/{stream}` (a stream path, see paths.ts): this
  * file is the route table and the writes (PUT, POST, DELETE) and HEAD; reads.ts, long-poll.ts
  * and sse.ts serve GET. It checks and translates HTTP; the stream's object (`StreamLog`)
- * decides, in its own terms, and http-refusals.ts turns its refusals into HTTP. Live reads
+ * decides, in its own terms, and http-refusals.ts turns the refusals it carries back into HTTP. Live reads
  * wait here, on the bridge, so the object can hibernate while nothing is written.
  */
 
@@ -95,8 +95,8 @@ async function createStream({ request, env, url, name, stub }: StreamRequest): P
 }
 
 /** 201 with its `Location` for a new stream, 200 for an idempotent repeat of the create. */
-function created(result: Created | Refusal, location: string): Response {
-  if ("refused" in result) fail(result);
+function created(answer: Created | Carried, location: string): Response {
+  const result = unwrapStream(answer);
   const { info } = result;
   const headers: Record<string, string> = { [Header.ContentType]: info.contentType, [Header.NextOffset]: info.tail };
   if (info.closed) headers[Header.Closed] = "true";
@@ -113,11 +113,11 @@ async function accessToSource(env: Env, request: Request, source: string, isPubl
   // With stream auth off every stream is readable by anyone, so no fork reveals anything.
   const access: SourceAccess = { public: isPublic && !authOff(env) };
   try {
-    if (!(await authorize(env, request, source, "read"))) access.refusal = privateStream();
+    if (!(await authorize(env, request, source, "read"))) access.refusal = carry(privateStream());
   } catch (error) {
     // The write check passed with this token, so what is left is a token for another stream.
-    if (!(error instanceof HttpError)) throw error;
-    access.refusal = asRefusal(error);
+    if (!(error instanceof Refusal)) throw error;
+    access.refusal = carry(error);
   }
   return access;
 }
@@ -170,8 +170,8 @@ async function appendToStream({ request, env, url, name, stub }: StreamRequest):
 }
 
 /** 200 for an idempotent producer's stored append, 204 for the rest (plain, duplicate, close). */
-function appended(result: Appended | Refusal): Response {
-  if ("refused" in result) fail(result);
+function appended(answer: Appended | Carried): Response {
+  const result = unwrapStream(answer);
   const headers: Record<string, string> = {};
   if (result.tail !== undefined) headers[Header.NextOffset] = result.tail;
   if (result.producer) {
@@ -184,15 +184,13 @@ function appended(result: Appended | Refusal): Response {
 
 async function deleteStream({ request, env, url, name, stub }: StreamRequest): Promise<Response> {
   await authorize(env, request, name, "write");
-  const result = await stub.remove();
-  if ("refused" in result) fail(result);
+  unwrapStream(await stub.remove());
   return new Response(null, { status: 204 });
 }
 
 async function headStream({ request, env, url, name, stub }: StreamRequest): Promise<Response> {
   const authorized = await authorize(env, request, name, "read");
-  const result = await stub.head(authorized);
-  if ("refused" in result) fail(result);
+  const result = unwrapStream(await stub.head(authorized));
   const headers = infoHeaders(result);
   headers["Cache-Control"] = "no-store";
   headers.ETag = etag(name, "-1", result.tail, result.closed);

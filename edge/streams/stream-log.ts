@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
+import { carryRefusals, unwrap, type Carried } from "../http/refusal.ts";
 import { Alarm } from "../storage/alarm.ts";
 import { Database } from "../storage/database.ts";
 import { acceptBridge, answerClose, broadcast, closeBridges } from "./bridge.ts";
@@ -8,7 +9,7 @@ import { isJsonType, jsonFragment, mediaType } from "./json-mode.ts";
 import { LogStorage, type Collected } from "./log-storage.ts";
 import { ZERO_OFFSET } from "./offsets.ts";
 import { Producers, retriesClose, type Producer } from "./producers.ts";
-import { Refused, privateStream, refuse, type Refusal } from "./refusals.ts";
+import { privateStream, refuse } from "./refusals.ts";
 import { STREAM_LOG_MIGRATIONS } from "./schema.ts";
 import type { StoredMessage } from "./segments.ts";
 import { StreamRecord, expiryTime, info, isExpired, type Meta, type StreamInfo } from "./stream-state.ts";
@@ -63,16 +64,13 @@ export interface ReadResult {
   upToDate: boolean;
 }
 
-const NOT_FOUND = () => refuse("not_found", "No such stream.");
-const GONE = () => refuse("stream_gone", "The stream was deleted; forks of it still read its data.");
-
 /**
  * One Durable Streams stream: the single writer of its log. This file is its lifecycle and
  * RPC surface; the parts live beside it: the hot/cold log and R2 rotation (log-storage.ts),
  * idempotent producers (producers.ts), forks (forks.ts), the subscriptions that follow it
  * (watchers.ts) and the bridge to live readers (bridge.ts). Live readers wait in the Worker
  * on a hibernatable WebSocket to this object, so an idle stream costs nothing. The object
- * answers in its own terms (results, and refusals with a code); routes.ts speaks HTTP.
+ * answers in its own terms (results, and refusals carried back as data); routes.ts speaks HTTP.
  */
 export class StreamLog extends DurableObject<Env> {
   private readonly record: StreamRecord;
@@ -100,28 +98,19 @@ export class StreamLog extends DurableObject<Env> {
 
   // ── RPC used by the Worker's protocol handler ─────────────────────────────────────────
 
-  async head(authorized: boolean): Promise<StreamInfo | Refusal> {
-    const meta = await this.current();
-    if (!meta) return NOT_FOUND();
-    if (meta.softDeleted) return GONE();
-    if (!authorized && !meta.public) return privateStream();
-    return info(meta);
+  async head(authorized: boolean): Promise<StreamInfo | Carried> {
+    return carryRefusals(async () => info(this.readable(await this.existing(), authorized)));
   }
 
-  async create(input: CreateInput): Promise<Created | Refusal> {
+  async create(input: CreateInput): Promise<Created | Carried> {
     // Creation awaits the fork source; two PUTs of one name must not interleave.
     const run = this.creating.then(() => this.createNow(input));
     this.creating = run.catch(() => undefined);
-    try {
-      return await run;
-    } catch (error) {
-      if (error instanceof Refused) return error.refusal;
-      throw error;
-    }
+    return carryRefusals(() => run);
   }
 
-  async append(input: AppendInput): Promise<Appended | Refusal> {
-    try {
+  async append(input: AppendInput): Promise<Appended | Carried> {
+    return carryRefusals(async () => {
       const { result, wrote } = await this.appendNow(input);
       // A watched stream answers once its subscriptions know the new tail, so a consumer
       // that hears of the append can claim and acknowledge it at once.
@@ -130,32 +119,27 @@ export class StreamLog extends DurableObject<Env> {
         await this.watchers.notify();
       }
       return result;
-    } catch (error) {
-      if (error instanceof Refused) return error.refusal;
-      throw error;
-    }
+    });
   }
 
   /** Reads from `offset` (`-1`, `now` or a concrete offset), at most about `maxBytes`. */
-  async read(offset: string, maxBytes: number, authorized: boolean): Promise<ReadResult | Refusal> {
-    const meta = await this.current();
-    if (!meta) return NOT_FOUND();
-    if (meta.softDeleted) return GONE();
-    if (!authorized && !meta.public) return privateStream();
-    this.touch(meta);
-    if (offset === "now") return { info: info(meta), messages: [], next: meta.tail, upToDate: true };
-    const after = offset === "-1" ? ZERO_OFFSET : offset;
-    const { messages, complete } = await this.collect(after, undefined, maxBytes);
-    const latest = this.meta ?? meta;
-    return { info: info(latest), messages, next: messages.at(-1)?.offset ?? latest.tail, upToDate: complete };
+  async read(offset: string, maxBytes: number, authorized: boolean): Promise<ReadResult | Carried> {
+    return carryRefusals(async () => {
+      const meta = this.readable(await this.existing(), authorized);
+      this.touch(meta);
+      if (offset === "now") return { info: info(meta), messages: [], next: meta.tail, upToDate: true };
+      const after = offset === "-1" ? ZERO_OFFSET : offset;
+      const { messages, complete } = await this.collect(after, undefined, maxBytes);
+      const latest = this.meta ?? meta;
+      return { info: info(latest), messages, next: messages.at(-1)?.offset ?? latest.tail, upToDate: complete };
+    });
   }
 
-  async remove(): Promise<{ removed: true } | Refusal> {
-    const meta = await this.current();
-    if (!meta) return NOT_FOUND();
-    if (meta.softDeleted) return GONE();
-    await this.discard(meta);
-    return { removed: true };
+  async remove(): Promise<{ removed: true } | Carried> {
+    return carryRefusals(async () => {
+      await this.discard(await this.existing());
+      return { removed: true } as const;
+    });
   }
 
   /**
@@ -163,37 +147,37 @@ export class StreamLog extends DurableObject<Env> {
    * `application/json` stream when it does not exist (or has expired). This is how other
    * parts of the Worker (the scheduler's `{"stream": ...}` targets) write to a stream without
    * going through HTTP or auth. An array is appended as one message holding that array.
-   * Throws if the stream is closed, was deleted while forks remain, or has another type,
-   * and with `create: false` if it does not exist. `expiresAt` (ISO) goes to a stream this
+   * Throws the refusal (which reaches the caller as an Error with its message) if the stream
+   * is closed, was deleted while forks remain, or has another type, and with `create: false`
+   * if it does not exist. `expiresAt` (ISO) goes to a stream this
    * call creates, as `Stream-Expires-At` would.
    */
   async appendJson(value: unknown, options: { create?: boolean; expiresAt?: string } = {}): Promise<{ offset: string }> {
     const meta = await this.current();
-    if (!meta && options.create === false) throw new Error("No such stream.");
+    if (!meta && options.create === false) throw refuse("not_found", "No such stream.");
     if (!meta) {
       const input: CreateInput = { contentType: "application/json", closed: false, public: true, body: new Uint8Array(0) };
       if (options.expiresAt !== undefined) input.expiresAt = options.expiresAt;
-      const made = await this.create(input);
-      if ("refused" in made) throw new Error(made.refused.message);
+      unwrap(await this.create(input));
     }
     const body = new TextEncoder().encode(JSON.stringify([value]));
-    const appended = await this.append({ body, contentType: "application/json", close: false });
-    if ("refused" in appended) throw new Error(appended.refused.message);
+    const appended = unwrap(await this.append({ body, contentType: "application/json", close: false }));
     return { offset: appended.tail! };
   }
 
   // ── RPC between streams: forks ────────────────────────────────────────────────────────
 
   /** A fork asks its source to pin the data up to `forkOffset` (reference counted). */
-  async acquireFork(request: ForkRequest): Promise<ForkGrant | Refusal> {
-    const meta = await this.current();
-    if (!meta) return refuse("source_not_found", "The source stream does not exist.");
-    const grant = await grantFork(meta, request, async (offset) => (await this.collect(offset, undefined, 1)).messages[0]);
-    if ("refused" in grant) return grant;
-    const latest = this.meta!;
-    latest.refCount += 1;
-    this.record.save(latest);
-    return grant;
+  async acquireFork(request: ForkRequest): Promise<ForkGrant | Carried> {
+    return carryRefusals(async () => {
+      const meta = await this.current();
+      if (!meta) throw refuse("source_not_found", "The source stream does not exist.");
+      const grant = await grantFork(meta, request, async (offset) => (await this.collect(offset, undefined, 1)).messages[0]);
+      const latest = this.meta!;
+      latest.refCount += 1;
+      this.record.save(latest);
+      return grant;
+    });
   }
 
   /** A fork is gone for good: unpin, and finish a deferred delete of this stream. */
@@ -261,6 +245,20 @@ export class StreamLog extends DurableObject<Env> {
 
   // ── lifecycle ─────────────────────────────────────────────────────────────────────────
 
+  /** The stream a call on it needs; refused if there is none, or it was deleted while forks remain. */
+  private async existing(gone = "The stream was deleted; forks of it still read its data."): Promise<Meta> {
+    const meta = await this.current();
+    if (!meta) throw refuse("not_found", "No such stream.");
+    if (meta.softDeleted) throw refuse("stream_gone", gone);
+    return meta;
+  }
+
+  /** A private stream is read only with a read token. */
+  private readable(meta: Meta, authorized: boolean): Meta {
+    if (!authorized && !meta.public) throw privateStream();
+    return meta;
+  }
+
   /** The live stream, after enforcing expiry (an alarm may not have fired yet). */
   private async current(): Promise<Meta | undefined> {
     const meta = this.meta;
@@ -280,11 +278,11 @@ export class StreamLog extends DurableObject<Env> {
     await this.watchers.forget();
   }
 
-  private async createNow(input: CreateInput): Promise<Created | Refusal> {
+  private async createNow(input: CreateInput): Promise<Created> {
     const existing = await this.current();
     if (existing) {
       if (existing.softDeleted) {
-        return refuse("stream_has_forks", "The stream was deleted but still has active forks; the name cannot be reused until they are removed.");
+        throw refuse("stream_has_forks", "The stream was deleted but still has active forks; the name cannot be reused until they are removed.");
       }
       const same =
         (mediaType(input.contentType) || "application/octet-stream") === mediaType(existing.contentType) &&
@@ -295,7 +293,7 @@ export class StreamLog extends DurableObject<Env> {
         input.forkedFrom === existing.forkedFrom &&
         (input.forkOffset === undefined || input.forkOffset === existing.forkOffset) &&
         (input.forkSubOffset ?? 0) === (existing.forkSubOffset ?? 0);
-      if (!same) return refuse("stream_exists", "A stream with this name exists with a different configuration.");
+      if (!same) throw refuse("stream_exists", "A stream with this name exists with a different configuration.");
       return { created: false, info: info(existing) };
     }
 
@@ -307,8 +305,7 @@ export class StreamLog extends DurableObject<Env> {
         ...(input.contentType !== undefined && { contentType: input.contentType }),
         ...(input.sourceAccess !== undefined && { access: input.sourceAccess }),
       });
-      if ("refused" in answer) return answer as Refusal;
-      grant = answer as ForkGrant;
+      grant = unwrap(answer);
     }
     const contentType = input.contentType ?? grant?.contentType ?? "application/octet-stream";
     let first: Uint8Array;
@@ -354,9 +351,7 @@ export class StreamLog extends DurableObject<Env> {
 
   /** `wrote` says whether the tail moved (subscriptions are told only then). */
   private async appendNow(input: AppendInput): Promise<{ result: Appended; wrote: boolean }> {
-    const meta = await this.current();
-    if (!meta) throw new Refused(refuse("not_found", "No such stream."));
-    if (meta.softDeleted) throw new Refused(refuse("stream_gone", "The stream was deleted."));
+    const meta = await this.existing("The stream was deleted.");
     const { producer } = input;
     const closeOnly = input.close && input.body.byteLength === 0;
     const unchanged = (result: Omit<Appended, "producerStored">) => ({ result: { ...result, producerStored: false }, wrote: false });
@@ -367,19 +362,18 @@ export class StreamLog extends DurableObject<Env> {
       }
       // Closing again is idempotent; only writes to a closed stream are refused.
       if (closeOnly && !producer) return unchanged({ tail: meta.tail, closed: true });
-      throw new Refused(refuse("stream_closed", "The stream is closed.", { tail: meta.tail }));
+      throw refuse("stream_closed", "The stream is closed.", { tail: meta.tail });
     }
     if (!closeOnly && input.contentType !== undefined && mediaType(input.contentType) !== mediaType(meta.contentType)) {
-      throw new Refused(refuse("content_type_mismatch", `This stream holds ${meta.contentType}.`));
+      throw refuse("content_type_mismatch", `This stream holds ${meta.contentType}.`);
     }
 
     if (producer) {
       const verdict = this.producers.check(producer);
-      if ("refused" in verdict) throw new Refused(verdict);
       if (verdict.kind === "duplicate") return unchanged({ closed: false, producer: { epoch: producer.epoch, seq: verdict.lastSeq } });
     }
     if (!closeOnly && input.seq !== undefined && meta.lastSeq !== undefined && input.seq <= meta.lastSeq) {
-      throw new Refused(refuse("sequence_conflict", `Stream-Seq must grow past ${meta.lastSeq}.`));
+      throw refuse("sequence_conflict", `Stream-Seq must grow past ${meta.lastSeq}.`);
     }
 
     const after = meta.tail;

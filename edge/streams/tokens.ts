@@ -1,3 +1,4 @@
+import type { ErrorCode } from "../../contract/errors.ts";
 import { mintToken, verifyToken } from "../http/tokens.ts";
 
 /**
@@ -24,22 +25,22 @@ export function mintStreamToken(secret: string, claims: TokenClaims, expiresIn: 
 
 export type TokenCheck =
   | { ok: true; claims: TokenClaims }
-  | { ok: false; status: 401 | 403; code: string; message: string };
+  | { ok: false; code: ErrorCode; message: string };
 
 /** Checks a bearer token for `need` on `stream`. */
 export async function checkStreamToken(secret: string, token: string, stream: string, need: Scope, maxLifetime: number): Promise<TokenCheck> {
   const verdict = await verifyToken(secret, "stream", token, { maxLifetime });
   if (!verdict.ok) {
-    return { ok: false, status: 401, code: verdict.code, message: verdict.message };
+    return { ok: false, code: verdict.code, message: verdict.message };
   }
   const { payload } = verdict;
   const scope = payload.scope;
-  if (scope !== "read" && scope !== "write") return { ok: false, status: 401, code: "invalid_token", message: "The stream token has no scope." };
+  if (scope !== "read" && scope !== "write") return { ok: false, code: "invalid_token", message: "The stream token has no scope." };
   if (need === "write" && scope !== "write") {
-    return { ok: false, status: 403, code: "insufficient_scope", message: "Writing needs a token with scope write." };
+    return { ok: false, code: "insufficient_scope", message: "Writing needs a token with scope write." };
   }
   if (payload.stream !== undefined && payload.stream !== stream) {
-    return { ok: false, status: 403, code: "wrong_stream", message: "This token is for another stream." };
+    return { ok: false, code: "wrong_stream", message: "This token is for another stream." };
   }
   const claims: TokenClaims = { scope };
   if (typeof payload.stream === "string") claims.stream = payload.stream;

@@ -1,20 +1,20 @@
 import { z } from "zod";
 import { bearerToken } from "../http/admin.ts";
-import { HttpError } from "../http/errors.ts";
-import { TOO_DEEP, readJsonText } from "../http/json-depth.ts";
 import { NAME_PATTERN, NAME_RULE, isStreamPath } from "../../contract/names.ts";
+import { TOO_DEEP, readJsonText } from "../http/json-depth.ts";
+import { Refusal, badRequest, unwrap } from "../http/refusal.ts";
 import { readText } from "../http/validate.ts";
 import type { Handler, RouteContext, Routes } from "../router.ts";
 import { authorize } from "../streams/auth.ts";
 import { isPattern } from "./glob.ts";
 import { keyRegistry } from "./registry.ts";
-import type { ControlReply, SubscriptionInput, WakeReport } from "./subscription.ts";
+import { noSuchSubscription, type SubscriptionInput, type WakeReport } from "./subscription.ts";
 import { checkWebhookUrl } from "./webhooks.ts";
 
 /**
  * The Durable Streams protocol's reserved control routes under `/v1/stream/__ds/`:
  * subscriptions (create, confirm, read, delete, link streams), their consumers' calls
- * (webhook callback; pull-wake claim, ack, release) and the webhook JWKS. Errors use the
+ * (webhook callback; pull-wake claim, ack, release) and the webhook JWKS. Refusals use the
  * protocol's codes (`INVALID_REQUEST`, `FENCED`, ...) in the API's `{"error":{...}}` shape.
  *
  * Managing subscriptions needs a stream write token for all streams (or `ADMIN_TOKEN`)
@@ -53,7 +53,7 @@ const ClaimBody = z.object({ worker: z.string().min(1).max(256) });
 /** Checked field by field by the subscription, which alone knows the current wake. */
 const Report = z.record(z.string(), z.unknown()) as z.ZodType<WakeReport>;
 
-const invalid = (message: string) => new HttpError(400, "INVALID_REQUEST", message);
+const invalid = (message: string) => badRequest(message, "INVALID_REQUEST");
 
 async function body<T>(request: Request, schema: z.ZodType<T>): Promise<T> {
   const text = await readText(request, MAX_BODY_BYTES);
@@ -90,8 +90,8 @@ async function mayManage(route: RouteContext): Promise<void> {
   try {
     await authorize(route.env, route.request, `${CONTROL_PREFIX}/subscriptions`, "write");
   } catch (error) {
-    if (error instanceof HttpError && error.code === "unauthorized") {
-      throw new HttpError(401, "unauthorized", "Managing subscriptions needs a write token for all streams (Authorization: Bearer).", error.headers);
+    if (error instanceof Refusal && error.code === "unauthorized") {
+      throw new Refusal("unauthorized", "Managing subscriptions needs a write token for all streams (Authorization: Bearer).", { headers: error.headers });
     }
     throw error;
   }
@@ -99,13 +99,8 @@ async function mayManage(route: RouteContext): Promise<void> {
 
 function wakeToken(request: Request): string {
   const token = bearerToken(request);
-  if (token === undefined) throw new HttpError(401, "TOKEN_INVALID", "Send the wake's token as Authorization: Bearer <token>.");
+  if (token === undefined) throw new Refusal("TOKEN_INVALID", "Send the wake's token as Authorization: Bearer <token>.");
   return token;
-}
-
-function answer(reply: ControlReply): Response {
-  if (reply.body === undefined) return new Response(null, { status: reply.status });
-  return Response.json(reply.body, { status: reply.status });
 }
 
 const noContent = () => new Response(null, { status: 204 });
@@ -116,21 +111,22 @@ export const putSubscription: Handler = async (route) => {
   const input = await body(route.request, CreateBody);
   if (input.webhook) {
     const verdict = checkWebhookUrl(input.webhook.url, route.env);
-    if (!verdict.ok) throw new HttpError(400, "WEBHOOK_URL_REJECTED", verdict.reason);
+    if (!verdict.ok) throw badRequest(verdict.reason, "WEBHOOK_URL_REJECTED");
   }
   const clean: SubscriptionInput = { type: input.type, streams: input.streams ?? [], lease_ttl_ms: input.lease_ttl_ms };
   if (input.pattern !== undefined) clean.pattern = input.pattern;
   if (input.webhook) clean.webhook = { url: input.webhook.url };
   if (input.wake_stream !== undefined) clean.wake_stream = input.wake_stream;
   if (input.description !== undefined) clean.description = input.description;
-  return answer(await stub.create(clean, route.url.origin));
+  const { created, description } = unwrap(await stub.create(clean, route.url.origin));
+  return Response.json(description, { status: created ? 201 : 200 });
 };
 
 export const getSubscription: Handler = async (route) => {
   const stub = subscription(route);
   await mayManage(route);
   const described = await stub.describe();
-  if (!described) throw new HttpError(404, "SUBSCRIPTION_NOT_FOUND", "No such subscription.");
+  if (!described) throw noSuchSubscription();
   return Response.json(described);
 };
 
@@ -145,7 +141,7 @@ export const addStreams: Handler = async (route) => {
   const stub = subscription(route);
   await mayManage(route);
   const { streams } = await body(route.request, StreamsBody);
-  if (!(await stub.addStreams(streams))) throw new HttpError(404, "SUBSCRIPTION_NOT_FOUND", "No such subscription.");
+  if (!(await stub.addStreams(streams))) throw noSuchSubscription();
   return noContent();
 };
 
@@ -155,28 +151,34 @@ export const removeStream: Handler = async (route) => {
   const raw = route.url.pathname.split("/streams/").slice(1).join("/streams/");
   const path = streamPath.safeParse(safeDecode(raw));
   if (!path.success) throw invalid("The stream path is not valid.");
-  if (!(await stub.removeStream(path.data))) throw new HttpError(404, "SUBSCRIPTION_NOT_FOUND", "No such subscription.");
+  if (!(await stub.removeStream(path.data))) throw noSuchSubscription();
   return noContent();
 };
 
-/** A consumer's report on its wake: a webhook callback, or a pull-wake ack or release. */
-const consumerReport =
-  (kind: "callback" | "ack" | "release"): Handler =>
+/** A consumer's acknowledgement of its wake: a webhook callback, or a pull-wake ack. */
+const acknowledgement =
+  (kind: "callback" | "ack"): Handler =>
   async (route) => {
     const stub = subscription(route);
     const token = wakeToken(route.request);
-    return answer(await stub[kind](token, await body(route.request, Report)));
+    return Response.json(unwrap(await stub[kind](token, await body(route.request, Report))));
   };
 
-export const callback = consumerReport("callback");
-export const ack = consumerReport("ack");
-export const release = consumerReport("release");
+export const callback = acknowledgement("callback");
+export const ack = acknowledgement("ack");
+
+export const release: Handler = async (route) => {
+  const stub = subscription(route);
+  const token = wakeToken(route.request);
+  unwrap(await stub.release(token, await body(route.request, Report)));
+  return noContent();
+};
 
 export const claim: Handler = async (route) => {
   const stub = subscription(route);
   await mayManage(route);
   const { worker } = await body(route.request, ClaimBody);
-  return answer(await stub.claim(worker));
+  return Response.json(unwrap(await stub.claim(worker)));
 };
 
 export const jwks: Handler = async ({ env }) =>
@@ -186,7 +188,7 @@ export const jwks: Handler = async ({ env }) =>
 
 /** Anything else under `__ds` is reserved: never a stream. */
 export const unknownControlRoute: Handler = ({ url }) => {
-  throw new HttpError(404, "SUBSCRIPTION_NOT_FOUND", `There is no control route at ${url.pathname}.`);
+  throw new Refusal("SUBSCRIPTION_NOT_FOUND", `There is no control route at ${url.pathname}.`);
 };
 
 function safeDecode(value: string): string {

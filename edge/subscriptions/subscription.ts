@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
-import type { ErrorCode } from "../../contract/errors.ts";
 import { backoffDelay, type Backoff } from "../backoff.ts";
 import type { Env } from "../env.ts";
+import { Refusal, carryRefusals, type Carried } from "../http/refusal.ts";
 import { maxTokenLifetime, mintToken, verifyToken } from "../http/tokens.ts";
 import { Alarm } from "../storage/alarm.ts";
 import { Database, type Migration } from "../storage/database.ts";
@@ -20,7 +20,8 @@ import { checkWebhookUrl, signWebhook, type SigningKey } from "./webhooks.ts";
  * callback URL (or answers `{"done":true}`). A `pull-wake` subscription appends a wake event
  * to its wake stream, and workers claim, acknowledge and release it. Each wake has a
  * generation; a token of an older generation is fenced (409 FENCED). A wake whose lease
- * runs out is taken back and offered again.
+ * runs out is taken back and offered again. Its methods answer in the protocol's terms, and
+ * refuse with its codes (`FENCED`, `ALREADY_CLAIMED`...) carried back to the Worker.
  *
  * Streams tell this object their new tail on every append (see `StreamLog.notifyWatchers`),
  * so it never reads a stream itself. Timers (lease expiry, delivery retries) are one alarm.
@@ -38,10 +39,28 @@ export interface SubscriptionInput {
   description?: string;
 }
 
-/** What the Worker sends back as JSON (a body of undefined means an empty answer). */
-export interface ControlReply {
-  status: number;
-  body?: unknown;
+/** A subscription as the protocol describes it. */
+export type Description = Record<string, unknown>;
+
+/** A create's outcome: a new subscription, or the same one confirmed again. */
+export interface Created {
+  created: boolean;
+  description: Description;
+}
+
+/** A pull-wake worker's claim of the current wake. */
+export interface Claimed {
+  wake_id: string | null;
+  generation: number;
+  token: string;
+  streams: StreamState[];
+  lease_ttl_ms: number;
+}
+
+/** A consumer's acknowledgement; `next_wake` says whether a new wake began at once. */
+export interface Acknowledged {
+  ok: true;
+  next_wake: boolean;
 }
 
 export interface WakeReport {
@@ -104,11 +123,6 @@ const DELIVERY_TIMEOUT_MS = 10_000;
 const DELIVERY_BACKOFF: Backoff = { baseMs: 1_000, maxMs: 60_000, jitter: [0.8, 1.2] };
 const LINK_BATCH = 32;
 
-const fail = (status: number, code: ErrorCode, message: string, details: Record<string, unknown> = {}): ControlReply => ({
-  status,
-  body: { error: { code, message, ...details } },
-});
-
 /** Step 1 is the table the constructor made before steps were recorded; config and wake are key-value pairs. */
 const SUBSCRIPTION_MIGRATIONS: readonly Migration[] = [
   {
@@ -150,13 +164,17 @@ export class Subscription extends DurableObject<Env> implements StreamFollower {
 
   // ── management ──────────────────────────────────────────────────────────────────────
 
-  async create(input: SubscriptionInput, origin: string): Promise<ControlReply> {
+  async create(input: SubscriptionInput, origin: string): Promise<Created | Carried> {
+    return carryRefusals(() => this.createNow(input, origin));
+  }
+
+  private async createNow(input: SubscriptionInput, origin: string): Promise<Created> {
     const form = canonical(input);
     if (this.config) {
       if (this.config.canonical !== form) {
-        return fail(409, "SUBSCRIPTION_ALREADY_EXISTS", "A subscription with this id exists with a different configuration.");
+        throw new Refusal("SUBSCRIPTION_ALREADY_EXISTS", "A subscription with this id exists with a different configuration.");
       }
-      return { status: 200, body: await this.describe() };
+      return { created: false, description: (await this.describe())! };
     }
     const id = this.ctx.id.name!;
     const secret = new Uint8Array(32);
@@ -170,13 +188,13 @@ export class Subscription extends DurableObject<Env> implements StreamFollower {
       const found = await Promise.all(registriesForPattern(this.env, input.pattern).map((shard) => shard.addPattern(id, input.pattern!)));
       await this.link(found.flat(), "glob");
     }
-    return { status: 201, body: await this.describe() };
+    return { created: true, description: (await this.describe())! };
   }
 
-  async describe(): Promise<Record<string, unknown> | null> {
+  async describe(): Promise<Description | null> {
     const config = this.config;
     if (!config) return null;
-    const out: Record<string, unknown> = {
+    const out: Description = {
       id: config.id,
       subscription_id: config.id,
       type: config.type,
@@ -260,53 +278,50 @@ export class Subscription extends DurableObject<Env> implements StreamFollower {
 
   // ── consumers ───────────────────────────────────────────────────────────────────────
 
-  async callback(token: string, report: WakeReport): Promise<ControlReply> {
-    if (!this.config) return notFound();
-    return this.acknowledge(token, report);
+  async callback(token: string, report: WakeReport): Promise<Acknowledged | Carried> {
+    return carryRefusals(() => {
+      this.existing();
+      return this.acknowledge(token, report);
+    });
   }
 
-  async claim(worker: string): Promise<ControlReply> {
-    const config = this.config;
-    if (!config) return notFound();
-    if (config.type !== "pull-wake") return fail(400, "INVALID_REQUEST", "Only pull-wake subscriptions are claimed.");
-    if (this.wake.holder !== null) {
-      return fail(409, "ALREADY_CLAIMED", "Another worker holds this subscription's wake.", {
-        current_holder: this.wake.holder,
-        generation: this.wake.generation,
-      });
-    }
-    const pending = this.firstPending();
-    if (pending === undefined) return fail(409, "NO_PENDING_WORK", "No linked stream has unacknowledged data.");
-    if (this.wake.wakeId === null) await this.beginWake(pending);
-    const wake = { ...this.wake, holder: worker, leaseUntil: Date.now() + config.lease_ttl_ms };
-    await this.saveWake(wake);
-    return {
-      status: 200,
-      body: {
+  async claim(worker: string): Promise<Claimed | Carried> {
+    return carryRefusals(async () => {
+      const config = this.pullWake("Only pull-wake subscriptions are claimed.");
+      if (this.wake.holder !== null) {
+        throw new Refusal("ALREADY_CLAIMED", "Another worker holds this subscription's wake.", {
+          detail: { current_holder: this.wake.holder, generation: this.wake.generation },
+        });
+      }
+      const pending = this.firstPending();
+      if (pending === undefined) throw new Refusal("NO_PENDING_WORK", "No linked stream has unacknowledged data.");
+      if (this.wake.wakeId === null) await this.beginWake(pending);
+      const wake = { ...this.wake, holder: worker, leaseUntil: Date.now() + config.lease_ttl_ms };
+      await this.saveWake(wake);
+      return {
         wake_id: wake.wakeId,
         generation: wake.generation,
         token: await this.token(wake.generation),
         streams: this.streams(),
         lease_ttl_ms: config.lease_ttl_ms,
-      },
-    };
+      };
+    });
   }
 
-  async ack(token: string, report: WakeReport): Promise<ControlReply> {
-    const config = this.config;
-    if (!config) return notFound();
-    if (config.type !== "pull-wake") return fail(400, "INVALID_REQUEST", "Only pull-wake subscriptions acknowledge here; webhooks use their callback URL.");
-    return this.acknowledge(token, report);
+  async ack(token: string, report: WakeReport): Promise<Acknowledged | Carried> {
+    return carryRefusals(() => {
+      this.pullWake("Only pull-wake subscriptions acknowledge here; webhooks use their callback URL.");
+      return this.acknowledge(token, report);
+    });
   }
 
-  async release(token: string, report: WakeReport): Promise<ControlReply> {
-    const config = this.config;
-    if (!config) return notFound();
-    if (config.type !== "pull-wake") return fail(400, "INVALID_REQUEST", "Only pull-wake subscriptions are released.");
-    const fenced = await this.checkToken(token, report);
-    if (fenced) return fenced;
-    await this.endWake();
-    return { status: 204 };
+  async release(token: string, report: WakeReport): Promise<{ released: true } | Carried> {
+    return carryRefusals(async () => {
+      this.pullWake("Only pull-wake subscriptions are released.");
+      await this.checkToken(token, report);
+      await this.endWake();
+      return { released: true } as const;
+    });
   }
 
   // ── timers ──────────────────────────────────────────────────────────────────────────
@@ -325,6 +340,19 @@ export class Subscription extends DurableObject<Env> implements StreamFollower {
   }
 
   // ── internals ───────────────────────────────────────────────────────────────────────
+
+  /** The subscription a consumer's call needs; refused if there is none. */
+  private existing(): Config {
+    if (!this.config) throw noSuchSubscription();
+    return this.config;
+  }
+
+  /** The subscription, for a call that only pull-wake subscriptions take. */
+  private pullWake(otherwise: string): Config {
+    const config = this.existing();
+    if (config.type !== "pull-wake") throw new Refusal("INVALID_REQUEST", otherwise);
+    return config;
+  }
 
   private signingKey(): Promise<SigningKey> {
     this.key ??= keyRegistry(this.env).signingKey().catch((error: unknown) => {
@@ -486,15 +514,13 @@ export class Subscription extends DurableObject<Env> implements StreamFollower {
     }
   }
 
-  private async acknowledge(token: string, report: WakeReport): Promise<ControlReply> {
+  private async acknowledge(token: string, report: WakeReport): Promise<Acknowledged> {
     const config = this.config!;
-    const fenced = await this.checkToken(token, report);
-    if (fenced) return fenced;
-    const refused = this.applyAcks(report.acks);
-    if (refused) return refused;
-    if (report.done === true) return { status: 200, body: { ok: true, next_wake: await this.endWake() } };
+    await this.checkToken(token, report);
+    this.applyAcks(report.acks);
+    if (report.done === true) return { ok: true, next_wake: await this.endWake() };
     await this.saveWake({ ...this.wake, leaseUntil: Date.now() + config.lease_ttl_ms });
-    return { status: 200, body: { ok: true, next_wake: false } };
+    return { ok: true, next_wake: false };
   }
 
   private async token(generation: number): Promise<string> {
@@ -508,42 +534,41 @@ export class Subscription extends DurableObject<Env> implements StreamFollower {
     return Math.min(TOKEN_LIFETIME_S, maxTokenLifetime(this.env));
   }
 
-  /** A valid token of the current generation, for the current wake; otherwise 401 or 409 FENCED. */
-  private async checkToken(token: string, report: WakeReport): Promise<ControlReply | undefined> {
+  /** Refuses all but a valid token of the current generation, for the current wake (401, or 409 FENCED). */
+  private async checkToken(token: string, report: WakeReport): Promise<void> {
     const config = this.config!;
     const verdict = await verifyToken(secretKey(config.secret), "subscriptionWake", token, {
       maxLifetime: this.tokenLifetime(),
       subject: `subscription:${config.id}`,
     });
     if (!verdict.ok) {
-      if (verdict.code === "token_expired") return fail(401, "TOKEN_EXPIRED", "The callback token has expired.");
-      return fail(401, "TOKEN_INVALID", "The callback token is not valid for this subscription.");
+      if (verdict.code === "token_expired") throw new Refusal("TOKEN_EXPIRED", "The callback token has expired.");
+      throw new Refusal("TOKEN_INVALID", "The callback token is not valid for this subscription.");
     }
     const epoch = verdict.payload.epoch;
     const wake = this.wake;
     if (wake.wakeId === null || epoch !== wake.generation || report.generation !== wake.generation || report.wake_id !== wake.wakeId) {
-      return fail(409, "FENCED", "This wake's generation is over; a newer one may be in progress.");
+      throw new Refusal("FENCED", "This wake's generation is over; a newer one may be in progress.");
     }
-    return undefined;
   }
 
-  private applyAcks(acks: unknown): ControlReply | undefined {
-    if (acks === undefined) return undefined;
-    if (!Array.isArray(acks)) return fail(400, "INVALID_REQUEST", "acks must be an array of {stream, offset}.");
+  /** Records the acknowledged offsets, all or none: one bad ack refuses them all. */
+  private applyAcks(acks: unknown): void {
+    if (acks === undefined) return;
+    if (!Array.isArray(acks)) throw new Refusal("INVALID_REQUEST", "acks must be an array of {stream, offset}.");
     const updates: [string, string][] = [];
     for (const ack of acks as { stream?: unknown; path?: unknown; offset?: unknown }[]) {
       const path = typeof ack?.stream === "string" ? ack.stream : typeof ack?.path === "string" ? ack.path : undefined;
       const offset = ack?.offset;
-      if (path === undefined || typeof offset !== "string") return fail(400, "INVALID_REQUEST", "Each ack needs a stream and an offset.");
+      if (path === undefined || typeof offset !== "string") throw new Refusal("INVALID_REQUEST", "Each ack needs a stream and an offset.");
       const link = this.linkOf(path.replace(/^\/+|\/+$/g, ""));
-      if (!link) return fail(409, "INVALID_OFFSET", `The ack names ${path}, which this subscription does not follow.`);
-      if (!CONCRETE_OFFSET.test(offset)) return fail(409, "INVALID_OFFSET", "An ack offset must be an offset the stream returned (not -1).");
-      if (offset < link.acked) return fail(409, "INVALID_OFFSET", "The ack offset is behind what was already acknowledged.");
-      if (offset > link.tail) return fail(409, "INVALID_OFFSET", "The ack offset is past the stream's tail.");
+      if (!link) throw new Refusal("INVALID_OFFSET", `The ack names ${path}, which this subscription does not follow.`);
+      if (!CONCRETE_OFFSET.test(offset)) throw new Refusal("INVALID_OFFSET", "An ack offset must be an offset the stream returned (not -1).");
+      if (offset < link.acked) throw new Refusal("INVALID_OFFSET", "The ack offset is behind what was already acknowledged.");
+      if (offset > link.tail) throw new Refusal("INVALID_OFFSET", "The ack offset is past the stream's tail.");
       updates.push([link.path, offset]);
     }
     for (const [path, offset] of updates) this.db.run("UPDATE links SET acked = ? WHERE path = ?", offset, path);
-    return undefined;
   }
 
   /** Keeps the wake and sets the alarm to its next deadline (lease end or delivery attempt). */
@@ -558,7 +583,7 @@ function idle(generation: number): Wake {
   return { generation, wakeId: null, holder: null, leaseUntil: null, snapshot: {}, trigger: null, status: "active", retryCount: 0, nextAttemptAt: null };
 }
 
-const notFound = () => fail(404, "SUBSCRIPTION_NOT_FOUND", "No such subscription.");
+export const noSuchSubscription = () => new Refusal("SUBSCRIPTION_NOT_FOUND", "No such subscription.");
 
 const secretKey = (secret: string) => Uint8Array.from(atob(secret), (c) => c.charCodeAt(0));
 

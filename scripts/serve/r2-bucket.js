@@ -105,7 +105,7 @@ class Bucket {
 
   async head(key) {
     const described = await this.#store.head(String(key));
-    return described ? new StoredObject(described) : null;
+    return described ? new StoredObject(described, { offset: 0, length: described.size }) : null;
   }
 
   async get(key, options = {}) {
@@ -117,7 +117,7 @@ class Bucket {
     const wanted = requestedRange(range, described.size);
     const found = await this.#store.get(String(key), wanted?.offset ?? 0, wanted?.length ?? described.size);
     if (!found) return null;
-    return new StoredObjectBody(found.object, wanted && { offset: wanted.offset, length: found.bytes.byteLength }, found.bytes);
+    return new StoredObjectBody(found.object, { offset: wanted?.offset ?? 0, length: found.bytes.byteLength }, found.bytes);
   }
 
   async put(key, value, options = {}) {
@@ -142,9 +142,9 @@ class Bucket {
     const page = await this.#store.list(prefix, after, Math.min(Math.max(1, limit), 1000), delimiter ?? "");
     const objects = page.objects.map((described) => {
       const object = new StoredObject(described);
-      // As R2 does: metadata only when asked for.
-      if (!include.includes("httpMetadata")) object.httpMetadata = undefined;
-      if (!include.includes("customMetadata")) object.customMetadata = undefined;
+      // As wrangler's R2 does: metadata only when asked for.
+      if (!include.includes("httpMetadata")) object.httpMetadata = {};
+      if (!include.includes("customMetadata")) object.customMetadata = {};
       return object;
     });
     return page.truncated
@@ -153,17 +153,24 @@ class Bucket {
   }
 }
 
-/** `{offset, length}`, `{offset}`, `{suffix}` or request headers with a `Range` (one range only, as on R2). */
+/**
+ * `{offset, length}`, `{offset}`, `{suffix}` or request headers with a `Range`. A `Range` header
+ * that cannot be served (past the end, several ranges, not bytes) means the whole object, as
+ * wrangler's R2 answers it.
+ */
 function requestedRange(range, size) {
   if (range === undefined) return undefined;
   if (range instanceof Headers) {
-    const header = range.get("range");
-    if (header === null) return undefined;
-    const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-    if (!match || (match[1] === "" && match[2] === "")) throw new RangeNotSatisfiable(header);
-    if (match[1] === "") return fitted({ suffix: Number(match[2]) }, size, header);
-    const offset = Number(match[1]);
-    return fitted(match[2] === "" ? { offset } : { offset, length: Number(match[2]) - offset + 1 }, size, header);
+    const match = /^bytes=(\d*)-(\d*)$/.exec(range.get("range")?.trim() ?? "");
+    if (!match || (match[1] === "" && match[2] === "")) return undefined;
+    try {
+      if (match[1] === "") return fitted({ suffix: Number(match[2]) }, size, match[0]);
+      const offset = Number(match[1]);
+      if (match[2] !== "" && Number(match[2]) < offset) return undefined;
+      return fitted(match[2] === "" ? { offset } : { offset, length: Number(match[2]) - offset + 1 }, size, match[0]);
+    } catch {
+      return undefined;
+    }
   }
   return fitted(range, size, JSON.stringify(range));
 }

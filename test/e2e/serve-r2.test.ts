@@ -3,13 +3,12 @@
  * does: the same checks (r2-behaviour.worker.js) run in a Worker under `wrangler dev` and under
  * plain workerd with the configuration serve generates, and must report the same.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, offlineEnv, root, spawnWatched, stopWatched } from "../../scripts/backend.ts";
-import { RUNTIME_MODULES, serveConfig, type WranglerConfig } from "../../scripts/serve/config.ts";
+import { startUnderServeConfig } from "./serve-support.ts";
 
 const CHECKS = resolve(root, "test/e2e/r2-behaviour.worker.js");
 const work = mkdtempSync(join(tmpdir(), "serve-r2-"));
@@ -50,21 +49,9 @@ async function underWranglerDev(): Promise<Record<string, unknown>> {
 }
 
 async function underServe(dataDir: string): Promise<Record<string, unknown>> {
-  const runtime = join(work, "serve");
-  mkdirSync(runtime);
-  for (const dir of ["durable-objects", "r2"]) mkdirSync(join(dataDir, dir), { recursive: true });
-  copyFileSync(CHECKS, join(runtime, "r2-behaviour.worker.js"));
-  for (const file of RUNTIME_MODULES) copyFileSync(resolve(root, "scripts/serve", file), join(runtime, file));
-  const wrangler: WranglerConfig = { name: "r2-checks", main: "r2-behaviour.worker.js", compatibility_date: "2026-11-01", r2_buckets: [{ binding: "BUCKET", bucket_name: "checks" }] };
-  const port = await freePort();
-  writeFileSync(
-    join(runtime, "config.capnp"),
-    serveConfig(wrangler, { host: "127.0.0.1", port, dataDir, distDir: resolve(root, "dist"), workerModules: ["r2-behaviour.worker.js"], fromEnvironment: [], allowedPrivateOutbound: [] }),
-  );
-  const workerd: string = createRequire(import.meta.url)("workerd").default;
-  const child = spawnWatched(workerd, ["serve", "--experimental", join(runtime, "config.capnp")], { env: { PATH: process.env.PATH ?? "" }, stdout: "ignore", stderr: "inherit" });
-  stops.push(() => stopWatched(child));
-  return runChecks(`http://127.0.0.1:${port}/`, () => child.exitCode !== null);
+  const worker = await startUnderServeConfig(CHECKS, { dataDir, runtime: join(work, "serve"), r2Buckets: [{ binding: "BUCKET", bucket_name: "checks" }] });
+  stops.push(worker.stop);
+  return runChecks(worker.url, worker.exited);
 }
 
 let wranglers: Record<string, unknown>;

@@ -3,10 +3,12 @@
  * data, serving the dist/ already built. Every process it starts is ended after each test.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { freePort, offlineEnv, root } from "../../scripts/backend.ts";
+import { basename, join, resolve } from "node:path";
+import { freePort, offlineEnv, root, spawnWatched, stopWatched } from "../../scripts/backend.ts";
+import { RUNTIME_MODULES, serveConfig, type WranglerConfig } from "../../scripts/serve/config.ts";
 
 /** Long and random enough for the deployment check; never the dev secret. */
 export const STREAMS_SECRET = "serve-test-streams-secret-0123456789";
@@ -86,4 +88,26 @@ function nameOf(pid: number): string {
   } catch {
     return "";
   }
+}
+
+/**
+ * Runs a small Worker of a test (`file`) under plain workerd with the configuration serve
+ * generates for it, so a test can look at one part (R2, outbound network) in isolation.
+ */
+export async function startUnderServeConfig(
+  file: string,
+  options: { dataDir: string; runtime: string; r2Buckets?: WranglerConfig["r2_buckets"]; allowedPrivateOutbound?: string[] },
+): Promise<{ url: string; exited: () => boolean; stop: () => Promise<void> }> {
+  mkdirSync(options.runtime, { recursive: true });
+  for (const dir of ["durable-objects", "r2"]) mkdirSync(join(options.dataDir, dir), { recursive: true });
+  const main = basename(file);
+  copyFileSync(file, join(options.runtime, main));
+  for (const module of RUNTIME_MODULES) copyFileSync(resolve(root, "scripts/serve", module), join(options.runtime, module));
+  const wrangler: WranglerConfig = { name: "serve-test", main, compatibility_date: "2026-11-01", r2_buckets: options.r2Buckets ?? [] };
+  const port = await freePort();
+  const settings = { host: "127.0.0.1", port, dataDir: options.dataDir, distDir: resolve(root, "dist"), workerModules: [main], fromEnvironment: [] };
+  writeFileSync(join(options.runtime, "config.capnp"), serveConfig(wrangler, { ...settings, allowedPrivateOutbound: options.allowedPrivateOutbound ?? [] }));
+  const workerd: string = createRequire(import.meta.url)("workerd").default;
+  const child = spawnWatched(workerd, ["serve", "--experimental", join(options.runtime, "config.capnp")], { env: { PATH: process.env.PATH ?? "" }, stdout: "ignore", stderr: "inherit" });
+  return { url: `http://127.0.0.1:${port}/`, exited: () => child.exitCode !== null, stop: () => stopWatched(child) };
 }

@@ -11,7 +11,7 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { join, resolve } from "node:path";
 import { checkPortFree, offlineEnv, PortInUseError, root, spawnWatched, stopWatched } from "./backend.ts";
 import { readWranglerToml, RUNTIME_MODULES, serveConfig } from "./serve/config.ts";
-import { readSettings, SettingsError } from "./serve/settings.ts";
+import { neededSecretsMissing, readSettings, SettingsError } from "./serve/settings.ts";
 
 function giveUp(error: unknown): never {
   console.error(error instanceof SettingsError || error instanceof PortInUseError ? `\n${error.message}\n` : error);
@@ -29,6 +29,8 @@ try {
 } catch (error) {
   giveUp(error);
 }
+const missing = neededSecretsMissing(settings.worker);
+if (missing.length > 0) giveUp(new SettingsError(`Not serving: ${missing.join(", ")} must be set (environment or the SERVE_ENV file); make each with openssl rand -base64 32.`));
 const wrangler = readWranglerToml(readFileSync(resolve(root, "wrangler.toml"), "utf8"));
 // Before the build: a second serve must not rebuild under a running one.
 if (settings.host === "127.0.0.1") await checkPortFree(settings.port).catch(giveUp);
@@ -83,8 +85,17 @@ child.on("exit", (code) => {
 const local = url.replace("0.0.0.0", "127.0.0.1").replace("[::]", "[::1]");
 const deadline = Date.now() + 30_000;
 while (true) {
-  const answered = await fetch(`${local}/api/health`).then((response) => response.status, () => undefined);
-  if (answered !== undefined) break;
+  const health = await fetch(`${local}/api/health`).catch(() => undefined);
+  if (health?.status === 503) {
+    // The Worker's own deployment check (edge/configuration.ts) refuses the settings: say which, and stop.
+    const { error } = (await health.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+    if (error?.code === "misconfigured") {
+      stopping = true;
+      await stopWatched(child);
+      giveUp(new SettingsError(`Not serving: ${error.message}`));
+    }
+  }
+  if (health) break;
   if (Date.now() > deadline) giveUp(new SettingsError(`workerd did not answer on ${url} within 30 s.`));
   await new Promise((done) => setTimeout(done, 100));
 }

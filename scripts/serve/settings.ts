@@ -39,7 +39,8 @@ export function readSettings(environment: NodeJS.ProcessEnv, root: string, envSo
       throw new SettingsError(`SERVE_ENV names ${file}, which cannot be read: ${(error as Error).message}`);
     }
   }
-  const setting = (name: string) => environment[name] ?? fromFile[name];
+  // An empty value counts as unset, as wrangler treats an empty secret.
+  const setting = (name: string) => environment[name] || fromFile[name] || undefined;
 
   const port = Number(setting("PORT") ?? 8787);
   if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new SettingsError(`PORT must be a port number (1–65535), not "${setting("PORT")}".`);
@@ -61,4 +62,14 @@ export function readSettings(environment: NodeJS.ProcessEnv, root: string, envSo
     if (value !== undefined) worker[name] = value;
   }
   return { host, port, dataDir: isAbsolute(dataDir) ? dataDir : resolve(root, dataDir), allowedPrivateOutbound, worker };
+}
+
+/**
+ * Secrets without which a deployment serves nothing useful: streams require tokens by default,
+ * and their secret has no safe fallback outside the local runner. The rest (a dev or short
+ * secret, unreadable settings) is the Worker's own check, which serve asks before it reports
+ * that it listens.
+ */
+export function neededSecretsMissing(worker: Record<string, string>): string[] {
+  return worker.STREAMS_JWT_SECRET ? [] : ["STREAMS_JWT_SECRET"];
 }

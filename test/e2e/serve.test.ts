@@ -2,8 +2,10 @@
  * `npm run serve`: the backend on plain workerd, as an owner runs it. Real processes, real
  * sockets, real SQLite files in a throwaway data directory.
  */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { mintStreamToken } from "../../edge/streams/tokens.ts";
+import { DEV_STREAMS_SECRET, mintStreamToken } from "../../edge/streams/tokens.ts";
 import { cleanUp, makeDataDir, startServe, STREAMS_SECRET, type Served } from "./serve-support.ts";
 
 afterEach(cleanUp);
@@ -85,5 +87,24 @@ describe("npm run serve", () => {
     served.child.kill("SIGTERM");
     expect(await served.exited).toBe(0);
     await expect(fetch(`${served.url}/api/health`)).rejects.toThrow();
+  });
+});
+
+describe("npm run serve refuses to start", () => {
+  it("with the public development secret, naming it", async () => {
+    const started = startServe({ env: { STREAMS_JWT_SECRET: DEV_STREAMS_SECRET } });
+    await expect(started).rejects.toThrow(/exited \(1\)[\s\S]*STREAMS_JWT_SECRET is the public development secret/);
+  });
+
+  it("without the stream token secret, naming it", async () => {
+    const started = startServe({ env: { STREAMS_JWT_SECRET: "" } });
+    await expect(started).rejects.toThrow(/exited \(1\)[\s\S]*STREAMS_JWT_SECRET must be set/);
+  });
+
+  it("takes the secrets from the file SERVE_ENV names", async () => {
+    const dataDir = makeDataDir();
+    writeFileSync(join(dataDir, "owner.env"), `STREAMS_JWT_SECRET=${STREAMS_SECRET}\nADMIN_TOKEN="short"\n`);
+    const started = startServe({ dataDir, env: { STREAMS_JWT_SECRET: "", SERVE_ENV: join(dataDir, "owner.env") } });
+    await expect(started).rejects.toThrow(/ADMIN_TOKEN is shorter than 16 characters/);
   });
 });

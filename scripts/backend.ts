@@ -95,8 +95,23 @@ export async function stopWatched(child: ChildProcess, how: "stop" | "crash" = "
   await exited;
 }
 
+/** Raised when wrangler could not bind one of its sockets: a port chosen as free was taken since. */
+class PortRaceError extends Error {}
+
 export async function startBackend(options: BackendOptions = {}): Promise<Backend> {
-  const port = options.port ?? (await freePort());
+  if (options.port !== undefined) return startOnce(options.port, options);
+  // Ports are chosen free and bound a moment later by wrangler; another process (another backend
+  // of the same test run starting beside this one) can take one in between. Choose again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(await freePort(), options);
+    } catch (error) {
+      if (!(error instanceof PortRaceError) || attempt === 3) throw error;
+    }
+  }
+}
+
+async function startOnce(port: number, options: BackendOptions): Promise<Backend> {
   await checkPortFree(port);
   // /api/health echoes it, so the server that answers is known to be this one.
   const instance = randomUUID();
@@ -131,7 +146,10 @@ export async function startBackend(options: BackendOptions = {}): Promise<Backen
   const stop = () => stopWatched(child);
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${output}`);
+    if (child.exitCode !== null) {
+      const message = `wrangler dev exited early:\n${output}`;
+      throw /Address already in use/i.test(output) ? new PortRaceError(message) : new Error(message);
+    }
     let answered: unknown;
     try {
       const response = await fetch(`${url}/api/health`);

@@ -30,6 +30,11 @@ export interface Env {
    * otherwise no header at all (see `edge/http/client-ip.ts`).
    */
   CLIENT_IP_HEADER?: string;
+  /**
+   * `json`: one JSON line per request on stdout (`edge/http/request-log.ts`); `npm run serve`
+   * sets it. Unset on Cloudflare, which logs requests itself.
+   */
+  LOG_REQUESTS?: string;
   /** Concurrent sockets per client IP on each socket route (counters, chat); default 100. */
   SOCKETS_PER_IP?: string;
   /**

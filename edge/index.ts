@@ -6,6 +6,7 @@ import { routes as health } from "./health.ts";
 import { Refusal, errorResponse, notFound } from "./http/refusal.ts";
 import { makeInert } from "./http/inert.ts";
 import { preflight, withCors } from "./http/origins.ts";
+import { logRequest } from "./http/request-log.ts";
 import { Router } from "./router.ts";
 import { routes as schedules } from "./scheduler/routes.ts";
 import { STREAM_METHODS } from "./streams/routes.ts";
@@ -58,8 +59,10 @@ async function respond(request: Request, env: Env, ctx: ExecutionContext, path: 
 
 export default {
   async fetch(request, env, ctx): Promise<Response> {
-    const path = new URL(request.url).pathname;
-    const response = await respond(request, env, ctx, path);
-    return isApi(path) ? makeInert(response) : response;
+    const startedAt = Date.now();
+    const url = new URL(request.url);
+    const response = await respond(request, env, ctx, url.pathname);
+    logRequest(env, request, url, response.status, startedAt);
+    return isApi(url.pathname) ? makeInert(response) : response;
   },
 } satisfies ExportedHandler<Env>;

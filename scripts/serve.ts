@@ -18,8 +18,14 @@ function giveUp(error: unknown): never {
   process.exit(1);
 }
 
+/** serve's own events, in the shape of workerd's structured lines, so stdout is JSON throughout. */
+function logEvent(level: "info" | "error", event: string, fields: Record<string, unknown> = {}): void {
+  console.log(JSON.stringify({ timestamp: Date.now(), level, event, ...fields }));
+}
+
+/** A build step; its output goes to stderr, keeping stdout the JSON log. */
 function run(title: string, args: string[]): void {
-  const step = spawnSync(process.execPath, args, { cwd: root, env: { ...offlineEnv(), WRANGLER_LOG: "warn" }, stdio: ["ignore", "inherit", "inherit"] });
+  const step = spawnSync(process.execPath, args, { cwd: root, env: { ...offlineEnv(), WRANGLER_LOG: "warn" }, stdio: ["ignore", process.stderr, "inherit"] });
   if (step.status !== 0) giveUp(new SettingsError(`${title} failed (exit ${step.status}).`));
 }
 
@@ -69,16 +75,18 @@ const child = spawnWatched(workerdBinary, ["serve", "--experimental", join(runti
 const url = `http://${settings.host.includes(":") ? `[${settings.host}]` : settings.host}:${settings.port}`;
 
 let stopping = false;
-const shutdown = async () => {
+const shutdown = async (signal: NodeJS.Signals) => {
   if (stopping) return;
   stopping = true;
+  logEvent("info", "stopping", { signal });
   await stopWatched(child);
+  logEvent("info", "stopped");
   process.exit(0);
 };
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, shutdown);
 child.on("exit", (code) => {
   if (stopping) return;
-  console.error(`workerd stopped (exit ${code}).`);
+  logEvent("error", "workerd exited", { code });
   process.exit(code ?? 1);
 });
 
@@ -99,4 +107,4 @@ while (true) {
   if (Date.now() > deadline) giveUp(new SettingsError(`workerd did not answer on ${url} within 30 s.`));
   await new Promise((done) => setTimeout(done, 100));
 }
-console.log(JSON.stringify({ event: "listening", url, dataDir: settings.dataDir }));
+logEvent("info", "listening", { url, dataDir: settings.dataDir });

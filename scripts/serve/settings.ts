@@ -22,6 +22,9 @@ export interface ServerSettings {
 
 const RUNNER_ONLY = new Set(["LOCAL_DEV", "LOCAL_INSTANCE"]);
 
+/** The Worker's settings under serve unless the owner sets them: a request log on stdout, which a deployment has from Cloudflare. */
+const SERVED_DEFAULTS: Record<string, string> = { LOG_REQUESTS: "json" };
+
 /** The Worker's settings: the string fields of `Env` in edge/env.ts (bindings have other types). */
 export function workerSettingNames(envSource: string): string[] {
   return [...envSource.matchAll(/^\s+([A-Z][A-Z0-9_]*)\??: string;/gm)].map((match) => match[1]!).filter((name) => !RUNNER_ONLY.has(name));
@@ -56,7 +59,7 @@ export function readSettings(environment: NodeJS.ProcessEnv, root: string, envSo
     if (!ipaddr.isValidCIDR(entry)) throw new SettingsError(`SERVE_ALLOW_PRIVATE_OUTBOUND takes addresses in CIDR form (10.0.0.0/8, 127.0.0.1/32), not "${entry}".`);
   }
 
-  const worker: Record<string, string> = {};
+  const worker: Record<string, string> = { ...SERVED_DEFAULTS };
   for (const name of workerSettingNames(envSource)) {
     const value = setting(name);
     if (value !== undefined) worker[name] = value;

@@ -64,6 +64,10 @@ describe("the served Worker's configuration", () => {
     expect(allowing).toMatch(/allow = \[\s*"public",\s*"10.0.0.0\/8"\s*\]/);
   });
 
+  it("logs every workerd line as JSON", () => {
+    expect(config).toMatch(/logging = \(\s*structuredLogging = true\s*\)/);
+  });
+
   it("refuses a wrangler.toml section it cannot serve, naming it", () => {
     expect(() => readWranglerToml(`${toml}\n[[kv_namespaces]]\nbinding = "CACHE"\nid = "x"\n`)).toThrow(/kv_namespaces/);
     expect(() => readWranglerToml(`${toml}\n[[migrations]]\ntag = "v9"\ndeleted_classes = ["Counter"]\n`)).toThrow(/deleted_classes/);
@@ -82,11 +86,16 @@ describe("the owner's settings", () => {
     expect(names).not.toContain("LOCAL_DEV");
     expect(names).not.toContain("LOCAL_INSTANCE");
     const read = readSettings({ LOCAL_DEV: "true", ADMIN_TOKEN: "t".repeat(20), PATH: "/bin" }, root, envSource);
-    expect(read.worker).toEqual({ ADMIN_TOKEN: "t".repeat(20) });
+    expect(read.worker).toEqual({ ADMIN_TOKEN: "t".repeat(20), LOG_REQUESTS: "json" });
   });
 
   it("default to 127.0.0.1:8787 with .serve-data/ beside the project", () => {
     expect(readSettings({}, root, envSource)).toMatchObject({ host: "127.0.0.1", port: 8787, dataDir: resolve(root, ".serve-data") });
+  });
+
+  it("log requests as JSON unless the owner turns it off", () => {
+    expect(readSettings({}, root, envSource).worker.LOG_REQUESTS).toBe("json");
+    expect(readSettings({ LOG_REQUESTS: "off" }, root, envSource).worker.LOG_REQUESTS).toBe("off");
   });
 
   it("refuse an outbound allowance that is not an address range", () => {

@@ -18,7 +18,10 @@ export interface Served {
   port: number;
   dataDir: string;
   child: ChildProcess;
+  /** stdout and stderr as they came. */
   output(): string;
+  /** stdout alone: serve's log. */
+  stdout(): string;
   exited: Promise<number | null>;
   /** Ends workerd at once with SIGKILL, as a power cut would, and waits for serve to notice. */
   crash(): Promise<void>;
@@ -50,6 +53,8 @@ export async function startServe(options: { dataDir?: string; port?: number; env
   });
   running.push(child);
   let output = "";
+  let stdout = "";
+  child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
   const listening = new Promise<void>((done, fail) => {
     const collect = (chunk: Buffer) => {
@@ -67,6 +72,7 @@ export async function startServe(options: { dataDir?: string; port?: number; env
     dataDir,
     child,
     output: () => output,
+    stdout: () => stdout,
     exited,
     async crash() {
       // The workerd of this data directory, found by its own config path.

@@ -82,6 +82,37 @@ describe("npm run serve", () => {
     expect(await (await stream(second, "GET")).json()).toEqual([{ note: "before the crash" }]);
   });
 
+  it("delivers once, after a restart, a schedule that fell due while workerd was down", async () => {
+    const dataDir = makeDataDir();
+    const first = await startServe({ dataDir });
+    const at = Date.now() + 3_000;
+    const created = await fetch(`${first.url}/api/schedules`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ target: "reminders", at: new Date(at).toISOString(), payload: { text: "due while down" } }),
+    });
+    expect(created.status).toBe(201);
+    const { id, manageToken } = (await created.json()) as { id: string; manageToken: string };
+    await first.crash();
+    expect(Date.now()).toBeLessThan(at);
+    // The due time passes with nothing running.
+    await new Promise((done) => setTimeout(done, at + 500 - Date.now()));
+
+    const second = await startServe({ dataDir, port: first.port });
+    const manage = { headers: { Authorization: `Bearer ${manageToken}` } };
+    let schedule = { state: "scheduled", runCount: 0 };
+    while (schedule.state !== "done") {
+      await new Promise((done) => setTimeout(done, 200));
+      schedule = await (await fetch(`${second.url}/api/schedules/${id}`, manage)).json();
+    }
+    expect(schedule.runCount).toBe(1);
+    const { runs } = (await (await fetch(`${second.url}/api/schedules/${id}/runs`, manage)).json()) as { runs: { ok: boolean }[] };
+    expect(runs).toEqual([expect.objectContaining({ ok: true })]);
+    const token = await mintStreamToken(STREAMS_SECRET, { scope: "read" });
+    const reminders = await fetch(`${second.url}/v1/stream/reminders`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(await reminders.json()).toEqual([{ text: "due while down" }]);
+  });
+
   it("stops cleanly on SIGTERM", async () => {
     const served = await startServe();
     served.child.kill("SIGTERM");

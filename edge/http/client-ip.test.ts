@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { UNIDENTIFIED, clientIp } from "./client-ip.ts";
 
-/** A request as each runtime delivers it: Cloudflare's edge and `wrangler dev` attach `cf`, plain workerd does not. */
+/** A request as each runtime delivers it: Cloudflare's edge and `wrangler dev` attach `cf` with a `colo`, plain workerd one without. */
 const request = (headers: Record<string, string>, cf?: object) => new Request("https://widgets.test/", { headers, cf } as RequestInit);
 const CF = { colo: "AMS", country: "NL" };
 const local = { LOCAL_DEV: "true" };
@@ -13,6 +13,7 @@ describe("clientIp", () => {
 
   it("ignores CF-Connecting-IP and X-Real-IP under plain workerd, where the client wrote them", () => {
     expect(clientIp({}, request({ "CF-Connecting-IP": "203.0.113.7", "X-Real-IP": "203.0.113.8" }))).toBe(UNIDENTIFIED);
+    expect(clientIp({}, request({ "CF-Connecting-IP": "203.0.113.7" }, { clientIp: "127.0.0.1:37226" }))).toBe(UNIDENTIFIED);
   });
 
   it("ignores CF-Connecting-IP under the local runner, where wrangler dev passes on the client's", () => {

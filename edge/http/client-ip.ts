@@ -21,9 +21,10 @@ const FORWARDED_IP = "X-Edge-Widgets-Client-IP";
  * - `CLIENT_IP_HEADER` set: that header, which the owner's own proxy sets. For a comma list
  *   (`X-Forwarded-For`) the right-most entry, the one the nearest proxy appended.
  * - unset, on Cloudflare's network: `CF-Connecting-IP`, which Cloudflare's edge always
- *   overwrites. Cloudflare is told apart by `request.cf`, which plain workerd leaves undefined;
- *   `wrangler dev` fills it with a stand-in, so the local runner's `LOCAL_DEV` rules it out
- *   (there the header is passed on from the client when it sent one).
+ *   overwrites. Cloudflare is told apart by `request.cf.colo`, the data center Cloudflare's edge
+ *   names; plain workerd gives `request.cf` no `colo` (only the peer's `clientIp`, ours to
+ *   ignore: behind a proxy it is the proxy). `wrangler dev` fills `cf` with a stand-in, so the
+ *   local runner's `LOCAL_DEV` rules it out (there the header is passed on from the client).
  * - otherwise, or when the header is missing or not an IP literal: `UNIDENTIFIED`.
  * No other header is ever read. The address comes back normalised (an IPv4-mapped IPv6 address
  * as IPv4, IPv6 in its short form), so one client is one key however it is written.
@@ -36,7 +37,7 @@ export function clientIp(env: Pick<Env, "CLIENT_IP_HEADER" | "LOCAL_DEV">, reque
 }
 
 function onCloudflare(env: Pick<Env, "LOCAL_DEV">, request: Request): boolean {
-  return !isLocalDev(env) && (request as { cf?: unknown }).cf !== undefined;
+  return !isLocalDev(env) && (request as { cf?: { colo?: unknown } }).cf?.colo !== undefined;
 }
 
 /** A dotted-quad IPv4 or an IPv6 address, normalised; anything else (a name, a port, octal) is not one. */

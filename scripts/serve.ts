@@ -10,6 +10,7 @@ import { createRequire } from "node:module";
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { checkPortFree, offlineEnv, PortInUseError, root, spawnWatched, stopWatched } from "./backend.ts";
+import { positiveNumber } from "../edge/settings.ts";
 import { readWranglerToml, RUNTIME_MODULES, serveConfig } from "./serve/config.ts";
 import { neededSecretsMissing, readSettings, SettingsError } from "./serve/settings.ts";
 
@@ -63,12 +64,21 @@ writeFileSync(
   }),
 );
 
+/**
+ * On SIGTERM workerd stops taking connections and exits once the requests under way are
+ * answered. The longest of those that ends by itself is a long-poll, so it gets that long
+ * (the Worker's own setting, as edge/streams/protocol.ts reads it) and 5 s more before the
+ * watchdog kills what is left: SSE connections and sockets, whose clients reconnect.
+ */
+const longPoll = positiveNumber("STREAMS_LONG_POLL_MS", 20_000, "ms").parse(settings.worker.STREAMS_LONG_POLL_MS ?? String(wrangler.vars?.STREAMS_LONG_POLL_MS ?? ""));
+const stopGraceMs = longPoll + 5_000;
+
 /** The binary of the `workerd` package, the version wrangler runs. */
 const workerdBinary: string = createRequire(import.meta.url)("workerd").default;
 
 // The Worker's settings reach it from this environment (fromEnvironment bindings), never from a file on disk.
 const child = spawnWatched(workerdBinary, ["serve", "--experimental", join(runtime, "config.capnp")], {
-  env: { PATH: process.env.PATH ?? "", ...settings.worker },
+  env: { PATH: process.env.PATH ?? "", WATCHDOG_GRACE_MS: String(stopGraceMs), ...settings.worker },
   stdout: "inherit",
   stderr: "inherit",
 });

@@ -12,7 +12,8 @@
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
 
-const GRACE_MS = 5_000;
+/** How long the group has after SIGTERM; a starter whose requests run longer sets WATCHDOG_GRACE_MS. */
+const GRACE_MS = Number(process.env.WATCHDOG_GRACE_MS) || 5_000;
 
 const [command, ...args] = process.argv.slice(2);
 if (!command) {

@@ -119,6 +119,20 @@ describe("npm run serve", () => {
     expect(await served.exited).toBe(0);
     await expect(fetch(`${served.url}/api/health`)).rejects.toThrow();
   });
+  it("answers a long-poll under way before it stops on SIGTERM, however long the poll waits", async () => {
+    // Longer than the watchdog's usual 5 s grace: serve gives workerd the long-poll's time.
+    const served = await startServe({ env: { STREAMS_LONG_POLL_MS: "7000" } });
+    expect((await stream(served, "PUT", [])).status).toBe(201);
+    const token = await mintStreamToken(STREAMS_SECRET, { scope: "read" });
+    const poll = fetch(`${served.url}/v1/stream/serve-notes?offset=now&live=long-poll`, { headers: { Authorization: `Bearer ${token}` } });
+    // Nothing outside says when workerd has taken the poll in (its log line comes with the answer).
+    await new Promise((done) => setTimeout(done, 500));
+    served.child.kill("SIGTERM");
+    const answered = await poll;
+    expect(answered.status).toBe(204);
+    expect(answered.headers.get("stream-up-to-date")).toBe("true");
+    expect(await served.exited).toBe(0);
+  });
 });
 
 describe("npm run serve refuses to start", () => {

@@ -420,9 +420,11 @@ const privateShard = () => env.SCHEDULER.getByName(`prune-test-${unique()}`) as 
 
 /** Finished rows put straight into a shard's storage, as if they had run `ageMs` ago, each with one run. */
 function insertFinished(sql: SqlStorage, prefix: string, count: number, ageMs: number): void {
+  // One clock reading: finish times one millisecond apart, never two alike when the clock ticks mid-loop.
+  const now = Date.now();
   for (let i = 0; i < count; i++) {
     const id = `${prefix}-${i}`;
-    const done = Date.now() - ageMs - i;
+    const done = now - ageMs - i;
     sql.exec(
       `INSERT INTO schedules (id, token_hash, request_hash, target, kind, at_ms, payload, created_ms, done_ms, run_count)
        VALUES (?, 'h', 'r', 'hook', 'at', ?, '{}', ?, ?, 1)`,

@@ -5,7 +5,7 @@
  * Worker as a deploy would, writes the configuration generated from wrangler.toml into the
  * data directory, runs the `workerd` binary through the watchdog and waits for its health route.
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -44,14 +44,15 @@ export interface ServeOptions {
 }
 
 /** Bundles the Worker into `outDir` with `wrangler deploy --dry-run`: the very bundle a deploy ships. */
-export function bundleWorker(outDir: string): void {
+export async function bundleWorker(outDir: string): Promise<void> {
   rmSync(outDir, { recursive: true, force: true });
-  const step = spawnSync(process.execPath, [resolve(root, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", outDir], {
+  const step = spawn(process.execPath, [resolve(root, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", outDir], {
     cwd: root,
     env: { ...offlineEnv(), WRANGLER_LOG: "warn" },
     stdio: ["ignore", "inherit", "inherit"],
   });
-  if (step.status !== 0) throw new SettingsError(`bundling the Worker failed (exit ${step.status}).`);
+  const status = await new Promise<number | null>((done) => step.once("exit", (code) => done(code)));
+  if (status !== 0) throw new SettingsError(`bundling the Worker failed (exit ${status}).`);
 }
 
 export async function startServe(options: ServeOptions): Promise<Backend> {
@@ -63,7 +64,7 @@ async function startOnce(port: number, options: ServeOptions): Promise<Backend> 
   if (host === "127.0.0.1") await checkPortFree(port);
   const wrangler = readWranglerToml(readFileSync(resolve(root, "wrangler.toml"), "utf8"));
   const runtime = join(options.dataDir, "runtime");
-  if (options.bundle === undefined) bundleWorker(runtime);
+  if (options.bundle === undefined) await bundleWorker(runtime);
   else {
     rmSync(runtime, { recursive: true, force: true });
     mkdirSync(runtime, { recursive: true });

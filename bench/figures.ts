@@ -10,6 +10,21 @@ export interface Figure {
 
 export type Bench = () => Promise<Figure[]>;
 
+/**
+ * Ours on both runtimes (bench/runtimes.ts), the same figures in the same order: each named by
+ * its runtime and followed by serve's over wrangler dev's.
+ */
+export function sideBySide(dev: Figure[], serve: Figure[]): Figure[] {
+  return dev.flatMap((figure, i) => {
+    const other = serve[i]!;
+    return [
+      { ...figure, name: `${figure.name} (wrangler dev)` },
+      { ...other, name: `${other.name} (serve)` },
+      { name: `${figure.name}: serve / wrangler dev`, value: Math.round((other.value / figure.value) * 100) / 100, unit: "×" },
+    ];
+  });
+}
+
 /** The q-quantile (0..1) of `samples`, by nearest rank. */
 export function quantile(samples: number[], q: number): number {
   if (samples.length === 0) return Number.NaN;

@@ -17,10 +17,12 @@ export type Bench = () => Promise<Figure[]>;
 export function sideBySide(dev: Figure[], serve: Figure[]): Figure[] {
   return dev.flatMap((figure, i) => {
     const other = serve[i]!;
+    const ratio = other.value / figure.value;
     return [
       { ...figure, name: `${figure.name} (wrangler dev)` },
       { ...other, name: `${other.name} (serve)` },
-      { name: `${figure.name}: serve / wrangler dev`, value: Math.round((other.value / figure.value) * 100) / 100, unit: "×" },
+      // None where wrangler dev's is zero (runs off the grid): there is nothing to compare.
+      ...(Number.isFinite(ratio) ? [{ name: `${figure.name}: serve / wrangler dev`, value: Math.round(ratio * 100) / 100, unit: "×" }] : []),
     ];
   });
 }

@@ -8,16 +8,18 @@
  * Every message is stored in SQLite before it is acknowledged or delivered. Rate limits are
  * raised so the limiter admits everything (it is still consulted for every message); each
  * client comes from an IP of its own, so each has its own limiter, as real people do.
+ * All of it on both runtimes (bench/runtimes.ts), with the server's CPU per delivery.
  * For a quick look: BENCH_CLIENTS=100 (comma list) and BENCH_PAGE=0 (skip the page loads).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { startBackend, type Backend } from "../scripts/backend.ts";
+import type { Backend } from "../scripts/backend.ts";
 import { CHROMIUM_ARGS, findChromium } from "../scripts/chromium.ts";
 import { embedding, hostPage } from "../test/e2e/support.ts";
-import { quantile, type Figure } from "./figures.ts";
+import { cpuMs, quantile, sideBySide, type Figure } from "./figures.ts";
+import { RUNTIMES, type Runtime } from "./runtimes.ts";
 
 const SENDERS = 10;
 const LOAD_SECONDS = 8;
@@ -25,8 +27,13 @@ const PAGE_LOADS = 10;
 const UNLIMITED = { burst: 1e9, perSecond: 1e9 };
 
 export default async function chat(): Promise<Figure[]> {
+  const [dev, serve] = [await onRuntime(RUNTIMES[0]!), await onRuntime(RUNTIMES[1]!)];
+  return sideBySide(dev, serve);
+}
+
+async function onRuntime(runtime: Runtime): Promise<Figure[]> {
   const state = mkdtempSync(join(tmpdir(), "bench-chat-"));
-  const backend = await startBackend({
+  const backend = await runtime.start({
     persistTo: state,
     vars: {
       RATE_LIMITS: JSON.stringify({ "chat-message": UNLIMITED, "chat-join": UNLIMITED, "chat-read": UNLIMITED }),
@@ -123,6 +130,7 @@ async function fanOut(backend: Backend, clients: number): Promise<Figure[]> {
   for (let i = 0; i < 20; i++) await send(sockets[i % SENDERS]!, `warm-${clients}-${i}`);
 
   measuring = true;
+  const cpuBefore = cpuMs(backend.process.pid!);
   const started = performance.now();
   const deadline = started + LOAD_SECONDS * 1000;
   let sent = 0;
@@ -138,6 +146,7 @@ async function fanOut(backend: Backend, clients: number): Promise<Figure[]> {
   const expected = sent * clients;
   while (deliveries < expected && performance.now() < deadline + 5000) await new Promise((done) => setTimeout(done, 5));
   const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuMs(backend.process.pid!) - cpuBefore;
   measuring = false;
   for (const ws of sockets) ws.close();
 
@@ -147,6 +156,7 @@ async function fanOut(backend: Backend, clients: number): Promise<Figure[]> {
     { name: `messages stored per second (${clients} clients)`, value: Math.round(sent / seconds), unit: "msg/s", note: "each persisted before delivery" },
     { name: `send-to-receive p50 (${clients} clients)`, value: round(quantile(latencies, 0.5)), unit: "ms", note: `${latencies.length} deliveries` },
     { name: `send-to-receive p99 (${clients} clients)`, value: round(quantile(latencies, 0.99)), unit: "ms", note },
+    { name: `CPU per delivery (${clients} clients)`, value: Math.round((cpu / deliveries) * 1000), unit: "µs", note: "every process of the backend" },
   ];
 }
 

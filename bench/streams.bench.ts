@@ -7,21 +7,20 @@
  * - catch-up read MB/s: a 24 MiB stream read from the start, following Stream-Next-Offset
  *   (ours crosses from R2 segments into the SQLite hot log on the way);
  * - POST → SSE latency: one append at a time, timed until an SSE reader has it.
- * Ours runs under wrangler dev (workerd, SQLite and local R2 on disk) with stream auth off, as
- * the peer has none, and without wrangler's local trace collector (`X_LOCAL_OBSERVABILITY`), a
- * dev-only feature that stores a trace of every request and object call in SQLite and costs
- * about as much CPU as the append itself; a deployed Worker does not run it. The peer keeps
- * everything in memory. Ratios are ours / peer.
+ * Ours runs on both runtimes (bench/runtimes.ts: wrangler dev, and plain workerd as `npm run
+ * serve` runs it; SQLite and R2 on disk either way) with stream auth off, as the peer has none.
+ * The peer keeps everything in memory. Ratios are ours / peer, and serve / wrangler dev.
  *
  * Throughput on a shared machine swings with whatever else runs, so the appends also report
- * the server's CPU time per append (all of wrangler dev's processes for ours, the one Node
- * process for the peer), which other load hardly moves.
+ * the server's CPU time per append (every process of ours: wrangler's proxy, node and workerd,
+ * or serve's one workerd; the one Node process for the peer), which other load hardly moves.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { freePort, offlineEnv, root, spawnWatched, startBackend, stopWatched } from "../scripts/backend.ts";
-import { quantile, type Figure } from "./figures.ts";
+import { freePort, offlineEnv, root, spawnWatched, stopWatched } from "../scripts/backend.ts";
+import { cpuMs, quantile, type Figure } from "./figures.ts";
+import { RUNTIMES } from "./runtimes.ts";
 
 const WRITERS = 16;
 const APPEND_SECONDS = 5;
@@ -71,42 +70,6 @@ async function startPeer(): Promise<Server> {
     cpuMs: () => cpuMs(child.pid!),
     stop: () => stopWatched(child),
   };
-}
-
-/**
- * User + system CPU ms of the process `top` and everything under it (Linux /proc; NaN
- * elsewhere). A server started through the watchdog is the watchdog's descendant, and the
- * idle watchdog itself adds nothing to a difference of two readings.
- */
-function cpuMs(top: number): number {
-  if (!existsSync("/proc/self/stat")) return Number.NaN;
-  const tick = 10; // USER_HZ is 100 on Linux.
-  const processes: { pid: number; parent: number; ms: number }[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-    } catch {
-      continue; // Gone meanwhile.
-    }
-    // Fields after the parenthesised name: state ppid pgrp ... utime(12th) stime(13th).
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    processes.push({ pid: Number(entry), parent: Number(fields[1]), ms: (Number(fields[11]) + Number(fields[12])) * tick });
-  }
-  const tree = new Set([top]);
-  let total = 0;
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const one of processes) {
-      if (!tree.has(one.pid) && tree.has(one.parent)) {
-        tree.add(one.pid);
-        grew = true;
-      }
-    }
-  }
-  for (const one of processes) if (tree.has(one.pid)) total += one.ms;
-  return total;
 }
 
 const body100 = (n: number) => {
@@ -270,48 +233,58 @@ async function measure(server: Server, empty: string): Promise<Result> {
   };
 }
 
+/** One figure for each server, then how the runtimes compare with the peer and with each other. */
+function compare(
+  results: { dev: Result; serve: Result; peer: Result },
+  name: string,
+  unit: string,
+  value: (result: Result) => number,
+  better: "higher" | "lower",
+  notes: { dev?: string; serve?: string; peer?: string } = {},
+): Figure[] {
+  const round2 = (n: number) => Math.round(n * 100) / 100;
+  // Rates as whole numbers, times and sizes to two places.
+  const shown = (n: number) => (unit === "req/s" || unit === "appends/s" ? Math.round(n) : round2(n));
+  const [dev, serve, peer] = [value(results.dev), value(results.serve), value(results.peer)];
+  return [
+    { name: `${name} (ours, wrangler dev)`, value: shown(dev), unit, note: notes.dev },
+    { name: `${name} (ours, serve)`, value: shown(serve), unit, note: notes.serve },
+    { name: `${name} (reference)`, value: shown(peer), unit, note: notes.peer },
+    { name: `${name} ratio, serve`, value: round2(serve / peer), unit: "× peer", note: `${better} is better` },
+    { name: `${name} ratio, wrangler dev`, value: round2(dev / peer), unit: "× peer", note: `${better} is better` },
+    { name: `${name}: serve / wrangler dev`, value: round2(serve / dev), unit: "×", note: `${better} is better` },
+  ];
+}
+
 export default async function streams(): Promise<Figure[]> {
-  const state = mkdtempSync(join(tmpdir(), "bench-streams-"));
-  const tracing = process.env.X_LOCAL_OBSERVABILITY;
-  process.env.X_LOCAL_OBSERVABILITY = "false";
-  const ours = await startBackend({ persistTo: state, vars: { STREAMS_AUTH: "off" } }).finally(() => {
-    if (tracing === undefined) delete process.env.X_LOCAL_OBSERVABILITY;
-    else process.env.X_LOCAL_OBSERVABILITY = tracing;
-  });
+  const results: Partial<Record<"dev" | "serve" | "peer", Result>> = {};
+  for (const runtime of RUNTIMES) {
+    const state = mkdtempSync(join(tmpdir(), "bench-streams-"));
+    const ours = await runtime.start({ persistTo: state, vars: { STREAMS_AUTH: "off" } });
+    try {
+      const server = { name: runtime.name, url: ours.url, cpuMs: () => cpuMs(ours.process.pid!), stop: ours.stop };
+      results[runtime.name === "serve" ? "serve" : "dev"] = await measure(server, `${ours.url}/api/health`);
+    } finally {
+      await ours.stop();
+      rmSync(state, { recursive: true, force: true });
+    }
+  }
   const peer = await startPeer();
   try {
-    const mine = await measure({ name: "edge-widgets", url: ours.url, cpuMs: () => cpuMs(ours.process.pid!), stop: ours.stop }, `${ours.url}/api/health`);
-    const theirs = await measure(peer, `${peer.url}/v1/stream/no-such-stream`);
-    const round2 = (n: number) => Math.round(n * 100) / 100;
-    const ratio = (a: number, b: number) => round2(a / b);
-    return [
-      { name: "empty requests/s (ours)", value: Math.round(mine.emptyPerSecond), unit: "req/s", note: "HEAD /api/health: the wrangler dev ceiling" },
-      { name: "empty requests/s (reference)", value: Math.round(theirs.emptyPerSecond), unit: "req/s", note: "HEAD of a missing stream" },
-      { name: "appends/s (ours)", value: Math.round(mine.appendsPerSecond), unit: "appends/s", note: `${WRITERS} writers, 100-byte JSON` },
-      { name: "appends/s (reference)", value: Math.round(theirs.appendsPerSecond), unit: "appends/s", note: "@durable-streams/server, in memory" },
-      { name: "appends/s ratio", value: ratio(mine.appendsPerSecond, theirs.appendsPerSecond), unit: "× peer", note: "higher is better" },
-      { name: "appends/s, followed stream (ours)", value: Math.round(mine.followedPerSecond), unit: "appends/s", note: "a pull-wake subscription follows it" },
-      { name: "appends/s, followed stream (reference)", value: Math.round(theirs.followedPerSecond), unit: "appends/s" },
-      { name: "appends/s, followed stream ratio", value: ratio(mine.followedPerSecond, theirs.followedPerSecond), unit: "× peer", note: "higher is better" },
-      { name: "CPU per append (ours)", value: round2(mine.cpuMsPerAppend), unit: "ms", note: "wrangler dev: proxy + workerd + node" },
-      { name: "CPU per append (reference)", value: round2(theirs.cpuMsPerAppend), unit: "ms", note: "its Node process" },
-      { name: "CPU per append ratio", value: ratio(mine.cpuMsPerAppend, theirs.cpuMsPerAppend), unit: "× peer", note: "lower is better" },
-      { name: "catch-up read (ours)", value: mine.readMBps, unit: "MB/s", note: `${READ_MIB} MiB from offset -1, R2 + SQLite` },
-      { name: "catch-up read (reference)", value: theirs.readMBps, unit: "MB/s", note: "one response, in memory" },
-      { name: "catch-up read ratio", value: ratio(mine.readMBps, theirs.readMBps), unit: "× peer", note: "higher is better" },
-      { name: "POST→SSE p50 (ours)", value: mine.p50, unit: "ms", note: `${LATENCY_SAMPLES} samples` },
-      { name: "POST→SSE p50 (reference)", value: theirs.p50, unit: "ms" },
-      { name: "POST→SSE p50 ratio", value: ratio(mine.p50, theirs.p50), unit: "× peer", note: "lower is better" },
-      { name: "POST→2xx p50 (ours)", value: mine.postP50, unit: "ms", note: "the same appends' own round trip" },
-      { name: "POST→2xx p50 (reference)", value: theirs.postP50, unit: "ms" },
-      { name: "empty request round trip p50 (ours)", value: round2(mine.emptyP50), unit: "ms", note: "one at a time: what any request costs here" },
-      { name: "empty request round trip p50 (reference)", value: round2(theirs.emptyP50), unit: "ms" },
-      { name: "POST→SSE p99 (ours)", value: mine.p99, unit: "ms" },
-      { name: "POST→SSE p99 (reference)", value: theirs.p99, unit: "ms" },
-      { name: "POST→SSE p99 ratio", value: ratio(mine.p99, theirs.p99), unit: "× peer", note: "lower is better" },
-    ];
+    results.peer = await measure(peer, `${peer.url}/v1/stream/no-such-stream`);
   } finally {
-    await Promise.all([ours.stop(), peer.stop()]);
-    rmSync(state, { recursive: true, force: true });
+    await peer.stop();
   }
+  const all = results as Record<"dev" | "serve" | "peer", Result>;
+  return [
+    ...compare(all, "empty requests/s", "req/s", (r) => r.emptyPerSecond, "higher", { dev: "HEAD /api/health", serve: "HEAD /api/health", peer: "HEAD of a missing stream" }),
+    ...compare(all, "appends/s", "appends/s", (r) => r.appendsPerSecond, "higher", { peer: `@durable-streams/server, in memory; ${WRITERS} writers, 100-byte JSON` }),
+    ...compare(all, "appends/s, followed stream", "appends/s", (r) => r.followedPerSecond, "higher", { peer: "a pull-wake subscription follows it" }),
+    ...compare(all, "CPU per append", "ms", (r) => r.cpuMsPerAppend, "lower", { dev: "proxy + workerd + node", serve: "workerd", peer: "its Node process" }),
+    ...compare(all, "catch-up read", "MB/s", (r) => r.readMBps, "higher", { peer: `${READ_MIB} MiB from offset -1; ours R2 + SQLite, the peer one response in memory` }),
+    ...compare(all, "POST→SSE p50", "ms", (r) => r.p50, "lower", { peer: `${LATENCY_SAMPLES} samples` }),
+    ...compare(all, "POST→SSE p99", "ms", (r) => r.p99, "lower"),
+    ...compare(all, "POST→2xx p50", "ms", (r) => r.postP50, "lower", { peer: "the same appends' own round trip" }),
+    ...compare(all, "empty request round trip p50", "ms", (r) => r.emptyP50, "lower", { peer: "one at a time: what any request costs here" }),
+  ];
 }

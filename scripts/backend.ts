@@ -1,7 +1,8 @@
 /**
  * Starts the Worker under `wrangler dev` (workerd, no account, no network) through the
  * watchdog (`scripts/watchdog.ts`), so its whole process group ends with the process that
- * started it, however that one ends. Used by `npm start`, the tests and the benchmarks alike.
+ * started it, however that one ends. Used by `npm start`, the tests and the benchmarks alike;
+ * its twin on plain workerd, `startServe` (scripts/serve/runner.ts), returns the same `Backend`.
  */
 import { spawn, type ChildProcess, type IOType } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -95,20 +96,27 @@ export async function stopWatched(child: ChildProcess, how: "stop" | "crash" = "
   await exited;
 }
 
-/** Raised when wrangler could not bind one of its sockets: a port chosen as free was taken since. */
-class PortRaceError extends Error {}
+/** Raised when a server could not bind one of its sockets: a port chosen as free was taken since. */
+export class PortRaceError extends Error {}
 
-export async function startBackend(options: BackendOptions = {}): Promise<Backend> {
-  if (options.port !== undefined) return startOnce(options.port, options);
-  // Ports are chosen free and bound a moment later by wrangler; another process (another backend
-  // of the same test run starting beside this one) can take one in between. Choose again.
+/**
+ * Starts a server on `port`, or on a port chosen free when none is given. Ports are chosen free
+ * and bound a moment later by the server; another process (another backend of the same test run
+ * starting beside this one) can take one in between. Then choose again.
+ */
+export async function onFreePort<T>(port: number | undefined, start: (port: number) => Promise<T>): Promise<T> {
+  if (port !== undefined) return start(port);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(await freePort(), options);
+      return await start(await freePort());
     } catch (error) {
       if (!(error instanceof PortRaceError) || attempt === 3) throw error;
     }
   }
+}
+
+export async function startBackend(options: BackendOptions = {}): Promise<Backend> {
+  return onFreePort(options.port, (port) => startOnce(port, options));
 }
 
 async function startOnce(port: number, options: BackendOptions): Promise<Backend> {

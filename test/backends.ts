@@ -1,5 +1,6 @@
 /**
- * Global setup: real backends under wrangler dev for the browser and end-to-end suites, each
+ * Global setup: the Worker bundled once for the servers on plain workerd (test/runtimes.ts), and
+ * real backends under wrangler dev for the browser and end-to-end suites, each
  * with its own throwaway state. `endpoint` has generous limits; `strictEndpoint` refuses
  * after a few clicks (and past 2 sockets per route), so refusals can be seen without slowing every other test.
  */
@@ -8,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { startBackend, type Backend } from "../scripts/backend.ts";
+import { bundleWorker } from "../scripts/serve/runner.ts";
 
 export const GENEROUS_LIMITS = JSON.stringify({
   click: { burst: 100_000, perSecond: 100_000 },
@@ -27,7 +29,11 @@ export const STRICT_LIMITS = JSON.stringify({
 
 export default async function setup(project: TestProject) {
   const state = mkdtempSync(join(tmpdir(), "edge-widgets-test-"));
-  const backends: Backend[] = await Promise.all([
+  // Every server of the run on plain workerd (test/runtimes.ts) starts from this one bundle.
+  const bundle = join(state, "serve-bundle");
+  project.provide("serveBundle", bundle);
+  const [, ...backends]: [void, ...Backend[]] = await Promise.all([
+    bundleWorker(bundle),
     startBackend({
       persistTo: join(state, "main"),
       vars: { RATE_LIMITS: GENEROUS_LIMITS, SCHEDULE_MAX_PER_IP: "100000", CHAT_IDENTITY_SECRET: "test-chat-identity-secret" },

@@ -7,5 +7,7 @@ declare module "vitest" {
     endpoint: string;
     /** A backend that refuses after a few clicks. */
     strictEndpoint: string;
+    /** The Worker bundled once (`bundleWorker`), for `startServe`'s `bundle`. */
+    serveBundle: string;
   }
 }

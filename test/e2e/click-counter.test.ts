@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startBackend, type Backend } from "../../scripts/backend.ts";
+import type { Backend } from "../../scripts/backend.ts";
+import { RUNTIMES } from "../runtimes.ts";
 import { embedding, hostPage, launchBrowser, type HostPage } from "./support.ts";
 
 let browser: Browser;
@@ -14,10 +15,10 @@ afterAll(async () => {
   await browser?.close();
 });
 
-describe("<click-counter> on a third-party page", () => {
+describe.each(RUNTIMES)("<click-counter> on a third-party page, on $name", (runtime) => {
   it("shows a click from one page live in another, and keeps the count across a backend restart", async () => {
     const state = mkdtempSync(join(tmpdir(), "e2e-counter-"));
-    let backend: Backend = await startBackend({ persistTo: state });
+    let backend: Backend = await runtime.start({ persistTo: state });
     const port = backend.port;
     const host: HostPage = await hostPage(embedding(backend.url, `<click-counter name="e2e"></click-counter>`));
     try {
@@ -30,7 +31,7 @@ describe("<click-counter> on a third-party page", () => {
 
       await backend.stop();
       await expect.poll(() => one.locator("click-counter").getAttribute("connection")).toBe("reconnecting");
-      backend = await startBackend({ persistTo: state, port });
+      backend = await runtime.start({ persistTo: state, port });
       // The widgets come back by themselves and still show the stored count.
       await one.evaluate(() => window.dispatchEvent(new Event("online")));
       await one.locator("click-counter[connection=open]").waitFor({ timeout: 30_000 });
@@ -47,7 +48,7 @@ describe("<click-counter> on a third-party page", () => {
 
   it("closes for good with a visible reason when the page's origin is not allowed", async () => {
     const state = mkdtempSync(join(tmpdir(), "e2e-origin-"));
-    const backend = await startBackend({ persistTo: state, vars: { ALLOWED_ORIGINS: "https://only-this.example" } });
+    const backend = await runtime.start({ persistTo: state, vars: { ALLOWED_ORIGINS: "https://only-this.example" } });
     const host = await hostPage(embedding(backend.url, `<click-counter name="guarded"></click-counter>`));
     try {
       const page = await browser.newPage();

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startBackend, type Backend } from "../../scripts/backend.ts";
+import type { Backend } from "../../scripts/backend.ts";
+import { RUNTIMES } from "../runtimes.ts";
 import { embedding, hostPage, launchBrowser, pageErrors, type HostPage } from "./support.ts";
 
 const LIMITS = JSON.stringify({
@@ -39,10 +40,10 @@ async function stored(backend: Backend, room: string): Promise<string[]> {
   return ((await response.json()) as { messages: { text: string }[] }).messages.map((m) => m.text);
 }
 
-describe("<edge-chat> on a third-party page", () => {
+describe.each(RUNTIMES)("<edge-chat> on a third-party page, on $name", (runtime) => {
   it("loses no acknowledged message and shows none twice when the backend is killed mid-conversation", async () => {
     const state = mkdtempSync(join(tmpdir(), "e2e-chat-"));
-    let backend = await startBackend({ persistTo: state, vars: { RATE_LIMITS: LIMITS } });
+    let backend = await runtime.start({ persistTo: state, vars: { RATE_LIMITS: LIMITS } });
     const port = backend.port;
     const room = "e2e-restart";
     const hosts: HostPage[] = await Promise.all(
@@ -83,7 +84,7 @@ describe("<edge-chat> on a third-party page", () => {
       await type(ann, "ann while down");
       expect(await pendingCount(bob)).toBeGreaterThan(0);
 
-      backend = await startBackend({ persistTo: state, vars: { RATE_LIMITS: LIMITS }, port });
+      backend = await runtime.start({ persistTo: state, vars: { RATE_LIMITS: LIMITS }, port });
       for (const page of [ann, bob]) await page.evaluate(() => window.dispatchEvent(new Event("online")));
       for (const page of [ann, bob]) await chat(page).and(page.locator("[connection=open]")).waitFor({ timeout: 30_000 });
       for (const page of [ann, bob]) await expect.poll(() => pendingCount(page), { timeout: 30_000 }).toBe(0);
@@ -110,7 +111,7 @@ describe("<edge-chat> on a third-party page", () => {
 
   it("keeps a message typed while the chat was unreachable through a page reload, and delivers it once", async () => {
     const state = mkdtempSync(join(tmpdir(), "e2e-chat-reload-"));
-    const backend = await startBackend({ persistTo: state, vars: { RATE_LIMITS: LIMITS } });
+    const backend = await runtime.start({ persistTo: state, vars: { RATE_LIMITS: LIMITS } });
     const room = "e2e-reload";
     const host = await hostPage(embedding(backend.url, `<edge-chat room="${room}" name="Dee"></edge-chat>`));
     try {
@@ -156,7 +157,7 @@ describe("<edge-chat> on a third-party page", () => {
 
   it("renders a hostile message as text on the other page", async () => {
     const state = mkdtempSync(join(tmpdir(), "e2e-chat-xss-"));
-    const backend = await startBackend({ persistTo: state, vars: { RATE_LIMITS: LIMITS } });
+    const backend = await runtime.start({ persistTo: state, vars: { RATE_LIMITS: LIMITS } });
     const host = await hostPage(embedding(backend.url, `<edge-chat room="xss" name="Eve"></edge-chat>`));
     try {
       const [eve, victim] = await Promise.all([browser.newPage(), browser.newPage()]);

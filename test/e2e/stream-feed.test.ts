@@ -4,36 +4,45 @@ import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEV_STREAMS_SECRET, mintStreamToken } from "../../edge/streams/tokens.ts";
-import { startBackend, type Backend } from "../../scripts/backend.ts";
+import type { Backend } from "../../scripts/backend.ts";
+import { RUNTIMES } from "../runtimes.ts";
 import { embedding, hostPage, launchBrowser, pageErrors, type HostPage } from "./support.ts";
 
 let browser: Browser;
-let backend: Backend;
-let state: string;
 let token: string;
 
 beforeAll(async () => {
-  state = mkdtempSync(join(tmpdir(), "e2e-streams-"));
-  [browser, backend] = await Promise.all([launchBrowser(), startBackend({ persistTo: state })]);
-  // The local runner starts the backend with LOCAL_DEV and no STREAMS_JWT_SECRET: it takes dev-secret tokens.
+  browser = await launchBrowser();
+  // Both runtimes start the backend with LOCAL_DEV and no STREAMS_JWT_SECRET: it takes dev-secret tokens.
   token = await mintStreamToken(DEV_STREAMS_SECRET, { scope: "write", stream: "e2e-news" });
 });
 
 afterAll(async () => {
   await browser?.close();
-  await backend?.stop();
-  rmSync(state, { recursive: true, force: true });
 });
 
-async function api(method: string, body?: unknown, query = ""): Promise<Response> {
-  return fetch(`${backend.url}/v1/stream/e2e-news${query}`, {
-    method,
-    headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-}
+describe.each(RUNTIMES)("<stream-feed> on a third-party page, on $name", (runtime) => {
+  let backend: Backend;
+  let state: string;
 
-describe("<stream-feed> on a third-party page", () => {
+  beforeAll(async () => {
+    state = mkdtempSync(join(tmpdir(), "e2e-streams-"));
+    backend = await runtime.start({ persistTo: state });
+  });
+
+  afterAll(async () => {
+    await backend?.stop();
+    rmSync(state, { recursive: true, force: true });
+  });
+
+  async function api(method: string, body?: unknown, query = ""): Promise<Response> {
+    return fetch(`${backend.url}/v1/stream/e2e-news${query}`, {
+      method,
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+  }
+
   it("shows items appended through the API live, and each item once after a reload", async () => {
     expect((await api("PUT", [{ title: "first" }], "?public=true")).status).toBe(201);
     const host: HostPage = await hostPage(embedding(backend.url, `<stream-feed stream="e2e-news" limit="10"></stream-feed>`));

@@ -4,11 +4,12 @@ import { join, resolve } from "node:path";
 import { SignJWT } from "jose";
 import type { Browser, Page, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { root, startBackend, type Backend } from "../../scripts/backend.ts";
+import { root, type Backend } from "../../scripts/backend.ts";
 import { signPlaybackToken, signingKey } from "../../edge/video/sign-playback-token.ts";
 import { makeStreamKey, type TestKey } from "../edge/video-keys.ts";
 import { embedding, hostPage, launchBrowser, type HostPage } from "./support.ts";
 import { staticClosure } from "../../bench/sizes.bench.ts";
+import { RUNTIMES } from "../runtimes.ts";
 
 const UPLOAD_SECRET = "e2e-video-upload-secret";
 const TEST_CARD = "5d5bc37ffcf54c9b82e996823bffbb81";
@@ -16,40 +17,15 @@ const TEST_CARD = "5d5bc37ffcf54c9b82e996823bffbb81";
 const PLAYBACK = { timeout: 20_000, interval: 50 };
 
 let browser: Browser;
-let backend: Backend;
 let key: TestKey;
-let state: string;
 
 beforeAll(async () => {
-  state = mkdtempSync(join(tmpdir(), "e2e-video-"));
   key = await makeStreamKey();
-  [browser, backend] = await Promise.all([
-    launchBrowser(),
-    startBackend({ persistTo: state, vars: { STREAM_SIGNING_JWK: key.base64, VIDEO_UPLOAD_SECRET: UPLOAD_SECRET } }),
-  ]);
+  browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();
-  await backend?.stop();
-  rmSync(state, { recursive: true, force: true });
 });
-
-/** A page on its own origin with the gallery, and every request it makes from now on. */
-async function open(attributes: string): Promise<{ page: Page; host: HostPage; requests: Request[]; errors: string[] }> {
-  const host = await hostPage(embedding(backend.url, `<video-gallery ${attributes}></video-gallery>`));
-  const page = await browser.newPage();
-  const requests: Request[] = [];
-  page.on("request", (request) => requests.push(request));
-  const errors: string[] = [];
-  page.on("pageerror", (error) => errors.push(error.message));
-  page.on("console", (message) => {
-    // The host page has no favicon; that 404 is not ours.
-    if (message.type() === "error" && !message.location().url.endsWith("/favicon.ico")) errors.push(`${message.text()} ${message.location().url}`);
-  });
-  await page.goto(host.url);
-  await page.locator("video-gallery [part~=video]").first().waitFor();
-  return { page, host, requests, errors };
-}
 
 const gallery = (page: Page) => page.locator("video-gallery");
 const currentTime = (page: Page) => page.locator("video-gallery [part~=media]").evaluate((media: HTMLVideoElement) => media.currentTime);
@@ -68,7 +44,36 @@ describe("the built widget files", () => {
   });
 });
 
-describe("<video-gallery> on a third-party page", () => {
+describe.each(RUNTIMES)("<video-gallery> on a third-party page, on $name", (runtime) => {
+  let backend: Backend;
+  let state: string;
+
+  beforeAll(async () => {
+    state = mkdtempSync(join(tmpdir(), "e2e-video-"));
+    backend = await runtime.start({ persistTo: state, vars: { STREAM_SIGNING_JWK: key.base64, VIDEO_UPLOAD_SECRET: UPLOAD_SECRET } });
+  });
+  afterAll(async () => {
+    await backend?.stop();
+    rmSync(state, { recursive: true, force: true });
+  });
+
+  /** A page on its own origin with the gallery, and every request it makes from now on. */
+  async function open(attributes: string): Promise<{ page: Page; host: HostPage; requests: Request[]; errors: string[] }> {
+    const host = await hostPage(embedding(backend.url, `<video-gallery ${attributes}></video-gallery>`));
+    const page = await browser.newPage();
+    const requests: Request[] = [];
+    page.on("request", (request) => requests.push(request));
+    const errors: string[] = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    page.on("console", (message) => {
+      // The host page has no favicon; that 404 is not ours.
+      if (message.type() === "error" && !message.location().url.endsWith("/favicon.ico")) errors.push(`${message.text()} ${message.location().url}`);
+    });
+    await page.goto(host.url);
+    await page.locator("video-gallery [part~=video]").first().waitFor();
+    return { page, host, requests, errors };
+  }
+
   for (const engine of ["mse", "native"] as const) {
     it(`lists the samples and plays one with prefer-playback="${engine}"; hls.js is fetched only after the click and only for mse`, async () => {
       const { page, host, requests, errors } = await open(`prefer-playback="${engine}"`);

@@ -423,6 +423,16 @@ describe("identifying with a token", () => {
     expect(await ann.next(ofType("join"))).toEqual({ type: "join", name: "Late", verified: true });
   });
 
+  it("lets two people open the room at once while each is still to identify", async () => {
+    const room = roomName("two-waiting");
+    const first = await openSocket(`/api/rooms/${room}/ws?identify=1`, { "CF-Connecting-IP": freshIp() });
+    const second = await openSocket(`/api/rooms/${room}/ws?identify=1`, { "CF-Connecting-IP": freshIp() });
+    first.ws.send(JSON.stringify({ type: "identify", token: await sign({ sub: "user-first", name: "First" }) }));
+    second.ws.send(JSON.stringify({ type: "identify", token: await sign({ sub: "user-second", name: "Second" }) }));
+    expect(await first.next(ofType("ready"))).toMatchObject({ you: { name: "First", verified: true } });
+    expect(await second.next(ofType("ready"))).toMatchObject({ you: { name: "Second", verified: true } });
+  });
+
   it("closes a socket that never identifies with 4401", async () => {
     const waiting = await openSocket(`/api/rooms/${roomName("silent")}/ws?identify=1`, { "CF-Connecting-IP": freshIp() });
     const closed = await waiting.closed;

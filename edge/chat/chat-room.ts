@@ -105,8 +105,9 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
     }
     const ban = this.activeBan(member.ip, member.name);
     if (ban) throw new Refusal("forbidden", banReason(ban));
-    // The same session reconnecting (its old socket may linger half-open) replaces the old socket.
-    if (!member.verified) {
+    // The same anonymous session reconnecting (its old socket may linger half-open) replaces the
+    // old socket. A socket still to identify has no session yet: it replaces nothing.
+    if (!identify) {
       for (const ws of this.ctx.getWebSockets()) {
         if ((ws.deserializeAttachment() as Member).session === member.session) ws.close(CloseCode.normal, "replaced by a new connection");
       }

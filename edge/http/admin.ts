@@ -8,7 +8,7 @@ export function bearerToken(request: Request): string | undefined {
 }
 
 /** Compares secrets in constant time (by their digests, so lengths do not leak either). */
-export async function sameSecret(a: string, b: string): Promise<boolean> {
+async function sameSecret(a: string, b: string): Promise<boolean> {
   const encoder = new TextEncoder();
   const [x, y] = await Promise.all([crypto.subtle.digest("SHA-256", encoder.encode(a)), crypto.subtle.digest("SHA-256", encoder.encode(b))]);
   return crypto.subtle.timingSafeEqual(x, y);
@@ -31,8 +31,7 @@ export const admin = (handler: Handler, refusal?: () => Refusal): Handler =>
       return;
     }
     if (!env.ADMIN_TOKEN) throw new Refusal("admin_disabled", "Admin calls are disabled: ADMIN_TOKEN is not set.");
-    const given = request.headers.get("Authorization")?.match(/^Bearer (.+)$/)?.[1] ?? "";
-    if (!(await sameSecret(given, env.ADMIN_TOKEN))) {
+    if (!(await isAdminToken(env, bearerToken(request)))) {
       throw new Refusal("unauthorized", "This call needs Authorization: Bearer <ADMIN_TOKEN>.", { headers: { "WWW-Authenticate": "Bearer" } });
     }
   })(handler);

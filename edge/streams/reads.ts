@@ -3,6 +3,7 @@
  * ETag and flags) and the plain catch-up read. Live reads build on it: long-poll.ts, sse.ts.
  */
 import type { Env } from "../env.ts";
+import { concatBytes } from "../http/validate.ts";
 import type { RouteContext } from "../router.ts";
 import { unwrapStream } from "./http-refusals.ts";
 import { isJsonType, jsonArray } from "./json-mode.ts";
@@ -37,14 +38,7 @@ export const etag = (name: string, start: string, end: string, closed: boolean) 
 
 function body(info: StreamInfo, messages: StoredMessage[]): Uint8Array | string {
   if (isJsonType(info.contentType)) return jsonArray(messages.map((m) => m.data));
-  const size = messages.reduce((sum, m) => sum + m.data.byteLength, 0);
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const message of messages) {
-    out.set(message.data, at);
-    at += message.data.byteLength;
-  }
-  return out;
+  return concatBytes(messages.map((m) => m.data));
 }
 
 export async function serveCatchUp({ stub, name, request }: StreamRequest, offset: string, authorized: boolean): Promise<Response> {

@@ -3,7 +3,6 @@
  * table and told the new tail on each append. A subscription that cannot be reached is retried
  * by the stream's alarm; the append itself is stored either way.
  */
-import { backoffDelay, type Backoff } from "../backoff.ts";
 import type { Env } from "../env.ts";
 import type { Database } from "../storage/database.ts";
 import { directoryFor, followerOf } from "./followers.ts";
@@ -13,9 +12,9 @@ import type { StreamRecord } from "./stream-state.ts";
 /**
  * After a subscription could not be told of an append, try again a second later, and every
  * second while it fails: a notice only carries the tail, so a retry is cheap, and a prompt one
- * keeps the subscription's wake prompt. (A growing wait is a matter of raising `maxMs`.)
+ * keeps the subscription's wake prompt.
  */
-const NOTICE_RETRY: Backoff = { baseMs: 1_000, maxMs: 1_000, jitter: [1, 1] };
+const NOTICE_RETRY_MS = 1_000;
 const RETRY_KEY = "notify-retry";
 
 export class Watchers {
@@ -23,8 +22,6 @@ export class Watchers {
   private appendsSeen = 0;
   private notifiedThrough = 0;
   private notifying: Promise<void> | undefined;
-  /** Rounds of notices in a row that some subscription missed, for the wait before the next. */
-  private failedRounds = 0;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -99,11 +96,8 @@ export class Watchers {
         }
       }),
     );
-    if (!failed) {
-      this.failedRounds = 0;
-      return;
-    }
-    this.ctx.storage.kv.put(RETRY_KEY, Date.now() + backoffDelay(NOTICE_RETRY, ++this.failedRounds));
+    if (!failed) return;
+    this.ctx.storage.kv.put(RETRY_KEY, Date.now() + NOTICE_RETRY_MS);
     await this.setAlarm();
   }
 

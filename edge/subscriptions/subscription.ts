@@ -6,6 +6,7 @@ import { maxTokenLifetime, mintToken, verifyToken } from "../http/tokens.ts";
 import { Alarm } from "../storage/alarm.ts";
 import { Database, type Migration } from "../storage/database.ts";
 import type { StreamFollower } from "../streams/followers.ts";
+import { fromBase64, toBase64 } from "../streams/base64.ts";
 import { CONCRETE_OFFSET, ZERO_OFFSET } from "../streams/offsets.ts";
 import { globMatch } from "./glob.ts";
 import { keyRegistry, registriesForPattern } from "./registry.ts";
@@ -23,7 +24,7 @@ import { checkWebhookUrl, signWebhook, type SigningKey } from "./webhooks.ts";
  * runs out is taken back and offered again. Its methods answer in the protocol's terms, and
  * refuse with its codes (`FENCED`, `ALREADY_CLAIMED`...) carried back to the Worker.
  *
- * Streams tell this object their new tail on every append (see `StreamLog.notifyWatchers`),
+ * Streams tell this object their new tail on every append (see `Watchers.notify` in edge/streams/watchers.ts),
  * so it never reads a stream itself. Timers (lease expiry, delivery retries) are one alarm.
  */
 
@@ -179,7 +180,7 @@ export class Subscription extends DurableObject<Env> implements StreamFollower {
     const id = this.ctx.id.name!;
     const secret = new Uint8Array(32);
     crypto.getRandomValues(secret);
-    this.config = { ...input, id, created_at: new Date().toISOString(), canonical: form, origin, secret: btoa(String.fromCharCode(...secret)) };
+    this.config = { ...input, id, created_at: new Date().toISOString(), canonical: form, origin, secret: toBase64(secret) };
     this.ctx.storage.kv.put("config", this.config);
     await this.saveWake(idle(0));
 
@@ -223,7 +224,7 @@ export class Subscription extends DurableObject<Env> implements StreamFollower {
     const paths = this.db.all<{ path: string }>("SELECT path FROM links").map((row) => row.path);
     this.config = undefined;
     this.wake = idle(0);
-    await this.ctx.storage.deleteAlarm();
+    await this.alarmClock.setToEarliest();
     await this.ctx.storage.deleteAll();
     this.db.migrate(SUBSCRIPTION_MIGRATIONS);
     // A stream that misses this drops the watcher the next time it calls (see streamChanged).
@@ -585,7 +586,7 @@ function idle(generation: number): Wake {
 
 export const noSuchSubscription = () => new Refusal("SUBSCRIPTION_NOT_FOUND", "No such subscription.");
 
-const secretKey = (secret: string) => Uint8Array.from(atob(secret), (c) => c.charCodeAt(0));
+const secretKey = (secret: string) => fromBase64(secret);
 
 async function inBatches<T>(items: T[], work: (item: T) => Promise<unknown>): Promise<void> {
   for (let i = 0; i < items.length; i += LINK_BATCH) await Promise.all(items.slice(i, i + LINK_BATCH).map(work));

@@ -5,7 +5,7 @@
  * Worker as a deploy would, writes the configuration generated from wrangler.toml into the
  * data directory, runs the `workerd` binary through the watchdog and waits for its health route.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -16,6 +16,17 @@ import { SettingsError } from "./settings.ts";
 
 /** The binary of the `workerd` package, the version wrangler runs. */
 const workerdBinary: string = createRequire(import.meta.url)("workerd").default;
+
+/** Lays out what workerd needs besides the Worker: serve's own modules in `runtime`, the storage folders in `dataDir`. */
+export function prepareRuntime(runtime: string, dataDir: string): void {
+  for (const file of RUNTIME_MODULES) copyFileSync(resolve(root, "scripts/serve", file), join(runtime, file));
+  for (const dir of ["durable-objects", "r2"]) mkdirSync(join(dataDir, dir), { recursive: true });
+}
+
+/** Runs workerd on the `config.capnp` in `runtime`, through the watchdog. */
+export function runWorkerd(runtime: string, options: Parameters<typeof spawnWatched>[2]): ChildProcess {
+  return spawnWatched(workerdBinary, ["serve", "--experimental", join(runtime, "config.capnp")], options);
+}
 
 export interface ServeOptions {
   /** A free one is chosen when unset. */
@@ -75,8 +86,7 @@ async function startOnce(port: number, options: ServeOptions): Promise<Backend> 
   }
   const main = wrangler.main.replace(/^.*\//, "").replace(/\.[cm]?[jt]s$/, ".js");
   const workerModules = [main, ...readdirSync(runtime).filter((file) => file.endsWith(".js") && file !== main)];
-  for (const file of RUNTIME_MODULES) copyFileSync(resolve(root, "scripts/serve", file), join(runtime, file));
-  for (const dir of ["durable-objects", "r2"]) mkdirSync(join(options.dataDir, dir), { recursive: true });
+  prepareRuntime(runtime, options.dataDir);
 
   // /api/health echoes it under LOCAL_DEV, so the server that answers is known to be this one.
   const instance = options.localDev ? randomUUID() : undefined;
@@ -96,7 +106,7 @@ async function startOnce(port: number, options: ServeOptions): Promise<Backend> 
 
   // The Worker's settings reach it from this environment (fromEnvironment bindings), never from a file on disk.
   const output = options.output ?? "collect";
-  const child = spawnWatched(workerdBinary, ["serve", "--experimental", join(runtime, "config.capnp")], {
+  const child = runWorkerd(runtime, {
     env: { PATH: process.env.PATH ?? "", ...(options.stopGraceMs !== undefined && { WATCHDOG_GRACE_MS: String(options.stopGraceMs) }), ...vars },
     stdout: output === "inherit" ? "inherit" : "pipe",
     stderr: output === "inherit" ? "inherit" : "pipe",

@@ -4,11 +4,11 @@
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
-import { freePort, offlineEnv, root, spawnWatched, stopWatched } from "../../scripts/backend.ts";
-import { RUNTIME_MODULES, serveConfig, type WranglerConfig } from "../../scripts/serve/config.ts";
+import { freePort, offlineEnv, root, stopWatched } from "../../scripts/backend.ts";
+import { serveConfig, type WranglerConfig } from "../../scripts/serve/config.ts";
+import { prepareRuntime, runWorkerd } from "../../scripts/serve/runner.ts";
 
 /** Long and random enough for the deployment check; never the dev secret. */
 export const STREAMS_SECRET = "serve-test-streams-secret-0123456789";
@@ -105,15 +105,13 @@ export async function startUnderServeConfig(
   options: { dataDir: string; runtime: string; r2Buckets?: WranglerConfig["r2_buckets"]; allowedPrivateOutbound?: string[] },
 ): Promise<{ url: string; exited: () => boolean; stop: () => Promise<void> }> {
   mkdirSync(options.runtime, { recursive: true });
-  for (const dir of ["durable-objects", "r2"]) mkdirSync(join(options.dataDir, dir), { recursive: true });
+  prepareRuntime(options.runtime, options.dataDir);
   const main = basename(file);
   copyFileSync(file, join(options.runtime, main));
-  for (const module of RUNTIME_MODULES) copyFileSync(resolve(root, "scripts/serve", module), join(options.runtime, module));
   const wrangler: WranglerConfig = { name: "serve-test", main, compatibility_date: "2026-11-01", r2_buckets: options.r2Buckets ?? [] };
   const port = await freePort();
   const settings = { host: "127.0.0.1", port, dataDir: options.dataDir, distDir: resolve(root, "dist"), workerModules: [main], fromEnvironment: [] };
   writeFileSync(join(options.runtime, "config.capnp"), serveConfig(wrangler, { ...settings, allowedPrivateOutbound: options.allowedPrivateOutbound ?? [] }));
-  const workerd: string = createRequire(import.meta.url)("workerd").default;
-  const child = spawnWatched(workerd, ["serve", "--experimental", join(options.runtime, "config.capnp")], { env: { PATH: process.env.PATH ?? "" }, stdout: "ignore", stderr: "inherit" });
+  const child = runWorkerd(options.runtime, { env: { PATH: process.env.PATH ?? "" }, stdout: "ignore", stderr: "inherit" });
   return { url: `http://127.0.0.1:${port}/`, exited: () => child.exitCode !== null, stop: () => stopWatched(child) };
 }

@@ -1,5 +1,6 @@
 /**
- * `npm run bench [name…]`: runs every `bench/*.bench.ts` (or the named ones), prints one table
+ * `npm run bench [name…]`: runs every `bench/*.bench.ts` (or the named ones; a name also runs
+ * its family, so `fanout` runs `fanout-counter`, `fanout-chat`, …), prints one table
  * and writes the figures to `bench/results/<time>.json`. Each benchmark starts what it needs
  * (a backend under wrangler dev, Chromium) and stops it again.
  */
@@ -12,7 +13,10 @@ import type { Bench, Figure } from "./figures.ts";
 const wanted = process.argv.slice(2);
 const files = readdirSync(resolve(root, "bench"))
   .filter((file) => file.endsWith(".bench.ts"))
-  .filter((file) => wanted.length === 0 || wanted.includes(basename(file, ".bench.ts")))
+  .filter((file) => {
+    const name = basename(file, ".bench.ts");
+    return wanted.length === 0 || wanted.some((w) => name === w || name.startsWith(`${w}-`));
+  })
   .sort();
 
 const build = spawnSync(process.execPath, [resolve(root, "node_modules/vite/bin/vite.js"), "build", "--logLevel", "warn"], {

@@ -10,6 +10,26 @@ export function widgetTags(): string[] {
     .map((entry) => entry.name);
 }
 
+/**
+ * `dist/<tag>.js` is a file that only re-exports the widget, whose code lives in a chunk. The
+ * autoloader imports that same chunk, so both paths load it from `chunks/`, which the Worker
+ * serves to any origin alongside `/widgets.js` and `/widgets/*`.
+ */
+const WIDGET_FILE = "edge-widgets-file:";
+function widgetFiles(): Plugin {
+  return {
+    name: "edge-widgets-files",
+    enforce: "pre",
+    // Library mode hands entries over as paths under the root.
+    resolveId: (id) => (id.includes(WIDGET_FILE) ? `\0${id.slice(id.indexOf(WIDGET_FILE))}` : null),
+    load(id) {
+      if (!id.startsWith(`\0${WIDGET_FILE}`)) return null;
+      const tag = id.slice(WIDGET_FILE.length + 1);
+      return `export * from ${JSON.stringify(resolve(import.meta.dirname, "widgets", tag, `${tag}.ts`))};`;
+    },
+  };
+}
+
 /** The demo page is plain HTML that loads `/widgets.js` as any user's page would. */
 function demoPage(): Plugin {
   return {
@@ -55,7 +75,7 @@ function videoSamples(): Plugin {
 }
 
 export default defineConfig({
-  plugins: [demoPage(), videoSamples(), elementsManifest()],
+  plugins: [widgetFiles(), demoPage(), videoSamples(), elementsManifest()],
   publicDir: false,
   build: {
     target: "es2022",
@@ -66,7 +86,7 @@ export default defineConfig({
     lib: {
       entry: Object.fromEntries([
         ["widgets", resolve(import.meta.dirname, "widgets/widgets.ts")],
-        ...widgetTags().map((tag) => [tag, resolve(import.meta.dirname, "widgets", tag, `${tag}.ts`)]),
+        ...widgetTags().map((tag) => [tag, `${WIDGET_FILE}${tag}`]),
       ]),
       formats: ["es"],
     },

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { autoloaderClosures, gzipSize, staticClosure } from "../../bench/sizes.bench.ts";
 import { offlineEnv, root } from "../../scripts/backend.ts";
 import { widgetTags } from "../../vite.config.ts";
 
@@ -32,6 +33,22 @@ describe("shipping", () => {
     for (const element of elements) {
       expect(element.attributes?.map((a) => a.name), element.tagName).toContain("endpoint");
       expect(element.cssParts?.length, element.tagName).toBeGreaterThan(0);
+    }
+  });
+
+  it("makes the script tag cost at most 5 kB min+gzip before any widget is used", () => {
+    const autoloader = staticClosure(resolve(root, "dist/widgets.js"));
+    expect(autoloader.size).toBe(1);
+    expect(gzipSize(autoloader)).toBeLessThanOrEqual(5 * 1024);
+  });
+
+  it("loads each widget through the script tag without any other widget's code", () => {
+    const closures = autoloaderClosures();
+    expect([...closures.keys()].sort()).toEqual(widgetTags().sort());
+    for (const [tag, closure] of closures) {
+      const files = [...closure].map((file) => file.slice(resolve(root, "dist").length + 1));
+      expect(files.some((file) => file.startsWith(`chunks/${tag}-`)), tag).toBe(true);
+      for (const other of widgetTags().filter((name) => name !== tag)) expect(files.filter((file) => file.includes(other)), tag).toEqual([]);
     }
   });
 

@@ -2,6 +2,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { defineConfig, type Plugin } from "vite";
+import { emitDeclarations } from "./frameworks/declarations.ts";
+import { writeTypings } from "./frameworks/typings.ts";
 
 /** Every `widgets/<tag>/<tag>.ts` is an entry of its own (`dist/<tag>.js`), plus `dist/widgets.js`. */
 export function widgetTags(): string[] {
@@ -40,8 +42,11 @@ function demoPage(): Plugin {
   };
 }
 
-/** dist/custom-elements.json, generated from the widgets' JSDoc for editors and docs tools. */
-function elementsManifest(): Plugin {
+/**
+ * dist/custom-elements.json, generated from the widgets' JSDoc for editors and docs tools, then
+ * the TypeScript declarations of every entry and the frameworks' typings generated from it.
+ */
+function elementsManifest(entries: Record<string, string>): Plugin {
   return {
     name: "edge-widgets-manifest",
     apply: "build",
@@ -50,9 +55,18 @@ function elementsManifest(): Plugin {
         cwd: import.meta.dirname,
         stdio: "inherit",
       });
+      emitDeclarations(import.meta.dirname, entries);
+      writeTypings(import.meta.dirname);
     },
   };
 }
+
+/** The source of each dist/<name>.js: the autoloader, one file per widget, the React components. */
+const sources: Record<string, string> = {
+  widgets: resolve(import.meta.dirname, "widgets/widgets.ts"),
+  ...Object.fromEntries(widgetTags().map((tag) => [tag, resolve(import.meta.dirname, "widgets", tag, `${tag}.ts`)])),
+  react: resolve(import.meta.dirname, "frameworks/react.ts"),
+};
 
 /**
  * The sample videos (demo/videos, made by scripts/make-sample-videos.sh) go into the assets
@@ -75,7 +89,7 @@ function videoSamples(): Plugin {
 }
 
 export default defineConfig({
-  plugins: [widgetFiles(), demoPage(), videoSamples(), elementsManifest()],
+  plugins: [widgetFiles(), demoPage(), videoSamples(), elementsManifest(sources)],
   publicDir: false,
   build: {
     target: "es2022",
@@ -84,13 +98,12 @@ export default defineConfig({
     copyPublicDir: false,
     reportCompressedSize: false,
     lib: {
-      entry: Object.fromEntries([
-        ["widgets", resolve(import.meta.dirname, "widgets/widgets.ts")],
-        ...widgetTags().map((tag) => [tag, `${WIDGET_FILE}${tag}`]),
-      ]),
+      entry: { ...sources, ...Object.fromEntries(widgetTags().map((tag) => [tag, `${WIDGET_FILE}${tag}`])) },
       formats: ["es"],
     },
     rolldownOptions: {
+      // The React components use the page's own React (a peer dependency) and @lit/react.
+      external: ["react", "@lit/react"],
       output: {
         minify: true,
         entryFileNames: "[name].js",

@@ -10,8 +10,19 @@ import { widgetTags } from "../../vite.config.ts";
 const npm = (args: string[]) =>
   execFileSync("npm", args, { cwd: root, env: { ...offlineEnv(), npm_config_loglevel: "error" }, encoding: "utf8" });
 
+interface ManifestElement {
+  tagName: string;
+  name: string;
+  events?: { name: string }[];
+}
+
+function manifestElements(): ManifestElement[] {
+  const manifest = JSON.parse(readFileSync(resolve(root, "dist/custom-elements.json"), "utf8")) as { modules: { declarations?: Partial<ManifestElement>[] }[] };
+  return manifest.modules.flatMap((m) => m.declarations ?? []).filter((d): d is ManifestElement => Boolean(d.tagName));
+}
+
 describe("shipping", () => {
-  it("packs dist/widgets.js and dist/<tag>.js for CDNs, and nothing of the backend", () => {
+  it("packs dist/widgets.js and dist/<tag>.js for CDNs, their declarations and the frameworks' typings, and nothing of the backend", () => {
     const [pack] = JSON.parse(npm(["pack", "--dry-run", "--json", "--ignore-scripts"])) as { files: { path: string }[] }[];
     const files = pack!.files.map((f) => f.path);
     expect(files).toContain("dist/widgets.js");
@@ -21,7 +32,34 @@ describe("shipping", () => {
     const manifest = JSON.parse(readFileSync(resolve(root, "package.json"), "utf8"));
     expect(manifest.jsdelivr).toBe("dist/widgets.js");
     expect(manifest.unpkg).toBe("dist/widgets.js");
-    expect(manifest.exports["."]).toBe("./dist/widgets.js");
+    expect(manifest.exports["."]).toEqual({ types: "./dist/widgets.d.ts", default: "./dist/widgets.js" });
+    for (const file of ["dist/widgets.d.ts", "dist/react.js", "dist/react.d.ts", ...widgetTags().map((tag) => `dist/${tag}.d.ts`)]) expect(files).toContain(file);
+    for (const framework of ["react", "vue", "svelte", "solid"]) expect(files).toContain(`dist/types/${framework}.d.ts`);
+    // React is the page's own: a peer the package never bundles.
+    expect(manifest.peerDependenciesMeta.react.optional).toBe(true);
+    expect(readFileSync(resolve(root, "dist/react.js"), "utf8")).toMatch(/from\s*"react"/);
+  });
+
+  it("declares every element of the manifest in HTMLElementTagNameMap and every event in GlobalEventHandlersEventMap", () => {
+    const declarations = readdirSync(resolve(root, "dist/declarations"), { recursive: true, encoding: "utf8" })
+      .filter((file) => file.endsWith(".d.ts"))
+      .map((file) => readFileSync(resolve(root, "dist/declarations", file), "utf8"))
+      .join("\n");
+    const tagMap = [...declarations.matchAll(/interface HTMLElementTagNameMap \{([^}]*)\}/g)].map((m) => m[1]).join("\n");
+    const eventMap = [...declarations.matchAll(/interface GlobalEventHandlersEventMap \{([\s\S]*?)\n {4}\}/g)].map((m) => m[1]).join("\n");
+    for (const element of manifestElements()) {
+      expect(tagMap).toContain(`"${element.tagName}": ${element.name};`);
+      for (const event of element.events ?? []) expect(eventMap, `${element.tagName} fires ${event.name}`).toContain(`"${event.name}": CustomEvent<`);
+    }
+  });
+
+  it("gives each React component an event prop for every event its element fires", () => {
+    const components = readFileSync(resolve(root, "frameworks/react.ts"), "utf8");
+    for (const element of manifestElements()) {
+      const listed = new RegExp(`tagName: "${element.tagName}",[^}]*?events: events\\(([^)]*)\\)`).exec(components)?.[1];
+      expect(listed, element.tagName).toBeDefined();
+      expect([...listed!.matchAll(/"([^"]+)"/g)].map((m) => m[1]).sort(), element.tagName).toEqual((element.events ?? []).map((e) => e.name).sort());
+    }
   });
 
   it("describes every widget in the generated custom elements manifest", () => {

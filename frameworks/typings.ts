@@ -97,14 +97,15 @@ ${elements
   // Solid listens with `on:edge-message`, typed for every element by JSX.CustomEvents (JSX lives in solid-js/jsx-runtime).
   solid: (elements) => {
     const events = [...new Set(elements.flatMap((el) => el.events))].sort();
-    return `${HEADER}
+    return `${HEADER}import type { JSX as SolidJSX } from "solid-js";
+
 declare module "solid-js/jsx-runtime" {
   namespace JSX {
     interface CustomEvents {
 ${events.map((name) => `      ${quote(name)}: ${event(name)};`).join("\n")}
     }
     interface IntrinsicElements {
-${elements.map((el) => `      ${quote(el.tag)}: JSX.HTMLAttributes<${element(el.tag)}> & {\n${members(el, () => null, "        ")}\n      };`).join("\n")}
+${elements.map((el) => `      ${quote(el.tag)}: SolidJSX.HTMLAttributes<${element(el.tag)}> & {\n${members(el, () => null, "        ")}\n      };`).join("\n")}
     }
   }
 }

@@ -93,6 +93,16 @@ describe.each(RUNTIMES)("the /widgets.js script tag, on $name", (runtime) => {
     }
   });
 
+  it("defines every widget of the demo page, which loads the script tag as any page would", async () => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${backend.url}/`);
+      for (const tag of widgetTags()) expect(await defined(page, tag), tag).toBe(true);
+    } finally {
+      await page.close();
+    }
+  });
+
   it("does no harm when a page has the script tag twice, under both paths, and a per-widget file", async () => {
     const tags = [`${backend.url}/widgets/widgets.js`, `${backend.url}/widgets/click-counter.js`]
       .map((src) => `<script type="module" src="${src}"></script>`)

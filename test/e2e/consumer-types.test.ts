@@ -3,7 +3,7 @@
  * next to the frameworks from this repository's own install (nothing is downloaded), then
  * compiled with tsc as one project (test/fixtures/consumer). Each framework's folder holds
  * `good.tsx`, which must compile, and files that must fail, each naming its expected error at its
- * top (`// fails with: …`). Solid's files choose their JSX with a `@jsxImportSource` pragma.
+ * top (`// fails with: …`). Solid and Vue files choose their JSX with a `@jsxImportSource` pragma.
  */
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from "node:fs";
@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { offlineEnv, root } from "../../scripts/backend.ts";
 
 /** What the consumer project gets from this repository's install: the frameworks, the package's dependencies and tsc. */
-const LINKED = ["typescript", "react", "@types/react", "csstype", "solid-js", "seroval", "seroval-plugins", "lit", "lit-html", "lit-element", "@lit", "@lit-labs", "@types/trusted-types"];
+const LINKED = ["typescript", "react", "@types/react", "csstype", "solid-js", "seroval", "seroval-plugins", "vue", "@vue", "lit", "lit-html", "lit-element", "@lit", "@lit-labs", "@types/trusted-types"];
 
 let project: string;
 /** tsc's errors by file (`react/good.tsx`, or one of the package's own). */
@@ -57,12 +57,12 @@ function compile(): void {
   }
 }
 
-describe.each(["react", "solid"])("a %s + TypeScript project using the packed package", (framework) => {
+describe.each(["react", "solid", "vue"])("a %s + TypeScript project using the packed package", (framework) => {
   const fixtures = readdirSync(resolve(root, "test/fixtures/consumer", framework)).filter((file) => file.endsWith(".tsx"));
 
   it("compiles typed tags, attributes and events", () => {
     expect(errors.get(`${framework}/good.tsx`) ?? []).toEqual([]);
-    const elsewhere = [...errors].filter(([file]) => !/^(react|solid)\//.test(file));
+    const elsewhere = [...errors].filter(([file]) => !/^(react|solid|vue)\//.test(file));
     expect(elsewhere).toEqual([]);
   });
 

@@ -68,7 +68,7 @@ export default defineConfig({
       {
         test: {
           name: "widgets",
-          include: ["widgets/**/*.test.ts"],
+          include: ["widgets/**/*.test.ts", "frameworks/**/*.test.ts"],
           testTimeout: 20_000,
           browser: {
             enabled: true,

@@ -1,6 +1,9 @@
+import { readFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import { join, normalize, resolve } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Backend } from "../../scripts/backend.ts";
+import { freePort, root, type Backend } from "../../scripts/backend.ts";
 import { widgetTags } from "../../vite.config.ts";
 import { RUNTIMES } from "../runtimes.ts";
 import { embedding, hostPage, launchBrowser } from "./support.ts";
@@ -30,6 +33,24 @@ function pageErrors(page: Page): string[] {
     if (message.type() === "error" && !message.location().url.endsWith("/favicon.ico")) errors.push(message.text());
   });
   return errors;
+}
+
+/** A CDN stand-in: the package's dist/ under /npm/edge-widgets/dist/, on an origin of its own. */
+async function cdn(): Promise<{ url: string; close(): Promise<void> }> {
+  const port = await freePort();
+  const server = createServer(async (request, response) => {
+    const path = normalize(decodeURIComponent(new URL(request.url!, "http://cdn").pathname));
+    const prefix = "/npm/edge-widgets/dist/";
+    try {
+      if (!path.startsWith(prefix)) throw new Error("not a package file");
+      const body = await readFile(join(resolve(root, "dist"), path.slice(prefix.length)));
+      response.writeHead(200, { "Content-Type": "text/javascript", "Access-Control-Allow-Origin": "*" }).end(body);
+    } catch {
+      response.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((done) => server.listen(port, "127.0.0.1", done));
+  return { url: `http://127.0.0.1:${port}/npm/edge-widgets/dist`, close: () => new Promise<void>((done) => server.close(() => done())) };
 }
 
 const defined = (page: Page, tag: string) => page.evaluate((name) => customElements.whenDefined(name).then(() => true), tag);
@@ -90,6 +111,28 @@ describe.each(RUNTIMES)("the /widgets.js script tag, on $name", (runtime) => {
     } finally {
       await page.close();
       await host.close();
+    }
+  });
+
+  it("loads each widget from next to itself when served by a CDN, and talks to the endpoint attribute", async () => {
+    const files = await cdn();
+    const host = await hostPage(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>cdn</title>
+<script type="module" src="${files.url}/widgets.js"></script></head>
+<body><click-counter name="from-cdn" endpoint="${backend.url}"></click-counter></body></html>`);
+    const page = await browser.newPage();
+    try {
+      const errors = pageErrors(page);
+      const fetched: string[] = [];
+      page.on("request", (request) => fetched.push(request.url()));
+      await page.goto(host.url);
+      await page.locator("click-counter[connection=open]").waitFor();
+      expect(fetched.some((url) => url.startsWith(`${files.url}/chunks/click-counter-`))).toBe(true);
+      expect(fetched.filter((url) => url.startsWith(backend.url) && url.endsWith(".js"))).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+      await host.close();
+      await files.close();
     }
   });
 

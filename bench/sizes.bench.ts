@@ -4,10 +4,11 @@
  * autoloader (/widgets.js) also what a page with one widget downloads in all, next to what a
  * page would download if it loaded every widget up front (the old all-in-one /widgets.js).
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { root } from "../scripts/backend.ts";
+import { widgetTags } from "../vite.config.ts";
 import type { Figure } from "./figures.ts";
 
 const dist = resolve(root, "dist");
@@ -40,7 +41,8 @@ export function autoloaderClosures(): Map<string, Set<string>> {
 }
 
 export default async function sizes(): Promise<Figure[]> {
-  const entries = readdirSync(dist).filter((file) => file.endsWith(".js")).sort((a, b) => (a === "widgets.js" ? -1 : b === "widgets.js" ? 1 : a.localeCompare(b)));
+  // The script-tag files; dist/react.js is for bundlers (it imports React by name).
+  const entries = ["widgets.js", ...widgetTags().sort().map((tag) => `${tag}.js`)];
   const files = entries.map((file): Figure => {
     const closure = staticClosure(resolve(dist, file));
     const url = file === "widgets.js" ? "/widgets.js" : `/widgets/${file}`;

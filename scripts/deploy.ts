@@ -55,7 +55,11 @@ async function run(script: string, args: string[], show: boolean): Promise<{ sta
 
 async function wrangler(args: string[], show = false): Promise<string> {
   const { status, output } = await run(wranglerScript, args, show);
-  if (status !== 0) throw new StepFailed(`wrangler ${args.join(" ")} failed:\n${output.trim()}`);
+  if (status !== 0) {
+    // wrangler runs without a terminal here, so it cannot open its own login.
+    const login = /CLOUDFLARE_API_TOKEN|not authenticated|wrangler login/i.test(output) ? "\nLog in once with `npx wrangler login` (or set CLOUDFLARE_API_TOKEN), then run npm run deploy again." : "";
+    throw new StepFailed(`wrangler ${args.join(" ")} failed:\n${output.trim()}${login}`);
+  }
   return output;
 }
 

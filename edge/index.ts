@@ -64,14 +64,26 @@ async function respond(request: Request, env: Env, ctx: ExecutionContext, url: U
   }
 }
 
-/** Adds the CORS headers and, to an API answer, the inert ones, in one copy of the response. */
+/** Adds the CORS headers and, to an API answer, the inert ones. */
 function finish(env: Env, request: Request, { response, cors }: Answer, api: boolean): Response {
   // A WebSocket upgrade's response cannot be copied, and is no document.
   if (response.status === 101 || (!cors && !api)) return response;
-  const copy = new Response(response.body, response);
-  if (cors) addCorsHeaders(env, request, copy.headers);
-  if (api) addInertHeaders(copy.headers);
-  return copy;
+  const add = (headers: Headers) => {
+    if (cors) addCorsHeaders(env, request, headers);
+    if (api) addInertHeaders(headers);
+  };
+  try {
+    // A response this Worker built takes them in place, which spares a copy per request.
+    add(response.headers);
+    return response;
+  } catch (error) {
+    // One from elsewhere (a fetch, the assets) has immutable headers: the first change throws,
+    // before anything changed, and a copy takes them instead.
+    if (!(error instanceof TypeError)) throw error;
+    const copy = new Response(response.body, response);
+    add(copy.headers);
+    return copy;
+  }
 }
 
 export default {

@@ -11,9 +11,13 @@
  * serve` runs it; SQLite and R2 on disk either way) with stream auth off, as the peer has none.
  * The peer keeps everything in memory. Ratios are ours / peer, and serve / wrangler dev.
  *
- * Throughput on a shared machine swings with whatever else runs, so the appends also report
- * the server's CPU time per append (every process of ours: wrangler's proxy, node and workerd,
- * or serve's one workerd; the one Node process for the peer), which other load hardly moves.
+ * Throughput on a shared machine swings with whatever else runs, so each measurement also
+ * reports the server's CPU time per operation (every process of ours: wrangler's proxy, node
+ * and workerd, or serve's one workerd; the one Node process for the peer), which other load
+ * moves far less. Side by side they split where an append's time goes: an empty request is
+ * the runtime and the Worker's routing; a HEAD of a stream adds the call to the stream's
+ * object (the Worker's stream route, the RPC, the object reading its state); an append adds
+ * the body, its JSON check and the SQLite write and commit that the output gate waits for.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -38,8 +42,14 @@ interface Server {
 interface Result {
   /** The same 16-way client against a route that does no work: the runtime's ceiling. */
   emptyPerSecond: number;
+  cpuMsPerEmpty: number;
+  /** The same against HEAD of a stream: routing plus one call to the stream's object. */
+  headsPerSecond: number;
+  cpuMsPerHead: number;
   appendsPerSecond: number;
   cpuMsPerAppend: number;
+  /** Server CPU per POST → SSE sample: the append and its delivery to the one reader. */
+  cpuMsPerDelivery: number;
   followedPerSecond: number;
   readMBps: number;
   p50: number;
@@ -92,7 +102,9 @@ async function emptyRoundTrip(url: string): Promise<number> {
   return quantile(samples, 0.5);
 }
 
-async function emptyRate(url: string): Promise<number> {
+/** HEADs of `url` from 16 loops: how many per second, and the server's CPU per request. */
+async function headRate(server: Server, url: string): Promise<{ perSecond: number; cpuMsPerOp: number }> {
+  const cpuBefore = server.cpuMs();
   let done = 0;
   const deadline = performance.now() + APPEND_SECONDS * 1000;
   const started = performance.now();
@@ -104,7 +116,7 @@ async function emptyRate(url: string): Promise<number> {
       }
     }),
   );
-  return done / ((performance.now() - started) / 1000);
+  return { perSecond: done / ((performance.now() - started) / 1000), cpuMsPerOp: (server.cpuMs() - cpuBefore) / done };
 }
 
 async function appendRate(server: Server, path = "bench-appends"): Promise<{ perSecond: number; cpuMsPerAppend: number }> {
@@ -165,7 +177,8 @@ async function readRate(base: string): Promise<number> {
   return quantile(rates, 0.5);
 }
 
-async function latency(base: string): Promise<{ samples: number[]; posts: number[] }> {
+async function latency(server: Server): Promise<{ samples: number[]; posts: number[]; cpuMsPerDelivery: number }> {
+  const base = server.url;
   const url = `${base}/v1/stream/bench-latency`;
   await create(url, "application/json");
   const controller = new AbortController();
@@ -191,6 +204,7 @@ async function latency(base: string): Promise<{ samples: number[]; posts: number
   })();
   const samples: number[] = [];
   const posts: number[] = [];
+  const cpuBefore = server.cpuMs();
   for (let n = 0; n < LATENCY_SAMPLES + 20; n++) {
     const started = performance.now();
     const arrived = new Promise<void>((done) => {
@@ -209,21 +223,28 @@ async function latency(base: string): Promise<{ samples: number[]; posts: number
       posts.push(posted);
     }
   }
+  const cpuMsPerDelivery = (server.cpuMs() - cpuBefore) / (LATENCY_SAMPLES + 20);
   controller.abort();
-  return { samples, posts };
+  return { samples, posts, cpuMsPerDelivery };
 }
 
 async function measure(server: Server, empty: string): Promise<Result> {
-  const emptyPerSecond = await emptyRate(empty);
+  const { perSecond: emptyPerSecond, cpuMsPerOp: cpuMsPerEmpty } = await headRate(server, empty);
   const { perSecond: appendsPerSecond, cpuMsPerAppend } = await appendRate(server);
+  // The stream the appends just wrote: it exists, so its object is called and answers.
+  const { perSecond: headsPerSecond, cpuMsPerOp: cpuMsPerHead } = await headRate(server, `${server.url}/v1/stream/bench-appends`);
   const followedPerSecond = await followedAppendRate(server);
   const readMBps = await readRate(server.url);
   const emptyP50 = await emptyRoundTrip(empty);
-  const { samples, posts } = await latency(server.url);
+  const { samples, posts, cpuMsPerDelivery } = await latency(server);
   return {
     emptyPerSecond,
+    cpuMsPerEmpty,
+    headsPerSecond,
+    cpuMsPerHead,
     appendsPerSecond,
     cpuMsPerAppend,
+    cpuMsPerDelivery,
     followedPerSecond,
     readMBps,
     p50: quantile(samples, 0.5),
@@ -244,7 +265,7 @@ function compare(
 ): Figure[] {
   const round2 = (n: number) => Math.round(n * 100) / 100;
   // Rates as whole numbers, times and sizes to two places.
-  const shown = (n: number) => (unit === "req/s" || unit === "appends/s" ? Math.round(n) : round2(n));
+  const shown = (n: number) => (unit === "req/s" || unit === "appends/s" ? Math.round(n) : unit === "ms CPU" ? Math.round(n * 1000) / 1000 : round2(n));
   const [dev, serve, peer] = [value(results.dev), value(results.serve), value(results.peer)];
   return [
     { name: `${name} (ours, wrangler dev)`, value: shown(dev), unit, note: notes.dev },
@@ -280,7 +301,11 @@ export default async function streams(): Promise<Figure[]> {
     ...compare(all, "empty requests/s", "req/s", (r) => r.emptyPerSecond, "higher", { dev: "HEAD /api/health", serve: "HEAD /api/health", peer: "HEAD of a missing stream" }),
     ...compare(all, "appends/s", "appends/s", (r) => r.appendsPerSecond, "higher", { peer: `@durable-streams/server, in memory; ${WRITERS} writers, 100-byte JSON` }),
     ...compare(all, "appends/s, followed stream", "appends/s", (r) => r.followedPerSecond, "higher", { peer: "a pull-wake subscription follows it" }),
-    ...compare(all, "CPU per append", "ms", (r) => r.cpuMsPerAppend, "lower", { dev: "proxy + workerd + node", serve: "workerd", peer: "its Node process" }),
+    ...compare(all, "stream HEADs/s", "req/s", (r) => r.headsPerSecond, "higher", { peer: `${WRITERS} loops, HEAD of an existing stream` }),
+    ...compare(all, "CPU per empty request", "ms CPU", (r) => r.cpuMsPerEmpty, "lower", { dev: "proxy + workerd + node", serve: "workerd", peer: "its Node process" }),
+    ...compare(all, "CPU per stream HEAD", "ms CPU", (r) => r.cpuMsPerHead, "lower", { serve: "routing + one call to the stream's object" }),
+    ...compare(all, "CPU per append", "ms CPU", (r) => r.cpuMsPerAppend, "lower", { serve: "+ body, JSON check, SQLite write and commit" }),
+    ...compare(all, "CPU per POST→SSE delivery", "ms CPU", (r) => r.cpuMsPerDelivery, "lower", { serve: "one append, one SSE reader" }),
     ...compare(all, "catch-up read", "MB/s", (r) => r.readMBps, "higher", { peer: `${READ_MIB} MiB from offset -1; ours R2 + SQLite, the peer one response in memory` }),
     ...compare(all, "POST→SSE p50", "ms", (r) => r.p50, "lower", { peer: `${LATENCY_SAMPLES} samples` }),
     ...compare(all, "POST→SSE p99", "ms", (r) => r.p99, "lower"),

@@ -5,16 +5,20 @@
  * - click to first frame on localhost, per playback engine, each run in a fresh browser
  *   context (so the mse runs include fetching hls.js);
  * - signed list responses per second: `GET /api/videos?limit=12` (3 videos, each signed) from
- *   20 concurrent clients, next to /api/health under the same load (the local runtime's ceiling);
+ *   20 concurrent clients, with the server's CPU per response, next to /api/health under the
+ *   same load (the runtime's ceiling);
  * - playback tokens signed per second by signPlaybackToken itself (WebCrypto, one core).
+ * The first frames and the listing run on both runtimes (bench/runtimes.ts: wrangler dev, and
+ * plain workerd as `npm run serve` runs it), side by side.
  */
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Browser } from "playwright-core";
-import { root, startBackend } from "../scripts/backend.ts";
+import { root, type Backend } from "../scripts/backend.ts";
 import { embedding, hostPage, launchBrowser } from "../test/e2e/support.ts";
-import { quantile, type Figure } from "./figures.ts";
+import { cpuMs, quantile, sideBySide, type Figure } from "./figures.ts";
+import { RUNTIMES, type Runtime } from "./runtimes.ts";
 import { gzipSize, staticClosure } from "./sizes.bench.ts";
 import { signPlaybackToken, signingKey } from "../edge/video/sign-playback-token.ts";
 import { makeStreamKey } from "../test/edge/video-keys.ts";
@@ -34,22 +38,32 @@ export default async function video(): Promise<Figure[]> {
 
   figures.push(await signingRate());
 
-  const state = mkdtempSync(join(tmpdir(), "bench-video-"));
-  // Twenty clients on one address would meet the per-IP listing limit within a second.
-  const backend = await startBackend({ persistTo: state, vars: { RATE_LIMITS: JSON.stringify({ "video-list": { burst: 1e9, perSecond: 1e9 } }) } });
   const browser = await launchBrowser();
   try {
+    const [dev, serve] = [await onRuntime(RUNTIMES[0]!, browser), await onRuntime(RUNTIMES[1]!, browser)];
+    figures.push(...sideBySide(dev, serve));
+  } finally {
+    await browser.close();
+  }
+  return figures;
+}
+
+async function onRuntime(runtime: Runtime, browser: Browser): Promise<Figure[]> {
+  const state = mkdtempSync(join(tmpdir(), "bench-video-"));
+  // Twenty clients on one address would meet the per-IP listing limit within a second.
+  const backend = await runtime.start({ persistTo: state, vars: { RATE_LIMITS: JSON.stringify({ "video-list": { burst: 1e9, perSecond: 1e9 } }) } });
+  try {
+    const figures: Figure[] = [];
     for (const engine of ["native", "mse"] as const) {
       const samples = await firstFrames(browser, backend.url, engine);
       figures.push({ name: `click to first frame (${engine}) p50`, value: quantile(samples, 0.5), unit: "ms", note: `${FRAME_RUNS} fresh contexts, localhost` });
     }
-    figures.push(...(await listThroughput(backend.url)));
+    figures.push(...(await listThroughput(backend)));
+    return figures;
   } finally {
-    await browser.close();
     await backend.stop();
     rmSync(state, { recursive: true, force: true });
   }
-  return figures;
 }
 
 async function firstFrames(browser: Browser, backend: string, engine: "mse" | "native"): Promise<number[]> {
@@ -85,18 +99,21 @@ async function firstFrames(browser: Browser, backend: string, engine: "mse" | "n
   return samples;
 }
 
-async function listThroughput(backend: string): Promise<Figure[]> {
-  const list = await throughput(`${backend}/api/videos?limit=12`);
-  // The same load on /api/health: what wrangler dev itself costs per request on this machine.
-  const health = await throughput(`${backend}/api/health`);
+async function listThroughput(backend: Backend): Promise<Figure[]> {
+  const cpuBefore = cpuMs(backend.process.pid!);
+  const list = await throughput(`${backend.url}/api/videos?limit=12`);
+  const cpuPerList = (cpuMs(backend.process.pid!) - cpuBefore) / list.count;
+  // The same load on /api/health: what the runtime itself costs per request on this machine.
+  const health = await throughput(`${backend.url}/api/health`);
   return [
     { name: "signed list responses per second", value: list.perSecond, unit: "req/s", note: `${LIST_CLIENTS} clients, 3 signed videos per response` },
     { name: "signed list latency p50", value: list.p50, unit: "ms", note: `p99 ${list.p99.toFixed(1)} ms` },
-    { name: "baseline: /api/health per second", value: health.perSecond, unit: "req/s", note: "same load, no work: the local runtime's ceiling" },
+    { name: "CPU per signed list response", value: Math.round(cpuPerList * 100) / 100, unit: "ms", note: "every process of the server" },
+    { name: "baseline: /api/health per second", value: health.perSecond, unit: "req/s", note: "same load, no work: the runtime's ceiling" },
   ];
 }
 
-async function throughput(url: string): Promise<{ perSecond: number; p50: number; p99: number }> {
+async function throughput(url: string): Promise<{ perSecond: number; count: number; p50: number; p99: number }> {
   await (await fetch(url)).arrayBuffer();
   const latencies: number[] = [];
   const deadline = performance.now() + LIST_SECONDS * 1000;
@@ -115,7 +132,7 @@ async function throughput(url: string): Promise<{ perSecond: number; p50: number
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  return { perSecond: Math.round(done / seconds), p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
+  return { perSecond: Math.round(done / seconds), count: done, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
 }
 
 async function signingRate(): Promise<Figure> {

@@ -36,8 +36,21 @@ function findProblem(env: Env): string | undefined {
 
 /** Checked once per isolate and set of values; the reason is logged once. */
 const checked = new Map<string, string | undefined>();
+/**
+ * The verdict per `env` object: an isolate hands every request the same one, so the hot path
+ * skips building the key above (tests pass objects of their own, which get their own entry).
+ */
+const byEnv = new WeakMap<Env, { problem: string | undefined }>();
 
 export function configurationProblem(env: Env): string | undefined {
+  const known = byEnv.get(env);
+  if (known) return known.problem;
+  const problem = checkValues(env);
+  byEnv.set(env, { problem });
+  return problem;
+}
+
+function checkValues(env: Env): string | undefined {
   const key = JSON.stringify([
     env.LOCAL_DEV,
     ...SECRETS.map((name) => env[name]),

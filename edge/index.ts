@@ -4,8 +4,8 @@ import { routes as chat } from "./chat/routes.ts";
 import { routes as counter } from "./counter/routes.ts";
 import { routes as health } from "./health.ts";
 import { Refusal, errorResponse, notFound } from "./http/refusal.ts";
-import { makeInert } from "./http/inert.ts";
-import { preflight, withCors } from "./http/origins.ts";
+import { addInertHeaders } from "./http/inert.ts";
+import { addCorsHeaders, preflight } from "./http/origins.ts";
 import { logRequest } from "./http/request-log.ts";
 import { Router } from "./router.ts";
 import { routes as schedules } from "./scheduler/routes.ts";
@@ -42,18 +42,47 @@ const isWidgetFile = (path: string) => path === "/widgets.js" || path.startsWith
 /** The API's own paths: everything else is the widget files and the demo's static assets. */
 const isApi = (path: string) => path.startsWith("/api/") || path.startsWith("/v1/");
 
-async function respond(request: Request, env: Env, ctx: ExecutionContext, path: string): Promise<Response> {
+/** A response, and whether it still needs this request's CORS headers. */
+interface Answer {
+  response: Response;
+  cors: boolean;
+}
+
+async function respond(request: Request, env: Env, ctx: ExecutionContext, url: URL): Promise<Answer> {
+  const path = url.pathname;
   try {
-    if (request.method === "OPTIONS") return preflight(env, request);
+    if (request.method === "OPTIONS") return { response: preflight(env, request), cors: false };
     // Health checks see it too: an orchestrator should not route to a Worker that refuses everything.
     const problem = configurationProblem(env);
     if (problem) throw new Refusal("misconfigured", problem);
-    const response = await router.handle(request, env, ctx);
-    if (response) return isWidgetFile(path) ? response : withCors(env, request, response);
+    const response = await router.handle(request, env, ctx, url);
+    if (response) return { response, cors: !isWidgetFile(path) };
     if (isApi(path)) throw notFound(`Nothing at ${path}.`);
-    return env.ASSETS.fetch(request);
+    return { response: await env.ASSETS.fetch(request), cors: false };
   } catch (error) {
-    return withCors(env, request, errorResponse(error));
+    return { response: errorResponse(error), cors: true };
+  }
+}
+
+/** Adds the CORS headers and, to an API answer, the inert ones. */
+function finish(env: Env, request: Request, { response, cors }: Answer, api: boolean): Response {
+  // A WebSocket upgrade's response cannot be copied, and is no document.
+  if (response.status === 101 || (!cors && !api)) return response;
+  const add = (headers: Headers) => {
+    if (cors) addCorsHeaders(env, request, headers);
+    if (api) addInertHeaders(headers);
+  };
+  try {
+    // A response this Worker built takes them in place, which spares a copy per request.
+    add(response.headers);
+    return response;
+  } catch (error) {
+    // One from elsewhere (a fetch, the assets) has immutable headers: the first change throws,
+    // before anything changed, and a copy takes them instead.
+    if (!(error instanceof TypeError)) throw error;
+    const copy = new Response(response.body, response);
+    add(copy.headers);
+    return copy;
   }
 }
 
@@ -61,8 +90,8 @@ export default {
   async fetch(request, env, ctx): Promise<Response> {
     const startedAt = Date.now();
     const url = new URL(request.url);
-    const response = await respond(request, env, ctx, url.pathname);
-    logRequest(env, request, url, response.status, startedAt);
-    return isApi(url.pathname) ? makeInert(response) : response;
+    const answer = await respond(request, env, ctx, url);
+    logRequest(env, request, url, answer.response.status, startedAt);
+    return finish(env, request, answer, isApi(url.pathname));
   },
 } satisfies ExportedHandler<Env>;

@@ -14,8 +14,13 @@ export function makeInert(response: Response): Response {
   // A WebSocket upgrade is not a document, and its response cannot be copied.
   if (response.status === 101) return response;
   const copy = new Response(response.body, response);
-  for (const [name, value] of Object.entries(INERT)) copy.headers.set(name, value);
-  const type = copy.headers.get("Content-Type")?.split(";")[0]!.trim().toLowerCase();
-  if (type && !SHOWN_AS_TEXT.test(type)) copy.headers.set("Content-Disposition", "attachment");
+  addInertHeaders(copy.headers);
   return copy;
+}
+
+/** The same, on a response's own (mutable) headers. */
+export function addInertHeaders(headers: Headers): void {
+  for (const [name, value] of Object.entries(INERT)) headers.set(name, value);
+  const type = headers.get("Content-Type")?.split(";")[0]!.trim().toLowerCase();
+  if (type && !SHOWN_AS_TEXT.test(type)) headers.set("Content-Disposition", "attachment");
 }

@@ -22,9 +22,12 @@ export function acceptBridge(ctx: DurableObjectState, request: Request, gone: bo
 
 /** Tells every reader of an append (`data` absent: the stream was only closed). */
 export function broadcast(ctx: DurableObjectState, after: string, tail: string, data: Uint8Array | undefined, closed: boolean): void {
+  const readers = ctx.getWebSockets();
+  // Most appends have no live reader: encode the frame only for one that listens.
+  if (readers.length === 0) return;
   const frame: BridgeFrame = data ? { type: "append", after, messages: [{ offset: tail, data: toBase64(data) }], closed } : { type: "closed", offset: tail };
   const text = JSON.stringify(frame);
-  for (const ws of ctx.getWebSockets()) {
+  for (const ws of readers) {
     try {
       ws.send(text);
     } catch {

@@ -19,12 +19,26 @@ export type ProducerVerdict = { kind: "accepted" } | { kind: "duplicate"; lastSe
 
 const PRODUCER_TTL_MS = 7 * 24 * 3600 * 1000;
 
+/** Forgetting expired producers is a table scan: done at most this often, not on every append. */
+const FORGET_EVERY_MS = 60 * 60 * 1000;
+
 export class Producers {
+  private forgotAt = 0;
+
   constructor(private readonly db: Database) {}
 
   check(producer: Producer): ProducerVerdict {
-    this.db.run("DELETE FROM producers WHERE updated < ?", Date.now() - PRODUCER_TTL_MS);
-    const state = this.db.one<Pick<ProducerRow, "epoch" | "last_seq">>("SELECT epoch, last_seq FROM producers WHERE id = ?", producer.id);
+    const now = Date.now();
+    if (now - this.forgotAt >= FORGET_EVERY_MS) {
+      this.forgotAt = now;
+      this.db.run("DELETE FROM producers WHERE updated < ?", now - PRODUCER_TTL_MS);
+    }
+    // A producer past its week is gone even while its row waits for the next sweep.
+    const state = this.db.one<Pick<ProducerRow, "epoch" | "last_seq">>(
+      "SELECT epoch, last_seq FROM producers WHERE id = ? AND updated >= ?",
+      producer.id,
+      now - PRODUCER_TTL_MS,
+    );
     if (!state) {
       if (producer.seq === 0) return { kind: "accepted" };
       throw gap(0, producer);

@@ -109,6 +109,23 @@ export class StreamLog extends DurableObject<Env> {
     return carryRefusals(() => run);
   }
 
+  /**
+   * Durability, and why appends need no batching of their own. An append is written
+   * synchronously (one row in the hot log, the `meta` entry) and answered at once: what keeps
+   * that safe is the Durable Object output gate. The runtime holds everything the object sends
+   * (this RPC's result, the frames `broadcast` sends to live readers) until the storage writes
+   * made before it are confirmed: under `npm run serve` the SQLite COMMIT with its fsync, on
+   * Cloudflare their replication. So neither the writer's 2xx nor a reader's SSE event leaves
+   * before the data is committed.
+   *
+   * Commits are shared already (group commit): the runtime opens one implicit transaction at
+   * the first write and commits it after the current event, so every append whose call is
+   * queued by then lands in the same commit. A batch of our own could only add waiting: under
+   * workerd the commit is synchronous on the object's thread, so no append ever arrives "while a
+   * commit is in flight", and a batch would have to hold a lone append back. Where concurrent
+   * appends do meet, in the Worker, one call cannot answer several requests: workerd refuses to
+   * settle one request's promise from another request's I/O.
+   */
   async append(input: AppendInput): Promise<Appended | Carried> {
     return carryRefusals(async () => {
       const { result, wrote } = await this.appendNow(input);

@@ -41,8 +41,6 @@ export const styles = css`
     padding: 0.1rem 0.25rem;
     font-size: 0.85em;
     color: var(--_danger);
-    /* Its own surface: on a page that stays light, dark-scheme text would be unreadable. */
-    background: var(--_bg);
     border-radius: calc(var(--_radius) - 4px);
   }
   [part="status"]:empty {

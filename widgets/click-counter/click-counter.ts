@@ -2,7 +2,7 @@ import { html, type CSSResultGroup } from "lit";
 import { property, state } from "lit/decorators.js";
 import type { CounterClientFrame, CounterServerFrame } from "../../contract/counter.ts";
 import { EdgeElement, define } from "../internal/edge-element.ts";
-import { Localizer, stringsAttribute, seconds } from "../internal/localize.ts";
+import { Localizer, stringsAttribute } from "../internal/localize.ts";
 import { NAME_PATTERN, socketUrl } from "../internal/endpoint.ts";
 import { emit } from "../internal/events.ts";
 import { theme } from "../internal/theme.ts";
@@ -22,8 +22,6 @@ export interface CounterStrings {
   tooMany: (seconds: number) => string;
 }
 
-const inSeconds = seconds("en");
-
 export const COUNTER_STRINGS: CounterStrings = {
   add: "+1",
   offline: "Offline: too many clicks waiting to be sent.",
@@ -33,7 +31,7 @@ export const COUNTER_STRINGS: CounterStrings = {
   busy: (reason) => `Counter busy: ${reason}`,
   closed: (code) => `closed (${code})`,
   tryLater: "try again later",
-  tooMany: (count) => `Too many clicks. Try again in ${inSeconds(count)}.`,
+  tooMany: (count) => `Too many clicks. Try again in ${count} s.`,
 };
 
 type Problem = (text: CounterStrings) => string;

@@ -51,28 +51,6 @@ export function requestedLang(element: Element): string {
   return "";
 }
 
-/** A function of a count that picks the language's plural form and writes the count for `#`. */
-export function plural(
-  locale: string,
-  forms: Partial<Record<Intl.LDMLPluralRule, string>> & { other: string },
-): (count: number) => string {
-  const rules = new Intl.PluralRules(locale);
-  const number = new Intl.NumberFormat(locale);
-  return (count) => (forms[rules.select(count)] ?? forms.other).replaceAll("#", number.format(count));
-}
-
-/** Seconds as the language says them ("5 seconds", "5 Sekunden", "٥ ثوانٍ"), plural forms included. */
-export function seconds(locale: string): (count: number) => string {
-  const unit = new Intl.NumberFormat(locale, { style: "unit", unit: "second", unitDisplay: "long" });
-  return (count) => unit.format(count);
-}
-
-/** A list joined as the language joins it ("A, B and C", "A、B、C"). */
-export function list(locale: string): (items: string[]) => string {
-  const format = new Intl.ListFormat(locale, { style: "long", type: "conjunction" });
-  return (items) => format.format(items);
-}
-
 /**
  * A `strings` attribute converter: a JSON object of plain-text entries. Entries the widget does
  * not have, and entries that are not strings, are left out (counted text is set as a property).
@@ -125,10 +103,6 @@ export class Localizer<S extends object> implements ReactiveController {
   /** The text to show: the element's `strings`, then its language's, then English. */
   get text(): S {
     return { ...this.strings, ...this.host.strings };
-  }
-
-  get dir(): "ltr" | "rtl" {
-    return directionOf(this.locale);
   }
 
   /** A number as the language writes it (grouping, digits). */

@@ -1,4 +1,4 @@
-import { seconds } from "../../internal/localize.ts";
+import { seconds } from "../../internal/counted-text.ts";
 import type { CounterStrings } from "../click-counter.ts";
 
 export default (locale: string): CounterStrings => {

@@ -1,4 +1,4 @@
-import { list, plural, seconds } from "../../internal/localize.ts";
+import { list, plural, seconds } from "../../internal/counted-text.ts";
 import type { ChatStrings } from "../edge-chat.ts";
 
 export default (locale: string): ChatStrings => {

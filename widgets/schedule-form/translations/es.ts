@@ -1,4 +1,4 @@
-import { plural } from "../../internal/localize.ts";
+import { plural } from "../../internal/counted-text.ts";
 import type { ScheduleStrings } from "../schedule-form.ts";
 
 const EVERY_ONE = { day: "Cada día", hour: "Cada hora", minute: "Cada minuto", second: "Cada segundo" };

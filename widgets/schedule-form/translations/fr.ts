@@ -1,4 +1,4 @@
-import { plural } from "../../internal/localize.ts";
+import { plural } from "../../internal/counted-text.ts";
 import type { ScheduleStrings } from "../schedule-form.ts";
 
 const EVERY_ONE = { day: "Chaque jour", hour: "Chaque heure", minute: "Chaque minute", second: "Chaque seconde" };

@@ -650,7 +650,7 @@ export class EdgeChat extends EdgeElement {
             <ul>
               ${this.people.map(
                 (person) =>
-                  html`<li>${person.name}${person.verified ? html` <span class="badge">${t.verified}</span>` : nothing}${person.name === this.me?.name
+                  html`<li><bdi>${person.name}</bdi>${person.verified ? html` <span class="badge">${t.verified}</span>` : nothing}${person.name === this.me?.name
                     ? html` <span class="badge">${t.you}</span>`
                     : nothing}</li>`,
               )}
@@ -738,9 +738,9 @@ export class EdgeChat extends EdgeElement {
     const own = this.ownIds.has(clientId);
     return html`
       <li part=${own ? "message own" : "message"} class=${own ? "own" : ""} data-id=${id}>
-        <span part="name" class="name">${name}${verified ? html` <span class="badge" title=${this.text.verified}><span aria-hidden="true">✓</span><span class="visually-hidden">${this.text.verified}</span></span>` : nothing}</span>
+        <span part="name" class="name" dir="auto">${name}${verified ? html` <span class="badge" title=${this.text.verified}><span aria-hidden="true">✓</span><span class="visually-hidden">${this.text.verified}</span></span>` : nothing}</span>
         <time datetime=${new Date(at).toISOString()}>${this.l10n.dateTime(at, { hour: "2-digit", minute: "2-digit" })}</time>
-        <div class="text">${linkify(text)}</div>
+        <div class="text" dir="auto">${linkify(text)}</div>
         ${own ? html`<small class="note">${this.text.sent}</small>` : nothing}
       </li>
     `;
@@ -752,8 +752,8 @@ export class EdgeChat extends EdgeElement {
     const note = item.state === "pending" ? t.pending : item.state === "waiting" ? t.waiting(seconds) : t.refused(item.reason ?? "");
     return html`
       <li part=${item.state === "refused" ? "message own refused" : "message own pending"} class="own ${item.state}" data-client-id=${item.clientId}>
-        <span part="name" class="name">${this.me?.name ?? this.wantedName}</span>
-        <div class="text">${linkify(item.text)}</div>
+        <span part="name" class="name" dir="auto">${this.me?.name ?? this.wantedName}</span>
+        <div class="text" dir="auto">${linkify(item.text)}</div>
         <small class="note">${note}</small>
         ${item.state === "refused"
           ? html`<span class="actions">

@@ -24,3 +24,11 @@ export function list(locale: string): (items: string[]) => string {
   const format = new Intl.ListFormat(locale, { style: "long", type: "conjunction" });
   return (items) => format.format(items);
 }
+
+/**
+ * Text from elsewhere (a name, a server's reason) set apart from the sentence around it, so
+ * that a left-to-right name in a right-to-left sentence keeps its place and its punctuation.
+ */
+export function isolate(text: string): string {
+  return `\u2068${text}\u2069`;
+}

@@ -354,14 +354,16 @@ describe("<stream-feed> in other languages", () => {
     expect(shown()).toMatch(/[٠-٩]/);
   });
 
-  it("lays items out right to left in Arabic", async () => {
+  it("lays items out right to left in Arabic, each item's own text in its own direction", async () => {
     const stream = unique("rtl");
-    await createStream(stream, { items: [{ title: "عنوان", text: "نص قصير" }] });
-    const element = mount({ stream, endpoint, lang: "ar" });
-    await until(element, () => items(element).length === 1 && element.getAttribute("dir") === "rtl");
-    const item = items(element)[0]!.getBoundingClientRect();
+    await createStream(stream, { items: [{ text: "Faster sockets, fewer bytes." }, { title: "عنوان", text: "نص قصير" }] });
+    const element = mount({ stream, endpoint, lang: "ar", order: "oldest-first" });
+    await until(element, () => items(element).length === 2 && element.getAttribute("dir") === "rtl");
+    // An English item keeps its full stop at its end, not at the start of the line.
+    expect(getComputedStyle(items(element)[0]!.querySelector('[part="text"]')!).direction).toBe("ltr");
+    const item = items(element)[1]!.getBoundingClientRect();
     const range = document.createRange();
-    range.selectNodeContents(items(element)[0]!.querySelector('[part="text"]')!);
+    range.selectNodeContents(items(element)[1]!.querySelector('[part="text"]')!);
     const text = range.getBoundingClientRect();
     // The short text hugs the right edge (less the item's padding), not the left.
     expect(item.right - text.right).toBeLessThan(20);

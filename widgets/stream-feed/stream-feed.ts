@@ -352,11 +352,11 @@ export class StreamFeed extends EdgeElement {
     const heading = title ?? url;
     return html`
       ${heading !== undefined
-        ? html`<strong part="title"
+        ? html`<strong part="title" dir="auto"
             >${url ? html`<a part="link" href=${url} rel="noopener noreferrer" target="_blank">${heading}</a>` : heading}</strong
           >`
         : nothing}
-      ${body !== undefined ? html`<p part="text">${body}</p>` : nothing}
+      ${body !== undefined ? html`<p part="text" dir="auto">${body}</p>` : nothing}
       ${time ? html`<time part="time" datetime=${time.toISOString()}>${this.l10n.dateTime(time, { dateStyle: "medium", timeStyle: "short" })}</time>` : nothing}
     `;
   }

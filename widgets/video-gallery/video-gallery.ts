@@ -464,7 +464,7 @@ export class VideoGallery extends EdgeElement {
                   ${video.thumbnail ? html`<img part="thumbnail" src=${this.resolveMedia(video.thumbnail)} alt="" loading="lazy" decoding="async" />` : nothing}
                   <span part="duration" aria-hidden="true">${this.duration(video.duration)}</span>
                 </span>
-                <span part="name">${video.name}</span
+                <span part="name" dir="auto">${video.name}</span
                 ><span class="visually-hidden">${t.lengthIs(this.spokenDuration(video.duration))}</span>
               </button>
             </li>
@@ -477,7 +477,7 @@ export class VideoGallery extends EdgeElement {
       <span part="status" class=${this.problem ? "problem" : ""} role="status">${status}</span>
       <dialog part="player" aria-labelledby="player-title" @close=${this.onDialogClose} @keydown=${this.onPlayerKey}>
         <div class="player-head">
-          <h2 id="player-title">${this.current?.name ?? ""}</h2>
+          <h2 id="player-title" dir="auto">${this.current?.name ?? ""}</h2>
           <button part="close" class="button" type="button" @click=${this.close}>${t.close}</button>
         </div>
         <video part="media" controls playsinline preload="none" tabindex="0" aria-label=${this.current ? t.videoNamed(this.current.name) : t.video}></video>

@@ -1,4 +1,4 @@
-import { list, plural, seconds } from "../../internal/counted-text.ts";
+import { isolate, list, plural, seconds } from "../../internal/counted-text.ts";
 import type { ChatStrings } from "../edge-chat.ts";
 
 export default (locale: string): ChatStrings => {
@@ -37,11 +37,11 @@ export default (locale: string): ChatStrings => {
       many: "# رسالة جديدة",
       other: "# رسالة جديدة",
     }),
-    typing: (who) => (who.length === 1 ? `${who[0]} يكتب…` : who.length <= 3 ? `${names(who)} يكتبون…` : "عدة أشخاص يكتبون…"),
+    typing: (who) => (who.length === 1 ? `${isolate(who[0]!)} يكتب…` : who.length <= 3 ? `${names(who.map(isolate))} يكتبون…` : "عدة أشخاص يكتبون…"),
     pending: "جارٍ الإرسال…",
     sent: "أُرسلت",
     waiting: (count) => `إرسال سريع جدًا: إعادة المحاولة بعد ${inSeconds(count)}`,
-    refused: (reason) => `لم تُرسَل: ${reason}`,
+    refused: (reason) => `لم تُرسَل: ${isolate(reason)}`,
     stale: "كُتبت قبل أكثر من أسبوع",
     retry: "إعادة المحاولة",
     discard: "تجاهل",
@@ -52,13 +52,13 @@ export default (locale: string): ChatStrings => {
       other: "غير متصل: ستُرسَل # رسالة عند عودة الاتصال.",
     }),
     reconnecting: "جارٍ إعادة الاتصال…",
-    unavailable: (reason) => `الدردشة غير متاحة: ${reason}`,
-    busy: (reason) => `الدردشة مشغولة: ${reason}`,
+    unavailable: (reason) => `الدردشة غير متاحة: ${isolate(reason)}`,
+    busy: (reason) => `الدردشة مشغولة: ${isolate(reason)}`,
     closed: (code) => `مغلقة (${code})`,
     tryLater: "حاول مرة أخرى لاحقًا",
     tooLong: (max) => `يجب ألا تتجاوز الرسالة ${number.format(max)} من الأحرف.`,
     badName: (max) => `يجب أن يتكون الاسم من ${number.format(1)} إلى ${number.format(max)} من الأحرف.`,
     badRoom: `تحتاج هذه الدردشة إلى اسم غرفة من ${number.format(1)} إلى ${number.format(64)} من الأحرف أو الأرقام أو النقاط أو الشرطات أو الشرطات السفلية، وليس نقاطًا فقط.`,
-    badEndpoint: (reason) => `نقطة اتصال غير صالحة: ${reason}`,
+    badEndpoint: (reason) => `نقطة اتصال غير صالحة: ${isolate(reason)}`,
   };
 };

@@ -38,8 +38,10 @@ export const styles = css`
   [part="status"] {
     display: block;
     margin-top: 0.25rem;
+    padding: 0.1rem 0.25rem;
     font-size: 0.85em;
     color: var(--_danger);
+    border-radius: calc(var(--_radius) - 4px);
   }
   [part="status"]:empty {
     display: none;

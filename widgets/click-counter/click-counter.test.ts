@@ -2,7 +2,7 @@ import { afterEach, describe, expect, inject, it } from "vitest";
 import { userEvent } from "vitest/browser";
 import "./click-counter.ts";
 import type { ClickCounter } from "./click-counter.ts";
-import { nextEvent } from "../internal/test-support.ts";
+import { accessibilityViolations, colorScheme, focused, nextEvent, until } from "../internal/test-support.ts";
 
 const endpoint = inject("endpoint");
 const unique = (label: string) => `${label}-${crypto.randomUUID().slice(0, 8)}`;
@@ -18,9 +18,13 @@ function mount(attributes: Record<string, string>, label?: string): ClickCounter
 const part = (element: Element, name: string) => element.shadowRoot!.querySelector<HTMLElement>(`[part="${name}"]`)!;
 const countText = (element: Element) => part(element, "count").textContent!.trim();
 
-afterEach(() => {
+afterEach(async () => {
   document.body.replaceChildren();
+  document.documentElement.lang = "en";
+  await colorScheme("light");
 });
+
+const statusText = (element: Element) => part(element, "status").textContent!.trim();
 
 describe("<click-counter>", () => {
   it("shows the current count once connected and reflects the connection", async () => {
@@ -133,4 +137,123 @@ describe("<click-counter>", () => {
     element.remove();
     expect(element.getAttribute("connection")).toBe("closed");
   });
+
+  it("moves focus to the button with Tab, past the count", async () => {
+    const before = document.createElement("button");
+    before.textContent = "before";
+    document.body.append(before);
+    const element = mount({ name: unique("tab"), endpoint });
+    await nextEvent(element, "edge-connection", (e) => e.detail.state === "open");
+    before.focus();
+    await userEvent.keyboard("{Tab}");
+    expect(focused()).toBe(part(element, "button"));
+  });
 });
+
+describe("<click-counter> in other languages", () => {
+  it("takes the page's language, and follows a change of its own lang", async () => {
+    document.documentElement.lang = "de";
+    const element = mount({ name: "no spaces allowed", endpoint });
+    await until(element, () => statusText(element).startsWith("Dieser Zähler braucht einen Namen"));
+    element.lang = "fr";
+    await until(element, () => statusText(element).startsWith("Ce compteur a besoin d’un nom"));
+    element.removeAttribute("lang");
+    document.documentElement.lang = "ja";
+    await until(element, () => statusText(element).startsWith("このカウンターには"));
+  });
+
+  it("takes the language of the closest ancestor with a lang", async () => {
+    const section = document.createElement("section");
+    section.lang = "es";
+    document.body.append(section);
+    const element = document.createElement("click-counter");
+    element.name = "bad name";
+    section.append(element);
+    await until(element, () => statusText(element).startsWith("Este contador necesita un nombre"));
+    section.lang = "en-GB";
+    await until(element, () => statusText(element).startsWith("This counter needs a name"));
+  });
+
+  it("writes the count as the language does: grouping in German, Arabic-Indic digits in Egyptian Arabic", async () => {
+    const element = mount({ name: unique("many"), endpoint, lang: "de" });
+    await nextEvent(element, "edge-connection", (e) => e.detail.state === "open");
+    const all = nextEvent(element, "edge-count", (e) => e.detail.count === 1234);
+    for (let i = 0; i < 1234; i++) element.increment();
+    await all;
+    await until(element, () => countText(element) === "1.234");
+    element.lang = "ar-EG";
+    await until(element, () => countText(element) === "١٬٢٣٤");
+    element.lang = "ar";
+    await until(element, () => countText(element) === new Intl.NumberFormat("ar").format(1234));
+    element.lang = "fr";
+    await until(element, () => countText(element) === "1\u202f234");
+  });
+
+  it("lays itself out right to left in Arabic, the count to the right of the button", async () => {
+    const element = mount({ name: unique("rtl"), endpoint, lang: "ar" });
+    await nextEvent(element, "edge-connection", (e) => e.detail.state === "open");
+    await until(element, () => element.getAttribute("dir") === "rtl");
+    expect(getComputedStyle(part(element, "count")).direction).toBe("rtl");
+    expect(part(element, "count").getBoundingClientRect().left).toBeGreaterThan(part(element, "button").getBoundingClientRect().left);
+    element.lang = "en";
+    await until(element, () => element.getAttribute("dir") === "ltr");
+    expect(part(element, "count").getBoundingClientRect().left).toBeLessThan(part(element, "button").getBoundingClientRect().left);
+  });
+
+  it("keeps a dir the page set on it", async () => {
+    const element = mount({ name: unique("dir"), endpoint, lang: "ar", dir: "ltr" });
+    await element.updateComplete;
+    await until(element, () => part(element, "button").textContent!.trim() === "+1");
+    expect(element.getAttribute("dir")).toBe("ltr");
+  });
+
+  it("lets strings overrides win over the built-in language, from the attribute or the property", async () => {
+    const element = mount({ name: "bad name", endpoint, lang: "de", strings: '{"badName":"Name fehlt!","add":"Gefällt mir"}' });
+    await until(element, () => statusText(element) === "Name fehlt!");
+    expect(element.shadowRoot!.querySelector("slot")!.textContent).toBe("Gefällt mir");
+    element.strings = { badName: "Falscher Name" };
+    await until(element, () => statusText(element) === "Falscher Name");
+  });
+
+  it("shows English for a language it has no text for, without errors", async () => {
+    const errors: unknown[] = [];
+    const onError = (event: ErrorEvent) => errors.push(event.error);
+    window.addEventListener("error", onError);
+    for (const lang of ["tlh", "not a language", "zz-ZZ"]) {
+      const element = mount({ name: "bad name", endpoint, lang });
+      await until(element, () => statusText(element).startsWith("This counter needs a name"));
+      expect(element.getAttribute("dir")).toBe("ltr");
+    }
+    window.removeEventListener("error", onError);
+    expect(errors).toEqual([]);
+  });
+});
+
+describe.each(["light", "dark"] as const)("<click-counter> accessibility, %s scheme", (scheme) => {
+  it("has no axe violations loaded, refused and with a bad name", async () => {
+    await colorScheme(scheme);
+    const loaded = mount({ name: unique("axe"), endpoint });
+    await nextEvent(loaded, "edge-connection", (e) => e.detail.state === "open");
+    const broken = mount({ name: "bad name", endpoint, lang: "ar" });
+    await until(broken, () => statusText(broken) !== "");
+    const limited = mount({ name: unique("axe-limited"), endpoint: inject("strictEndpoint") });
+    await nextEvent(limited, "edge-connection", (e) => e.detail.state === "open");
+    const refused = nextEvent(limited, "edge-refused");
+    for (let i = 0; i < 5; i++) limited.increment();
+    await refused;
+    await limited.updateComplete;
+    expect(await accessibilityViolations(document.body)).toEqual([]);
+  });
+
+  it("has no axe violations while reconnecting", async () => {
+    await colorScheme(scheme);
+    const strict = inject("strictEndpoint");
+    const held = [mount({ name: unique("held"), endpoint: strict }), mount({ name: unique("held"), endpoint: strict })];
+    await Promise.all(held.map((el) => nextEvent(el, "edge-connection", (e) => e.detail.state === "open")));
+    const element = mount({ name: unique("third"), endpoint: strict });
+    await nextEvent(element, "edge-connection", (e) => e.detail.state === "reconnecting");
+    await element.updateComplete;
+    expect(await accessibilityViolations(element)).toEqual([]);
+  });
+});
+

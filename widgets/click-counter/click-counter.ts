@@ -2,11 +2,39 @@ import { html, type CSSResultGroup } from "lit";
 import { property, state } from "lit/decorators.js";
 import type { CounterClientFrame, CounterServerFrame } from "../../contract/counter.ts";
 import { EdgeElement, define } from "../internal/edge-element.ts";
+import { Localizer, stringsAttribute } from "../internal/localize.ts";
 import { NAME_PATTERN, socketUrl } from "../internal/endpoint.ts";
 import { emit } from "../internal/events.ts";
 import { theme } from "../internal/theme.ts";
 import { unhandledFrame, type ReconnectingSocket } from "../internal/reconnecting-socket.ts";
 import { styles } from "./click-counter.styles.ts";
+
+/** Every piece of text the widget shows; set `strings` to change any of them. */
+export interface CounterStrings {
+  add: string;
+  offline: string;
+  badName: string;
+  badEndpoint: (reason: string) => string;
+  unavailable: (reason: string) => string;
+  busy: (reason: string) => string;
+  closed: (code: number) => string;
+  tryLater: string;
+  tooMany: (seconds: number) => string;
+}
+
+export const COUNTER_STRINGS: CounterStrings = {
+  add: "+1",
+  offline: "Offline: too many clicks waiting to be sent.",
+  badName: "This counter needs a name of 1–64 letters, digits, dots, dashes or underscores, not dots alone.",
+  badEndpoint: (reason) => `Bad endpoint: ${reason}`,
+  unavailable: (reason) => `Counter unavailable: ${reason}`,
+  busy: (reason) => `Counter busy: ${reason}`,
+  closed: (code) => `closed (${code})`,
+  tryLater: "try again later",
+  tooMany: (count) => `Too many clicks. Try again in ${count} s.`,
+};
+
+type Problem = (text: CounterStrings) => string;
 
 declare global {
   interface HTMLElementTagNameMap {
@@ -25,6 +53,8 @@ declare global {
  * survives restarts of the backend.
  *
  * @tag click-counter
+ * @attr lang - The language of its text (default: the closest `lang` around it, else English).
+ * @attr strings - JSON object overriding UI text, e.g. `{"add":"Gefällt mir"}` (also a property).
  * @slot - The button's label (default "+1").
  * @csspart count - The current count (an `<output>` announced politely).
  * @csspart button - The button that adds one.
@@ -42,29 +72,32 @@ export class ClickCounter extends EdgeElement {
 
   /** The counter's name: 1–64 of `A-Z a-z 0-9 . _ -`, not dots alone. */
   @property({ reflect: true }) name = "";
+  /** Overrides of the UI text. As an attribute, a JSON object of the plain-text entries. */
+  @property({ converter: stringsAttribute(COUNTER_STRINGS) }) strings: Partial<CounterStrings> = {};
 
   @state() private count: number | undefined;
-  @state() private problem = "";
+  /** What is wrong, in the language shown when it renders. */
+  @state() private problem: Problem | undefined;
   @state() private coolingDown = false;
 
   private socket: ReconnectingSocket<CounterServerFrame, CounterClientFrame> | undefined;
   private cooldownTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly format = new Intl.NumberFormat();
+  private readonly l10n = new Localizer(this, COUNTER_STRINGS, import.meta.glob("./translations/*.ts"));
 
   protected static override readonly restartOn = ["name"];
 
   /** Adds one to the shared count, as the button does. */
   increment(): void {
     if (!this.socket || this.coolingDown) return;
-    if (!this.socket.send({ type: "click" })) this.problem = "Offline: too many clicks waiting to be sent.";
+    if (!this.socket.send({ type: "click" })) this.problem = (t) => t.offline;
   }
 
   protected override start(): void {
     this.stop();
     this.count = undefined;
-    this.problem = "";
+    this.problem = undefined;
     if (!NAME_PATTERN.test(this.name)) {
-      this.problem = "This counter needs a name of 1–64 letters, digits, dots, dashes or underscores, not dots alone.";
+      this.problem = (t) => t.badName;
       this.setConnection("closed");
       return;
     }
@@ -72,7 +105,8 @@ export class ClickCounter extends EdgeElement {
     try {
       url = socketUrl(this.endpointUrl, `/api/counters/${this.name}/ws`);
     } catch (error) {
-      this.problem = `Bad endpoint: ${(error as Error).message}`;
+      const reason = (error as Error).message;
+      this.problem = (t) => t.badEndpoint(reason);
       this.setConnection("closed");
       return;
     }
@@ -80,8 +114,8 @@ export class ClickCounter extends EdgeElement {
       url: () => url,
       onFrame: (frame) => this.onFrame(frame),
       onState: (state, close) => {
-        if (state === "closed" && close) this.problem = `Counter unavailable: ${close.reason || `closed (${close.code})`}`;
-        if (state === "reconnecting" && close) this.problem = `Counter busy: ${close.reason || "try again later"}`;
+        if (state === "closed" && close) this.problem = (t) => t.unavailable(close.reason || t.closed(close.code));
+        if (state === "reconnecting" && close) this.problem = (t) => t.busy(close.reason || t.tryLater);
       },
     });
     this.socket.start();
@@ -102,13 +136,13 @@ export class ClickCounter extends EdgeElement {
           this.count = frame.count;
           emit(this, "edge-count", { name: this.name, count: frame.count });
         }
-        if (frame.type === "ready") this.problem = "";
+        if (frame.type === "ready") this.problem = undefined;
         break;
       case "error": {
         const { code, message, retryAfterMs } = frame;
         emit(this, "edge-refused", { code, message, retryAfterMs });
         if (retryAfterMs !== undefined) this.coolDown(retryAfterMs);
-        else this.problem = message;
+        else this.problem = () => message;
         break;
       }
       default:
@@ -118,16 +152,17 @@ export class ClickCounter extends EdgeElement {
 
   private coolDown(ms: number): void {
     this.coolingDown = true;
-    this.problem = `Too many clicks. Try again in ${Math.max(1, Math.ceil(ms / 1000))} s.`;
+    const wait = Math.max(1, Math.ceil(ms / 1000));
+    this.problem = (t) => t.tooMany(wait);
     clearTimeout(this.cooldownTimer);
     this.cooldownTimer = setTimeout(() => {
       this.coolingDown = false;
-      this.problem = "";
+      this.problem = undefined;
     }, ms);
   }
 
   protected override render() {
-    const count = this.count === undefined ? "–" : this.format.format(this.count);
+    const count = this.count === undefined ? "–" : this.l10n.number(this.count);
     return html`
       <div class="counter">
         <output part="count" aria-live="polite" aria-atomic="true" aria-busy=${this.count === undefined}>${count}</output>
@@ -137,10 +172,10 @@ export class ClickCounter extends EdgeElement {
           ?disabled=${this.coolingDown || this.socket === undefined}
           @click=${() => this.increment()}
         >
-          <slot>+1</slot>
+          <slot>${this.l10n.text.add}</slot>
         </button>
       </div>
-      <span part="status" role="status">${this.problem}</span>
+      <span part="status" role="status">${this.problem?.(this.l10n.text) ?? ""}</span>
     `;
   }
 }

@@ -27,7 +27,7 @@ export const styles = css`
   }
   [part="roster"] ul {
     margin: 0.25rem 0 0;
-    padding-left: 1.25rem;
+    padding-inline-start: 1.25rem;
     max-height: 6rem;
     overflow: auto;
   }
@@ -42,13 +42,16 @@ export const styles = css`
   [part="messages"] {
     box-sizing: border-box;
     height: 100%;
-    margin: 0;
     padding: 0 0.25rem;
-    list-style: none;
     overflow-y: auto;
     overscroll-behavior: contain;
     /* The widget keeps the view still itself when older messages go in above (not every browser anchors). */
     overflow-anchor: none;
+  }
+  [part="messages"] > ol {
+    margin: 0;
+    padding: 0;
+    list-style: none;
     display: flex;
     flex-direction: column;
     gap: 0.35rem;
@@ -75,8 +78,9 @@ export const styles = css`
     align-self: flex-end;
     background: var(--edge-chat-own-background, color-mix(in srgb, var(--_accent) 16%, var(--_bg)));
   }
+  /* Marked by its outline and note, not by fading: faded text would be too faint to read. */
   .pending {
-    opacity: 0.7;
+    outline: 1px dashed color-mix(in srgb, var(--_accent) 60%, transparent);
   }
   .refused {
     outline: 1px solid var(--_danger);
@@ -84,7 +88,7 @@ export const styles = css`
   .name {
     font-weight: 600;
     font-size: 0.85em;
-    margin-right: 0.4rem;
+    margin-inline-end: 0.4rem;
   }
   time,
   .note {
@@ -97,8 +101,10 @@ export const styles = css`
   .text {
     white-space: pre-wrap;
   }
-  .text a {
-    color: var(--_accent);
+  /* Links sit on tinted bubbles too: the accent leans toward the text colour to stay readable there. */
+  .text a,
+  .link {
+    color: color-mix(in srgb, var(--_accent) 75%, var(--_fg));
   }
   .badge {
     font-size: 0.75em;
@@ -109,14 +115,13 @@ export const styles = css`
     border: 0;
     padding: 0;
     background: none;
-    color: var(--_accent);
     text-decoration: underline;
     font-size: 0.9em;
   }
   .actions {
     display: inline-flex;
     gap: 0.5rem;
-    margin-left: 0.5rem;
+    margin-inline-start: 0.5rem;
   }
   [part="new-messages"] {
     position: absolute;

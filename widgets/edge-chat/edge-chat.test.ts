@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { userEvent } from "vitest/browser";
 import "./edge-chat.ts";
 import type { ChatMessage, EdgeChat } from "./edge-chat.ts";
-import { nextEvent } from "../internal/test-support.ts";
+import { accessibilityViolations, colorScheme, focused, nextEvent, press } from "../internal/test-support.ts";
 
 const endpoint = inject("endpoint");
 const unique = (label: string) => `${label}-${crypto.randomUUID().slice(0, 8)}`;
@@ -108,7 +108,11 @@ function recordSends(): { frames: string[]; stop: () => void } {
 }
 
 beforeEach(() => localStorage.clear());
-afterEach(() => document.body.replaceChildren());
+afterEach(async () => {
+  document.body.replaceChildren();
+  document.documentElement.lang = "en";
+  await colorScheme("light");
+});
 
 describe("<edge-chat>", () => {
   it("asks for a display name, joins with it, and remembers it on this site", async () => {
@@ -530,3 +534,153 @@ describe("<edge-chat>", () => {
     expect(part(element, "status").textContent).toMatch(/needs a room name/);
   });
 });
+
+describe("<edge-chat> in other languages", () => {
+  it("re-renders its text when its lang changes", async () => {
+    const element = mount({ room: unique("lang"), endpoint, name: "Lena", lang: "de" });
+    await opened(element);
+    await until(element, () => part(element, "send").textContent === "Senden");
+    expect(shadow(element).querySelector("[part=roster] summary")!.textContent).toBe("1 Person hier");
+    expect(part(element, "input").getAttribute("placeholder")).toMatch(/^Nachricht schreiben/);
+    expect(part(element, "messages").getAttribute("aria-label")).toBe("Nachrichten");
+    element.lang = "ja";
+    await until(element, () => part(element, "send").textContent === "送信");
+    element.lang = "es";
+    await until(element, () => part(element, "send").textContent === "Enviar");
+    element.lang = "fr";
+    await until(element, () => part(element, "send").textContent === "Envoyer");
+  });
+
+  it("counts people with Arabic plural forms and lays the room out right to left", async () => {
+    const room = unique("rtl");
+    const element = mount({ room, endpoint, name: "Layla", lang: "ar" });
+    element.style.setProperty("--edge-chat-height", "320px");
+    await opened(element);
+    await until(element, () => element.getAttribute("dir") === "rtl" && shadow(element).querySelector("[part=roster] summary")!.textContent === "شخص واحد هنا");
+    const other = mount({ room, endpoint, name: "Omar" });
+    await opened(other);
+    await until(element, () => shadow(element).querySelector("[part=roster] summary")!.textContent === "شخصان هنا");
+    other.sendMessage("مرحبا");
+    element.sendMessage("أهلا");
+    await until(element, () => shadow(element).querySelectorAll("[part~=message]:not([part~=pending])").length === 2);
+    const list = part(element, "messages").getBoundingClientRect();
+    const own = shadow(element).querySelector("[part~=own]")!.getBoundingClientRect();
+    const theirs = shadow(element).querySelector("[part~=message]:not([part~=own])")!.getBoundingClientRect();
+    // Mirrored: one's own messages on the left, others' on the right.
+    expect(own.left - list.left).toBeLessThan(12);
+    expect(list.right - theirs.right).toBeLessThan(12);
+  });
+
+  it("writes message times as the language does", async () => {
+    const room = unique("times");
+    const element = mount({ room, endpoint, name: "Amal", lang: "ar-EG" });
+    await opened(element);
+    element.sendMessage("وقت");
+    await until(element, () => shadow(element).querySelector("time") !== null);
+    const time = shadow(element).querySelector("time")!;
+    const at = Date.parse(time.dateTime);
+    expect(time.textContent).toBe(new Intl.DateTimeFormat("ar-EG", { hour: "2-digit", minute: "2-digit" }).format(at));
+    expect(time.textContent).toMatch(/^[٠-٩]/);
+    element.lang = "en-US";
+    await until(element, () => time.textContent === new Intl.DateTimeFormat("en-US", { hour: "2-digit", minute: "2-digit" }).format(at));
+  });
+
+  it("lets strings overrides win over the built-in language", async () => {
+    const element = mount({ room: unique("override"), endpoint, name: "Jan", lang: "de", strings: '{"send":"Los"}' });
+    await opened(element);
+    await until(element, () => part(element, "send").textContent === "Los" && shadow(element).querySelector("[part=roster] summary")!.textContent === "1 Person hier");
+  });
+
+  it("shows English for a language it has no text for", async () => {
+    const element = mount({ room: unique("unknown"), endpoint, name: "Kirk", lang: "tlh" });
+    await opened(element);
+    await until(element, () => part(element, "send").textContent === "Send");
+    expect(element.getAttribute("dir")).toBe("ltr");
+  });
+});
+
+describe("<edge-chat> from the keyboard", () => {
+  it("joins from the keyboard, and keeps focus on a refused name with the reason announced", async () => {
+    const element = mount({ room: unique("keys-name"), endpoint });
+    await element.updateComplete;
+    const input = shadow(element).querySelector<HTMLInputElement>("input[name=name]")!;
+    input.focus();
+    await userEvent.keyboard(`${"x".repeat(40)}{Enter}`);
+    await until(element, () => input.getAttribute("aria-invalid") === "true");
+    expect(focused()).toBe(input);
+    const error = shadow(element).getElementById(input.getAttribute("aria-describedby")!)!;
+    expect(error.getAttribute("role")).toBe("status");
+    expect(error.textContent).toMatch(/Names are 1–32 characters/);
+    await userEvent.clear(input);
+    await userEvent.keyboard("Kay{Enter}");
+    await opened(element);
+    await until(element, () => focused() === part(element, "input"));
+  });
+
+  it("goes through the roster, the messages and the composer with Tab, and sends with Enter", async () => {
+    const before = document.createElement("button");
+    document.body.append(before);
+    const element = mount({ room: unique("keys-tab"), endpoint, name: "Tabby" });
+    await opened(element);
+    before.focus();
+    await press("Tab");
+    expect(focused()).toBe(shadow(element).querySelector("[part=roster] summary"));
+    await press("Enter");
+    expect(part(element, "roster").hasAttribute("open")).toBe(true);
+    await press("Tab");
+    expect(focused()).toBe(part(element, "messages"));
+    await press("Tab");
+    expect(focused()).toBe(part(element, "input"));
+    const own = nextEvent(element, "edge-message", (e) => e.detail.own);
+    await userEvent.keyboard("by keyboard{Enter}");
+    expect((await own).detail.message.text).toBe("by keyboard");
+    await press("Tab");
+    expect(focused()).toBe(part(element, "send"));
+  });
+});
+
+describe.each(["light", "dark"] as const)("<edge-chat> accessibility, %s scheme", (scheme) => {
+  beforeEach(() => colorScheme(scheme));
+
+  it("has no axe violations asking for a name, and with a refused name", async () => {
+    const element = mount({ room: unique("axe-name"), endpoint, lang: "ar" });
+    await element.updateComplete;
+    expect(await accessibilityViolations(element)).toEqual([]);
+    const input = shadow(element).querySelector<HTMLInputElement>("input[name=name]")!;
+    input.value = "y".repeat(40);
+    shadow(element).querySelector<HTMLButtonElement>("button[type=submit]")!.click();
+    await until(element, () => input.getAttribute("aria-invalid") === "true");
+    expect(await accessibilityViolations(element)).toEqual([]);
+  });
+
+  it("has no axe violations empty, with messages, people and a refused message", async () => {
+    const room = unique("axe-room");
+    const element = mount({ room, endpoint, name: "Ada" });
+    await opened(element);
+    await until(element, () => shadow(element).querySelector(".top")!.textContent!.includes("No messages yet"));
+    expect(await accessibilityViolations(element)).toEqual([]);
+    const other = mount({ room, endpoint, "user-token": await userToken("user-axe", "Grace") });
+    await opened(other);
+    other.sendMessage("hello https://example.com");
+    element.sendMessage("hi");
+    element.sendMessage("ding\u0007");
+    part(element, "roster").setAttribute("open", "");
+    await until(element, () => shown(element).length === 3 && part(element, "refused") !== null && part(element, "pending") === null);
+    other.remove();
+    expect(await accessibilityViolations(element)).toEqual([]);
+  });
+
+  it("has no axe violations while reconnecting with messages waiting, nor closed for a bad room", async () => {
+    const element = mount({ room: unique("axe-drop"), endpoint, name: "Offline" });
+    await opened(element);
+    const reconnecting = nextEvent(element, "edge-connection", (e) => e.detail.state === "reconnecting");
+    dropConnection(element);
+    await reconnecting;
+    element.sendMessage("waiting");
+    await until(element, () => part(element, "status").textContent!.includes("Offline"));
+    const broken = mount({ room: "no spaces", endpoint, name: "X" });
+    await broken.updateComplete;
+    expect(await accessibilityViolations(document.body)).toEqual([]);
+  });
+});
+

@@ -7,6 +7,7 @@ import type { ErrorFrame } from "../../contract/socket.ts";
 import { EdgeElement, define } from "../internal/edge-element.ts";
 import { NAME_PATTERN, apiUrl, socketUrl } from "../internal/endpoint.ts";
 import { emit } from "../internal/events.ts";
+import { Localizer, stringsAttribute } from "../internal/localize.ts";
 import { theme } from "../internal/theme.ts";
 import { unhandledFrame, type ReconnectingSocket } from "../internal/reconnecting-socket.ts";
 import { styles } from "./edge-chat.styles.ts";
@@ -14,13 +15,14 @@ import { StoredOutbox, type StoredMessage } from "./outbox-store.ts";
 
 export type { ChatMessage, Person as ChatPerson } from "../../contract/chat.ts";
 
-/** Every piece of text the widget shows; set `strings` to translate any of them. */
+/** Every piece of text the widget shows; set `strings` to change any of them. */
 export interface ChatStrings {
   nameLegend: string;
   nameLabel: string;
   join: string;
   changeName: string;
   messageLabel: string;
+  messagesLabel: string;
   placeholder: string;
   send: string;
   loadOlder: string;
@@ -44,6 +46,8 @@ export interface ChatStrings {
   reconnecting: string;
   unavailable: (reason: string) => string;
   busy: (reason: string) => string;
+  closed: (code: number) => string;
+  tryLater: string;
   tooLong: (max: number) => string;
   badName: (max: number) => string;
   badRoom: string;
@@ -56,6 +60,7 @@ export const DEFAULT_STRINGS: ChatStrings = {
   join: "Join",
   changeName: "Change name",
   messageLabel: "Message",
+  messagesLabel: "Messages",
   placeholder: "Write a message… (Enter sends, Shift+Enter for a new line)",
   send: "Send",
   loadOlder: "Load older messages",
@@ -84,6 +89,8 @@ export const DEFAULT_STRINGS: ChatStrings = {
   reconnecting: "Reconnecting…",
   unavailable: (reason) => `Chat unavailable: ${reason}`,
   busy: (reason) => `Chat busy: ${reason}`,
+  closed: (code) => `closed (${code})`,
+  tryLater: "try again later",
   tooLong: (max) => `Messages are at most ${max} characters.`,
   badName: (max) => `Names are 1–${max} characters.`,
   badRoom: "This chat needs a room name of 1–64 letters, digits, dots, dashes or underscores, not dots alone.",
@@ -153,8 +160,9 @@ function storedName(): string {
  * @attr name - The user's display name; asked for (and remembered on this site) when absent.
  * @attr user-token - A short-lived HS256 token signed by the host site: a verified name.
  * @attr endpoint - The backend origin (default: the script's origin).
+ * @attr lang - The language of its text (default: the closest `lang` around it, else English).
  * @attr strings - JSON object overriding UI text, e.g. `{"send":"Senden"}` (also a property).
- * @csspart messages - The message list (a polite log region).
+ * @csspart messages - The scrolling region of messages (a polite log).
  * @csspart message - One message (also `own`, `pending`, `refused` parts on the same element).
  * @csspart name - A sender's name in a message.
  * @csspart input - The message text area.
@@ -184,7 +192,7 @@ export class EdgeChat extends EdgeElement {
    * Overrides of the UI text, e.g. `{ send: "Senden" }`. As an attribute, a JSON object of the
    * plain-text entries; the counted ones (`people`, `newMessages`…) are functions, set them as a property.
    */
-  @property({ converter: { fromAttribute: parseStrings } }) strings: Partial<ChatStrings> = {};
+  @property({ converter: stringsAttribute(DEFAULT_STRINGS) }) strings: Partial<ChatStrings> = {};
 
   @state() private messages: ChatMessage[] = [];
   @state() private outbox: Outgoing[] = [];
@@ -217,10 +225,10 @@ export class EdgeChat extends EdgeElement {
   private retryTimers = new Map<string, ReturnType<typeof setTimeout>>();
   /** Set while older messages are prepended: the scroll height to keep the view still against. */
   private anchorHeight: number | undefined;
-  private readonly time = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+  private readonly l10n = new Localizer(this, DEFAULT_STRINGS, import.meta.glob("./translations/*.ts"));
 
   private get text(): ChatStrings {
-    return { ...DEFAULT_STRINGS, ...this.strings };
+    return this.l10n.text;
   }
 
   /**
@@ -317,8 +325,8 @@ export class EdgeChat extends EdgeElement {
       firstFrame: () => (this.userToken ? { type: "identify", token: this.userToken } : undefined),
       onFrame: (frame) => this.onFrame(frame),
       onState: (state, close) => {
-        if (state === "closed" && close) this.problem = this.text.unavailable(close.reason || `closed (${close.code})`);
-        if (state === "reconnecting" && close) this.problem = this.text.busy(close.reason || "try again later");
+        if (state === "closed" && close) this.problem = this.text.unavailable(close.reason || this.text.closed(close.code));
+        if (state === "reconnecting" && close) this.problem = this.text.busy(close.reason || this.text.tryLater);
         this.requestUpdate();
       },
     });
@@ -642,7 +650,7 @@ export class EdgeChat extends EdgeElement {
             <ul>
               ${this.people.map(
                 (person) =>
-                  html`<li>${person.name}${person.verified ? html` <span class="badge">${t.verified}</span>` : nothing}${person.name === this.me?.name
+                  html`<li><bdi>${person.name}</bdi>${person.verified ? html` <span class="badge">${t.verified}</span>` : nothing}${person.name === this.me?.name
                     ? html` <span class="badge">${t.you}</span>`
                     : nothing}</li>`,
               )}
@@ -653,17 +661,28 @@ export class EdgeChat extends EdgeElement {
             : html`<button type="button" class="link" @click=${() => this.changeName()}>${t.changeName}</button>`}
         </header>
         <div class="scroller">
-          <ol part="messages" role="log" aria-live="polite" aria-relevant="additions" aria-busy=${this.loadingOlder} tabindex="0" @scroll=${() => this.onScroll()}>
-            <li class="top">
-              ${this.hasMore
-                ? html`<button type="button" class="link" ?disabled=${this.loadingOlder} @click=${() => this.loadOlder()}>
-                    ${this.loadingOlder ? t.loading : t.loadOlder}
-                  </button>`
-                : html`<span>${this.messages.length === 0 && this.outbox.length === 0 ? t.empty : t.beginning}</span>`}
-            </li>
-            ${repeat(this.messages, (message) => message.id, (message) => this.renderMessage(message))}
-            ${repeat(this.outbox, (item) => item.clientId, (item) => this.renderOutgoing(item))}
-          </ol>
+          <div
+            part="messages"
+            role="log"
+            aria-label=${t.messagesLabel}
+            aria-live="polite"
+            aria-relevant="additions"
+            aria-busy=${this.loadingOlder}
+            tabindex="0"
+            @scroll=${() => this.onScroll()}
+          >
+            <ol>
+              <li class="top">
+                ${this.hasMore
+                  ? html`<button type="button" class="link" ?disabled=${this.loadingOlder} @click=${() => this.loadOlder()}>
+                      ${this.loadingOlder ? t.loading : t.loadOlder}
+                    </button>`
+                  : html`<span>${this.messages.length === 0 && this.outbox.length === 0 ? t.empty : t.beginning}</span>`}
+              </li>
+              ${repeat(this.messages, (message) => message.id, (message) => this.renderMessage(message))}
+              ${repeat(this.outbox, (item) => item.clientId, (item) => this.renderOutgoing(item))}
+            </ol>
+          </div>
           ${this.unseen > 0 && !this.pinned
             ? html`<button type="button" part="new-messages" @click=${() => this.scrollToBottom()}>${t.newMessages(this.unseen)} ↓</button>`
             : nothing}
@@ -696,7 +715,16 @@ export class EdgeChat extends EdgeElement {
         <fieldset>
           <legend>${t.nameLegend}</legend>
           <label for="name">${t.nameLabel}</label>
-          <input id="name" name="name" autocomplete="nickname" maxlength="64" required .value=${storedName()} aria-describedby="name-error" />
+          <input
+            id="name"
+            name="name"
+            autocomplete="nickname"
+            maxlength="64"
+            required
+            .value=${storedName()}
+            aria-describedby="name-error"
+            aria-invalid=${this.nameError ? "true" : "false"}
+          />
           <button type="submit">${t.join}</button>
           <p id="name-error" part="status" role="status">${this.nameError || this.problem}</p>
         </fieldset>
@@ -710,9 +738,9 @@ export class EdgeChat extends EdgeElement {
     const own = this.ownIds.has(clientId);
     return html`
       <li part=${own ? "message own" : "message"} class=${own ? "own" : ""} data-id=${id}>
-        <span part="name" class="name">${name}${verified ? html` <span class="badge" title=${this.text.verified}>✓</span>` : nothing}</span>
-        <time datetime=${new Date(at).toISOString()}>${this.time.format(at)}</time>
-        <div class="text">${linkify(text)}</div>
+        <span part="name" class="name" dir="auto">${name}${verified ? html` <span class="badge" title=${this.text.verified}><span aria-hidden="true">✓</span><span class="visually-hidden">${this.text.verified}</span></span>` : nothing}</span>
+        <time datetime=${new Date(at).toISOString()}>${this.l10n.dateTime(at, { hour: "2-digit", minute: "2-digit" })}</time>
+        <div class="text" dir="auto">${linkify(text)}</div>
         ${own ? html`<small class="note">${this.text.sent}</small>` : nothing}
       </li>
     `;
@@ -724,8 +752,8 @@ export class EdgeChat extends EdgeElement {
     const note = item.state === "pending" ? t.pending : item.state === "waiting" ? t.waiting(seconds) : t.refused(item.reason ?? "");
     return html`
       <li part=${item.state === "refused" ? "message own refused" : "message own pending"} class="own ${item.state}" data-client-id=${item.clientId}>
-        <span part="name" class="name">${this.me?.name ?? this.wantedName}</span>
-        <div class="text">${linkify(item.text)}</div>
+        <span part="name" class="name" dir="auto">${this.me?.name ?? this.wantedName}</span>
+        <div class="text" dir="auto">${linkify(item.text)}</div>
         <small class="note">${note}</small>
         ${item.state === "refused"
           ? html`<span class="actions">
@@ -735,16 +763,6 @@ export class EdgeChat extends EdgeElement {
           : nothing}
       </li>
     `;
-  }
-}
-
-function parseStrings(value: string | null): Partial<ChatStrings> {
-  try {
-    const parsed: unknown = JSON.parse(value ?? "{}");
-    if (typeof parsed !== "object" || parsed === null) return {};
-    return Object.fromEntries(Object.entries(parsed).filter(([key, text]) => key in DEFAULT_STRINGS && typeof text === "string"));
-  } catch {
-    return {};
   }
 }
 

@@ -49,6 +49,13 @@ export const theme = css`
     outline: none;
     box-shadow: var(--_focus);
   }
+  /*
+   * Notes can sit outside a widget's own surface, on the page. On a page that stays light while
+   * the visitor's scheme is dark, dark-scheme text there would be unreadable: notes carry the surface.
+   */
+  [part~="status"] {
+    background-color: var(--_bg);
+  }
   .visually-hidden {
     position: absolute;
     width: 1px;

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, inject, it } from "vitest";
+import { userEvent } from "vitest/browser";
 import "./schedule-form.ts";
 import type { ScheduleForm } from "./schedule-form.ts";
+import { accessibilityViolations, colorScheme, focused, press, until } from "../internal/test-support.ts";
 
 const endpoint = inject("endpoint");
 
@@ -46,10 +48,19 @@ async function fetchSchedule(id: string): Promise<Response> {
   return fetch(`${endpoint}/api/schedules/${id}`, { headers: { Authorization: `Bearer ${token}` } });
 }
 
-afterEach(() => {
+afterEach(async () => {
   document.body.replaceChildren();
   localStorage.clear();
+  await colorScheme("light");
 });
+
+/** A label's own words, without the text of the control inside it. */
+const labelText = (element: Element, partName: string) =>
+  [...part(element, partName).closest("label")!.childNodes]
+    .filter((node) => node.nodeType === Node.TEXT_NODE)
+    .map((node) => node.textContent)
+    .join("")
+    .trim();
 
 describe("<schedule-form>", () => {
   it("schedules a one-off delivery with the page's fields as its payload and lists it", async () => {
@@ -161,3 +172,116 @@ describe("<schedule-form>", () => {
     await expect.poll(() => status(element)).toMatch(/Not scheduled: target: there is no target named "no-such-target"/);
   });
 });
+
+describe("<schedule-form> in other languages", () => {
+  it("re-renders its labels and options when its lang changes", async () => {
+    const element = mount("reminders");
+    element.lang = "de";
+    await until(element, () => labelText(element, "when") === "Wann");
+    expect(labelText(element, "repeat")).toBe("Wiederholen");
+    expect(part(element, "submit").textContent).toBe("Planen");
+    expect(part(element, "list").getAttribute("aria-label")).toBe("Deine Zeitpläne");
+    element.lang = "ja";
+    await until(element, () => part(element, "submit").textContent === "予約する");
+    expect(part<HTMLSelectElement>(element, "repeat").options[1]!.textContent).toBe("N分ごと");
+    element.lang = "es";
+    await until(element, () => part(element, "submit").textContent === "Programar");
+    element.lang = "fr";
+    await until(element, () => part(element, "submit").textContent === "Planifier");
+  });
+
+  it("writes times, repeats and what is left as the language does", async () => {
+    const element = mount("reminders");
+    element.lang = "de";
+    await until(element, () => part(element, "submit").textContent === "Planen");
+    await fill(element, localInput(3_600_000), "hours");
+    part<HTMLInputElement>(element, "interval").value = "2";
+    const scheduled = nextEvent(element, "edge-scheduled");
+    submit(element);
+    const { detail } = await scheduled;
+    const format = (locale: string) => new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "medium" }).format(new Date(detail.next!));
+    await until(element, () => status(element) === `Geplant für ${format("de")}.`);
+    const item = () => parts(element, "schedule")[0]!.textContent!.replace(/\s+/g, " ");
+    expect(item()).toContain("Alle 2 Stunden, noch 100 Durchläufe von 100");
+    expect(item()).toContain(`Nächster: ${format("de")}`);
+    element.lang = "ar-EG";
+    await until(element, () => item().includes(`التالي: ${format("ar-EG")}`));
+    expect(item()).toContain("تبقّى ١٠٠ تشغيل من ١٠٠");
+  });
+
+  it("lays the form out right to left in Arabic", async () => {
+    const element = mount("reminders");
+    element.lang = "ar";
+    await until(element, () => element.getAttribute("dir") === "rtl" && part(element, "submit").textContent === "جدولة");
+    const form = part(element, "form").getBoundingClientRect();
+    const button = part(element, "submit").getBoundingClientRect();
+    expect(form.right - button.right).toBeLessThan(20);
+    expect(form.right - part(element, "when").getBoundingClientRect().right).toBeLessThan(20);
+  });
+
+  it("lets strings overrides win, and shows English for a language it has no text for", async () => {
+    const element = mount("reminders");
+    element.setAttribute("strings", '{"submit":"Erinnern"}');
+    element.lang = "de";
+    await until(element, () => part(element, "submit").textContent === "Erinnern" && labelText(element, "when") === "Wann");
+    const unknown = mount("reminders");
+    unknown.lang = "sjn";
+    await until(unknown, () => part(unknown, "submit").textContent === "Schedule");
+    expect(unknown.getAttribute("dir")).toBe("ltr");
+  });
+});
+
+describe("<schedule-form> from the keyboard", () => {
+  it("goes from the page's fields through its own with Tab", async () => {
+    const element = mount("reminders", `<label>Text <input name="text"></label>`);
+    await element.updateComplete;
+    element.querySelector("input")!.focus();
+    await press("Tab");
+    expect(focused()).toBe(part(element, "when"));
+    // The date-time input's own fields take Tab in turn; on from the repeat choice:
+    part(element, "repeat").focus();
+    await press("Tab");
+    expect(focused()).toBe(part(element, "submit"));
+  });
+
+  it("submits with Enter, focuses the field in error and announces why", async () => {
+    const element = mount("reminders", `<label>Text <input name="text" required></label>`);
+    await element.updateComplete;
+    part(element, "when").focus();
+    await press("Enter");
+    await until(element, () => status(element) !== "");
+    expect(part(element, "status").getAttribute("role")).toBe("status");
+    expect(status(element)).toMatch(/^Check “Text”/);
+    expect(focused()).toBe(element.querySelector("input"));
+    await userEvent.keyboard("water the plants");
+    part(element, "when").focus();
+    await press("Enter");
+    await until(element, () => status(element).startsWith("Check “When”"));
+    expect(focused()).toBe(part(element, "when"));
+  });
+});
+
+describe.each(["light", "dark"] as const)("<schedule-form> accessibility, %s scheme", (scheme) => {
+  it("has no axe violations empty, with errors, with a schedule listed and refused", async () => {
+    await colorScheme(scheme);
+    const empty = mount("reminders", `<label>Text <input name="text"></label>`);
+    const invalid = mount("reminders", `<label>Text <input name="text" required></label>`);
+    invalid.lang = "ar";
+    const listed = mount("reminders");
+    const refused = mount("no-such-target");
+    await Promise.all([empty, invalid, listed, refused].map((element) => element.updateComplete));
+    await fill(invalid, localInput(-60_000), "cron");
+    submit(invalid);
+    await fill(listed, localInput(3_600_000), "days");
+    const scheduled = nextEvent(listed, "edge-scheduled");
+    submit(listed);
+    await scheduled;
+    await fill(refused, localInput(3_600_000));
+    submit(refused);
+    await until(refused, () => status(refused).startsWith("Not scheduled"));
+    await until(invalid, () => status(invalid) !== "");
+    await until(listed, () => parts(listed, "schedule").length === 1);
+    expect(await accessibilityViolations(document.body)).toEqual([]);
+  });
+});
+

@@ -3,8 +3,109 @@ import { property, query, state } from "lit/decorators.js";
 import { EdgeElement, define } from "../internal/edge-element.ts";
 import { NAME_PATTERN, apiUrl } from "../internal/endpoint.ts";
 import { emit } from "../internal/events.ts";
+import { Localizer, stringsAttribute } from "../internal/localize.ts";
 import { theme } from "../internal/theme.ts";
 import { styles } from "./schedule-form.styles.ts";
+
+type Unit = "day" | "hour" | "minute" | "second";
+
+/** Every piece of text the widget shows; set `strings` to change any of them. */
+export interface ScheduleStrings {
+  when: string;
+  firstRun: string;
+  repeat: string;
+  noRepeat: string;
+  everyMinutes: string;
+  everyHours: string;
+  everyDays: string;
+  cronOption: string;
+  interval: string;
+  runs: string;
+  cronLabel: string;
+  cronField: string;
+  cronHint: string;
+  cronZone: (zone: string) => string;
+  timesZone: (zone: string) => string;
+  submit: string;
+  listLabel: string;
+  badTarget: string;
+  future: string;
+  check: (label: string, problem: string) => string;
+  checkForm: string;
+  scheduling: string;
+  scheduledFor: (time: string) => string;
+  scheduled: string;
+  notScheduled: (reason: string) => string;
+  notCancelled: (reason: string) => string;
+  cancelled: string;
+  couldNotLoad: (reason: string) => string;
+  unreachable: string;
+  answered: (status: number) => string;
+  cron: (pattern: string, zone: string) => string;
+  every: (count: number, unit: Unit) => string;
+  once: string;
+  runsLeft: (left: number, times: number) => string;
+  until: (time: string) => string;
+  /** Joins the parts of a description ("Every day, 3 of 5 runs left"). */
+  comma: string;
+  notRunYet: string;
+  delivered: (time: string) => string;
+  failed: (time: string, reason: string) => string;
+  status: (code: number | null) => string;
+  next: (time: string) => string;
+  finished: string;
+  cancel: string;
+  cancelLabel: (schedule: string) => string;
+}
+
+const inUnits = (count: number, unit: Unit) => new Intl.NumberFormat("en", { style: "unit", unit, unitDisplay: "long" }).format(count);
+
+export const SCHEDULE_STRINGS: ScheduleStrings = {
+  when: "When",
+  firstRun: "First run",
+  repeat: "Repeat",
+  noRepeat: "Does not repeat",
+  everyMinutes: "Every N minutes",
+  everyHours: "Every N hours",
+  everyDays: "Every N days",
+  cronOption: "Cron pattern (advanced)",
+  interval: "N",
+  runs: "Runs",
+  cronLabel: "Cron pattern (minute hour day month weekday)",
+  cronField: "Cron pattern",
+  cronHint: "Five fields: minute hour day-of-month month day-of-week, e.g. 0 9 * * 1-5",
+  cronZone: (zone) => `In your time zone, ${zone}.`,
+  timesZone: (zone) => `Times are in your time zone, ${zone}.`,
+  submit: "Schedule",
+  listLabel: "Your schedules",
+  badTarget: "This form has no valid target; the page must set target.",
+  future: "Pick a time in the future.",
+  check: (label, problem) => `Check “${label}”: ${problem}`,
+  checkForm: "Check the form.",
+  scheduling: "Scheduling…",
+  scheduledFor: (time) => `Scheduled for ${time}.`,
+  scheduled: "Scheduled.",
+  notScheduled: (reason) => `Not scheduled: ${reason}`,
+  notCancelled: (reason) => `Not cancelled: ${reason}`,
+  cancelled: "Cancelled.",
+  couldNotLoad: (reason) => `Could not load: ${reason}`,
+  unreachable: "the scheduler cannot be reached. Check your connection and try again.",
+  answered: (status) => `the scheduler answered ${status}.`,
+  cron: (pattern, zone) => `Cron “${pattern}” (${zone})`,
+  every: (count, unit) => (count === 1 ? `Every ${unit}` : `Every ${inUnits(count, unit)}`),
+  once: "Once",
+  runsLeft: (left, times) => `${left} of ${times} ${times === 1 ? "run" : "runs"} left`,
+  until: (time) => `until ${time}`,
+  comma: ", ",
+  notRunYet: "Not run yet",
+  delivered: (time) => `Delivered ${time}`,
+  failed: (time, reason) => `Failed ${time}: ${reason}`,
+  status: (code) => `status ${code}`,
+  next: (time) => `Next: ${time}`,
+  finished: "Finished",
+  cancel: "Cancel",
+  cancelLabel: (schedule) => `Cancel schedule: ${schedule}`,
+};
 
 declare global {
   interface HTMLElementTagNameMap {
@@ -66,6 +167,8 @@ const REFRESH_AFTER_DUE_MS = 1_500;
  * @tag schedule-form
  * @attr target - The name of a target from the backend's `SCHEDULE_TARGETS`.
  * @attr endpoint - The backend origin (default: where the script came from).
+ * @attr lang - The language of its text (default: the closest `lang` around it, else English).
+ * @attr strings - JSON object overriding UI text, e.g. `{"submit":"Planen"}` (also a property).
  * @slot - The page's own fields (inputs, selects, textareas with a `name`): the payload.
  * @csspart form - The form.
  * @csspart when - The date and time input (the visitor's local time).
@@ -90,6 +193,8 @@ export class ScheduleForm extends EdgeElement {
 
   /** The target name configured by the site owner. */
   @property({ reflect: true }) target = "";
+  /** Overrides of the UI text. As an attribute, a JSON object of the plain-text entries. */
+  @property({ converter: stringsAttribute(SCHEDULE_STRINGS) }) strings: Partial<ScheduleStrings> = {};
 
   @state() private repeat: Repeat = "none";
   @state() private busy = false;
@@ -102,7 +207,16 @@ export class ScheduleForm extends EdgeElement {
 
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  private readonly time = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+  private readonly l10n = new Localizer(this, SCHEDULE_STRINGS, import.meta.glob("./translations/*.ts"));
+
+  private get text(): ScheduleStrings {
+    return this.l10n.text;
+  }
+
+  /** A time from the backend, as the language writes it. */
+  private time(iso: string): string {
+    return this.l10n.dateTime(new Date(iso), { dateStyle: "medium", timeStyle: "medium" });
+  }
 
   protected static override readonly restartOn = ["target"];
 
@@ -119,21 +233,22 @@ export class ScheduleForm extends EdgeElement {
   /** Validates and submits the form, as the submit button does. */
   async schedule(): Promise<void> {
     if (this.busy) return;
-    if (!NAME_PATTERN.test(this.target)) return this.say("This form has no valid target; the page must set target.", "error");
+    const t = this.text;
+    if (!NAME_PATTERN.test(this.target)) return this.say(t.badTarget, "error");
     const fields = this.pageFields();
     this.whenInput.setCustomValidity("");
     if (this.repeat !== "cron" && this.whenInput.value && this.localTime(this.whenInput.value) <= Date.now()) {
-      this.whenInput.setCustomValidity("Pick a time in the future.");
+      this.whenInput.setCustomValidity(t.future);
     }
     for (const field of fields) {
       if (!field.checkValidity()) {
         field.reportValidity();
-        return this.say(`Check “${labelOf(field)}”: ${field.validationMessage}`, "error");
+        return this.say(t.check(labelOf(field), field.validationMessage), "error");
       }
     }
     if (!this.form.reportValidity()) {
       const invalid = this.form.querySelector<HTMLInputElement>(":invalid");
-      return this.say(invalid ? `Check “${invalid.dataset.label}”: ${invalid.validationMessage}` : "Check the form.", "error");
+      return this.say(invalid ? t.check(invalid.dataset.label ?? invalid.name, invalid.validationMessage) : t.checkForm, "error");
     }
 
     const payload = payloadOf(fields);
@@ -149,7 +264,7 @@ export class ScheduleForm extends EdgeElement {
     }
 
     this.busy = true;
-    this.say("Scheduling…");
+    this.say(t.scheduling);
     try {
       const created = await this.call<ScheduleView & { manageToken: string }>("/api/schedules", {
         method: "POST",
@@ -159,11 +274,11 @@ export class ScheduleForm extends EdgeElement {
       const entry: Remembered = { id: created.id, manageToken: created.manageToken, target: this.target };
       this.store([...this.remembered(), entry]);
       this.schedules = [{ ...entry, view: created }, ...this.schedules];
-      this.say(created.next ? `Scheduled for ${this.time.format(new Date(created.next))}.` : "Scheduled.");
+      this.say(created.next ? t.scheduledFor(this.time(created.next)) : t.scheduled);
       emit(this, "edge-scheduled", { id: created.id, target: this.target, next: created.next, payload });
       this.planRefresh();
     } catch (error) {
-      this.say(`Not scheduled: ${(error as Error).message}`, "error");
+      this.say(t.notScheduled((error as Error).message), "error");
     } finally {
       this.busy = false;
     }
@@ -177,12 +292,12 @@ export class ScheduleForm extends EdgeElement {
       await this.call(`/api/schedules/${id}`, { method: "DELETE", headers: { Authorization: `Bearer ${entry.manageToken}` } });
     } catch (error) {
       if (!(error instanceof ApiError && error.status === 404)) {
-        this.say(`Not cancelled: ${(error as Error).message}`, "error");
+        this.say(this.text.notCancelled((error as Error).message), "error");
         return;
       }
     }
     this.forget(id);
-    this.say("Cancelled.");
+    this.say(this.text.cancelled);
     emit(this, "edge-cancelled", { id, target: entry.target });
   }
 
@@ -200,7 +315,7 @@ export class ScheduleForm extends EdgeElement {
         } catch (error) {
           // Gone (cancelled elsewhere, or the backend's state was reset): forget it.
           if (error instanceof ApiError && (error.status === 404 || error.status === 400)) return null;
-          return { ...entry, problem: `Could not load: ${(error as Error).message}` };
+          return { ...entry, problem: this.text.couldNotLoad((error as Error).message) };
         }
       }),
     );
@@ -273,104 +388,111 @@ export class ScheduleForm extends EdgeElement {
     try {
       response = await fetch(apiUrl(this.endpointUrl, path), init);
     } catch {
-      throw new Error("the scheduler cannot be reached. Check your connection and try again.");
+      throw new Error(this.text.unreachable);
     }
     const data = (await response.json().catch(() => ({}))) as { error?: { message?: string } };
-    if (!response.ok) throw new ApiError(response.status, data.error?.message ?? `the scheduler answered ${response.status}.`);
+    if (!response.ok) throw new ApiError(response.status, data.error?.message ?? this.text.answered(response.status));
     return data as T;
   }
 
   private describe(view: ScheduleView | undefined): string {
+    const t = this.text;
     if (!view) return "";
-    if (view.cron) return `Cron “${view.cron}” (${view.tz})${this.describeEnd(view)}`;
-    if (view.every) return `Every ${humanInterval(view.every)}${this.describeEnd(view)}`;
-    return "Once";
+    if (view.cron) return [t.cron(view.cron, view.tz ?? ""), ...this.ends(view)].join(t.comma);
+    if (view.every) return [t.every(...interval(view.every)), ...this.ends(view)].join(t.comma);
+    return t.once;
   }
 
   /** Every repeat a visitor makes ends; say when, so nobody expects it to run forever. */
-  private describeEnd(view: ScheduleView): string {
+  private ends(view: ScheduleView): string[] {
     const ends: string[] = [];
-    if (view.runsLeft !== undefined) ends.push(`${view.runsLeft} of ${view.times} ${view.times === 1 ? "run" : "runs"} left`);
-    if (view.until) ends.push(`until ${this.time.format(new Date(view.until))}`);
-    return ends.length > 0 ? `, ${ends.join(", ")}` : "";
+    if (view.runsLeft !== undefined) ends.push(this.text.runsLeft(view.runsLeft, view.times ?? view.runsLeft));
+    if (view.until) ends.push(this.text.until(this.time(view.until)));
+    return ends;
   }
 
   private lastResult(run: LastRun | null) {
-    if (!run) return html`<span>Not run yet</span>`;
-    const when = this.time.format(new Date(run.at));
-    if (run.ok) return html`<span>Delivered ${when}</span>`;
-    return html`<span class="failed">Failed ${when}: ${run.error ?? `status ${run.status}`}</span>`;
+    const t = this.text;
+    if (!run) return html`<span>${t.notRunYet}</span>`;
+    const when = this.time(run.at);
+    if (run.ok) return html`<span>${t.delivered(when)}</span>`;
+    return html`<span class="failed">${t.failed(when, run.error ?? t.status(run.status))}</span>`;
   }
 
   protected override render() {
+    const t = this.text;
     const timed = this.repeat !== "cron";
     const every = this.repeat === "minutes" || this.repeat === "hours" || this.repeat === "days";
     return html`
-      <form part="form" @submit=${(e: Event) => (e.preventDefault(), void this.schedule())}>
+      <!-- novalidate: schedule() checks every field itself, so each error is also said in the status. -->
+      <form part="form" novalidate @submit=${(e: Event) => (e.preventDefault(), void this.schedule())}>
         <slot></slot>
         <div class="row">
           <label>
-            ${every ? "First run" : "When"}
+            ${every ? t.firstRun : t.when}
             <input
               part="when"
               name="when"
               type="datetime-local"
               step="1"
-              data-label="When"
+              data-label=${every ? t.firstRun : t.when}
               ?required=${timed}
               ?disabled=${!timed}
               @input=${() => this.whenInput.setCustomValidity("")}
             />
           </label>
           <label>
-            Repeat
+            ${t.repeat}
             <select part="repeat" name="repeat" @change=${(e: Event) => (this.repeat = (e.target as HTMLSelectElement).value as Repeat)}>
-              <option value="none">Does not repeat</option>
-              <option value="minutes">Every N minutes</option>
-              <option value="hours">Every N hours</option>
-              <option value="days">Every N days</option>
-              <option value="cron">Cron pattern (advanced)</option>
+              <option value="none">${t.noRepeat}</option>
+              <option value="minutes">${t.everyMinutes}</option>
+              <option value="hours">${t.everyHours}</option>
+              <option value="days">${t.everyDays}</option>
+              <option value="cron">${t.cronOption}</option>
             </select>
           </label>
           ${every
-            ? html`<label>N <input part="interval" name="interval" type="number" min="1" max="1000" step="1" value="1" required data-label="N" /></label>`
+            ? html`<label
+                >${t.interval} <input part="interval" name="interval" type="number" min="1" max="1000" step="1" value="1" required data-label=${t.interval}
+              /></label>`
             : nothing}
           ${this.repeat !== "none"
-            ? html`<label>Runs <input part="times" name="times" type="number" min="1" step="1" placeholder="100" data-label="Runs" /></label>`
+            ? html`<label>${t.runs} <input part="times" name="times" type="number" min="1" step="1" placeholder="100" data-label=${t.runs} /></label>`
             : nothing}
         </div>
         ${this.repeat === "cron"
           ? html`<label>
-              Cron pattern (minute hour day month weekday)
+              ${t.cronLabel}
               <input
                 part="cron"
                 name="cron"
                 required
-                data-label="Cron pattern"
+                data-label=${t.cronField}
                 pattern="\\s*\\S+(\\s+\\S+){4}\\s*"
                 placeholder="0 9 * * 1-5"
-                title="Five fields: minute hour day-of-month month day-of-week, e.g. 0 9 * * 1-5"
+                title=${t.cronHint}
               />
-              <span class="hint">In your time zone, ${this.zone}.</span>
+              <span class="hint">${t.cronZone(this.zone)}</span>
             </label>`
-          : html`<span class="hint">Times are in your time zone, ${this.zone}.</span>`}
-        <button part="submit" type="submit" ?disabled=${this.busy}>Schedule</button>
+          : html`<span class="hint">${t.timesZone(this.zone)}</span>`}
+        <button part="submit" type="submit" ?disabled=${this.busy}>${t.submit}</button>
         <p part="status" role="status" aria-live="polite" data-kind=${this.statusKind}>${this.status}</p>
       </form>
-      <ul part="list" aria-label="Your schedules">${this.schedules.map((entry) => this.renderEntry(entry))}</ul>
+      <ul part="list" aria-label=${t.listLabel}>${this.schedules.map((entry) => this.renderEntry(entry))}</ul>
     `;
   }
 
   private renderEntry(entry: Listed) {
+    const t = this.text;
     const view = entry.view;
-    const next = view?.next ? `Next: ${this.time.format(new Date(view.next))}` : view ? "Finished" : "";
+    const next = view?.next ? t.next(this.time(view.next)) : view ? t.finished : "";
     return html`<li part="schedule" data-id=${entry.id}>
       <span>
         <strong>${this.describe(view)}</strong> · <span class="next">${next}</span> ·
         <span class="last">${entry.problem ?? this.lastResult(view?.lastRun ?? null)}</span>
       </span>
-      <button part="cancel" type="button" aria-label=${`Cancel schedule: ${this.describe(view)} ${next}`} @click=${() => void this.cancel(entry.id)}>
-        Cancel
+      <button part="cancel" type="button" aria-label=${t.cancelLabel(`${this.describe(view)} ${next}`)} @click=${() => void this.cancel(entry.id)}>
+        ${t.cancel}
       </button>
     </li>`;
   }
@@ -410,14 +532,12 @@ function labelOf(field: FormField): string {
   return (field.labels?.[0]?.textContent ?? field.getAttribute("aria-label") ?? field.name).trim();
 }
 
-function humanInterval(seconds: number): string {
+/** A repeat interval in its largest whole unit: 7200 s is 2 hours. */
+function interval(seconds: number): [number, Unit] {
   for (const [unit, size] of [["day", 86_400], ["hour", 3600], ["minute", 60]] as const) {
-    if (seconds % size === 0) {
-      const n = seconds / size;
-      return n === 1 ? unit : `${n} ${unit}s`;
-    }
+    if (seconds % size === 0) return [seconds / size, unit];
   }
-  return `${seconds} seconds`;
+  return [seconds, "second"];
 }
 
 const isRemembered = (value: unknown): value is Remembered =>

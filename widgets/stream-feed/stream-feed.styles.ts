@@ -49,6 +49,8 @@ export const styles = css`
   }
   [part="status"] {
     margin: 0.35rem 0 0;
+    padding: 0.1rem 0.3rem;
+    border-radius: calc(var(--_radius) - 4px);
     color: var(--_muted);
     font-size: 0.9em;
   }

@@ -2,7 +2,7 @@ import { afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { DEV_STREAMS_SECRET, mintStreamToken } from "../../edge/streams/tokens.ts";
 import "./stream-feed.ts";
 import type { StreamFeed } from "./stream-feed.ts";
-import { until } from "../internal/test-support.ts";
+import { accessibilityViolations, colorScheme, focused, press, until } from "../internal/test-support.ts";
 
 // The test backend runs on 127.0.0.1 without STREAMS_JWT_SECRET, so it takes dev-secret tokens.
 const endpoint = inject("endpoint");
@@ -45,9 +45,10 @@ const items = (element: StreamFeed) => [...element.shadowRoot!.querySelectorAll<
 const texts = (element: StreamFeed) => items(element).map((item) => item.textContent!.replace(/\s+/g, " ").trim());
 const status = (element: StreamFeed) => element.shadowRoot!.querySelector('[part="status"]')!.textContent!.trim();
 
-afterEach(() => {
+afterEach(async () => {
   document.body.replaceChildren();
   sessionStorage.clear();
+  await colorScheme("light");
 });
 
 describe("<stream-feed>", () => {
@@ -323,3 +324,104 @@ describe("<stream-feed>", () => {
     expect(texts(element)).toEqual(["second order", "first order"]);
   });
 });
+
+describe("<stream-feed> in other languages", () => {
+  it("re-renders its notes when its lang changes", async () => {
+    const stream = unique("lang");
+    await createStream(stream);
+    const element = mount({ stream, endpoint, lang: "de" });
+    await until(element, () => status(element) === "Noch keine Einträge.");
+    element.lang = "ja";
+    await until(element, () => status(element) === "まだ項目はありません。");
+    element.lang = "es";
+    await until(element, () => status(element) === "Aún no hay elementos.");
+    element.lang = "fr";
+    await until(element, () => status(element) === "Aucun élément pour l’instant.");
+    expect(element.shadowRoot!.querySelector('[part="items"]')!.getAttribute("aria-label")).toBe("Flux");
+  });
+
+  it("writes item times as the language does", async () => {
+    const stream = unique("times");
+    const time = "2026-01-02T15:04:05Z";
+    await createStream(stream, { items: [{ title: "Jahresstart", time }] });
+    const element = mount({ stream, endpoint, lang: "de" });
+    const shown = () => element.shadowRoot!.querySelector("time")?.textContent;
+    const format = (locale: string) => new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" }).format(new Date(time));
+    await until(element, () => shown() === format("de"));
+    expect(shown()).toMatch(/^02\.01\.2026/);
+    element.lang = "ar-EG";
+    await until(element, () => shown() === format("ar-EG"));
+    expect(shown()).toMatch(/[٠-٩]/);
+  });
+
+  it("lays items out right to left in Arabic, each item's own text in its own direction", async () => {
+    const stream = unique("rtl");
+    await createStream(stream, { items: [{ text: "Faster sockets, fewer bytes." }, { title: "عنوان", text: "نص قصير" }] });
+    const element = mount({ stream, endpoint, lang: "ar", order: "oldest-first" });
+    await until(element, () => items(element).length === 2 && element.getAttribute("dir") === "rtl");
+    // An English item keeps its full stop at its end, not at the start of the line.
+    expect(getComputedStyle(items(element)[0]!.querySelector('[part="text"]')!).direction).toBe("ltr");
+    const item = items(element)[1]!.getBoundingClientRect();
+    const range = document.createRange();
+    range.selectNodeContents(items(element)[1]!.querySelector('[part="text"]')!);
+    const text = range.getBoundingClientRect();
+    // The short text hugs the right edge (less the item's padding), not the left.
+    expect(item.right - text.right).toBeLessThan(20);
+    expect(text.left - item.left).toBeGreaterThan(40);
+  });
+
+  it("lets strings overrides win, and shows English for a language it has no text for", async () => {
+    const stream = unique("override");
+    await createStream(stream);
+    const element = mount({ stream, endpoint, lang: "fr", strings: '{"empty":"Rien du tout."}' });
+    await until(element, () => status(element) === "Rien du tout.");
+    const unknown = mount({ stream, endpoint, lang: "qya" });
+    await until(unknown, () => status(unknown) === "No items yet.");
+    expect(unknown.getAttribute("dir")).toBe("ltr");
+  });
+});
+
+describe("<stream-feed> from the keyboard", () => {
+  it("tabs through the items' links, newest first", async () => {
+    const stream = unique("keys");
+    await createStream(stream, { items: [{ title: "Older", url: "https://example.com/1" }, { title: "Newer", url: "https://example.com/2" }] });
+    const before = document.createElement("button");
+    document.body.append(before);
+    const element = mount({ stream, endpoint });
+    await until(element, () => items(element).length === 2);
+    before.focus();
+    await press("Tab");
+    expect(focused()!.textContent).toBe("Newer");
+    await press("Tab");
+    expect(focused()!.textContent).toBe("Older");
+  });
+});
+
+describe.each(["light", "dark"] as const)("<stream-feed> accessibility, %s scheme", (scheme) => {
+  it("has no axe violations empty, loaded, waiting, ended, refused and with a bad path", async () => {
+    await colorScheme(scheme);
+    const empty = unique("axe-empty");
+    const loaded = unique("axe-loaded");
+    const ended = unique("axe-ended");
+    const closed = unique("axe-private");
+    await createStream(empty);
+    await createStream(loaded, {
+      items: [{ title: "Launch", text: "Today", time: "2026-01-02T03:04:05Z", url: "https://example.com/launch" }, "plain", { other: 1 }],
+    });
+    await createStream(ended, { items: [{ text: "last" }] });
+    await createStream(closed, { public: false });
+    await fetch(`${endpoint}/v1/stream/${ended}`, { method: "POST", headers: { "Stream-Closed": "true", Authorization: `Bearer ${writeToken}` } });
+    const elements = [
+      mount({ stream: empty, endpoint }),
+      mount({ stream: loaded, endpoint, lang: "ar" }),
+      mount({ stream: unique("axe-missing"), endpoint }),
+      mount({ stream: ended, endpoint }),
+      mount({ stream: closed, endpoint }),
+      mount({ stream: "../bad", endpoint }),
+    ];
+    await Promise.all(elements.map((element) => until(element, () => status(element) !== "" || items(element).length > 0)));
+    await until(elements[3]!, () => status(elements[3]!) === "This feed has ended.");
+    expect(await accessibilityViolations(document.body)).toEqual([]);
+  });
+});
+

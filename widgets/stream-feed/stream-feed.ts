@@ -4,10 +4,37 @@ import { repeat } from "lit/directives/repeat.js";
 import { EdgeElement, define } from "../internal/edge-element.ts";
 import { apiUrl, isStreamPath } from "../internal/endpoint.ts";
 import { emit } from "../internal/events.ts";
+import { Localizer, stringsAttribute } from "../internal/localize.ts";
 import { theme } from "../internal/theme.ts";
 import { fillTemplate, httpUrl, text } from "./item-template.ts";
 import { StreamReader, type LiveMode } from "./stream-reader.ts";
 import { styles } from "./stream-feed.styles.ts";
+
+/** Every piece of text the widget shows; set `strings` to change any of them. */
+export interface FeedStrings {
+  itemsLabel: string;
+  badStream: string;
+  badEndpoint: (reason: string) => string;
+  private: (reason: string) => string;
+  ended: string;
+  paused: string;
+  waiting: string;
+  empty: string;
+}
+
+export const FEED_STRINGS: FeedStrings = {
+  itemsLabel: "Feed",
+  badStream: "This feed needs a stream path: 1–8 names of 1–64 letters, digits, dots, dashes or underscores (not dots alone), joined by /.",
+  badEndpoint: (reason) => `Bad endpoint: ${reason}`,
+  private: (reason) => `This feed is private: ${reason}`,
+  ended: "This feed has ended.",
+  paused: "Paused while the page is hidden.",
+  waiting: "Waiting for this stream to be created…",
+  empty: "No items yet.",
+};
+
+/** What is wrong, in the language shown when it renders. */
+type Problem = (text: FeedStrings) => string;
 
 declare global {
   interface HTMLElementTagNameMap {
@@ -55,6 +82,8 @@ const DEFAULT_LIMIT = 50;
  * @attr token - A read token, for streams not created public.
  * @attr live - `auto` (SSE, falling back to long-poll; default), `sse` or `long-poll`.
  * @attr connection - Reflected: connecting | open | reconnecting | closed.
+ * @attr lang - The language of its text (default: the closest `lang` around it, else English).
+ * @attr strings - JSON object overriding UI text, e.g. `{"empty":"Noch nichts da."}` (also a property).
  * @csspart items - The list of items.
  * @csspart item - One item.
  * @csspart title - An item's title (default rendering).
@@ -82,11 +111,13 @@ export class StreamFeed extends EdgeElement {
   @property() token: string | null = null;
   /** How to follow the stream live. */
   @property() live: LiveMode = "auto";
+  /** Overrides of the UI text. As an attribute, a JSON object of the plain-text entries. */
+  @property({ converter: stringsAttribute(FEED_STRINGS) }) strings: Partial<FeedStrings> = {};
 
   @state() private items: Item[] = [];
   @state() private closed = false;
   @state() private paused = false;
-  @state() private problem = "";
+  @state() private problem: Problem | undefined;
   /** The stream does not exist yet; the reader keeps checking. */
   @state() private waiting = false;
   @state() private connectionState = "";
@@ -95,7 +126,7 @@ export class StreamFeed extends EdgeElement {
   private nextId = 0;
   private offset = "-1";
   private readonly rendered = new WeakMap<Item, Node>();
-  private readonly timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+  private readonly l10n = new Localizer(this, FEED_STRINGS, import.meta.glob("./translations/*.ts"));
 
   private readonly onVisibility = () => {
     if (document.visibilityState === "hidden") this.pause();
@@ -140,20 +171,21 @@ export class StreamFeed extends EdgeElement {
   /** (Re)starts from what this tab showed last, or from the stream's beginning. */
   private open(): void {
     this.stopReader();
-    this.problem = "";
+    this.problem = undefined;
     this.paused = false;
     this.closed = false;
     this.items = [];
     this.offset = "-1";
     if (!isStreamPath(this.stream)) {
-      this.problem = "This feed needs a stream path: 1–8 names of 1–64 letters, digits, dots, dashes or underscores (not dots alone), joined by /.";
+      this.problem = (t) => t.badStream;
       this.setConnection("closed");
       return;
     }
     try {
       this.endpointUrl;
     } catch (error) {
-      this.problem = `Bad endpoint: ${(error as Error).message}`;
+      const reason = (error as Error).message;
+      this.problem = (t) => t.badEndpoint(reason);
       this.setConnection("closed");
       return;
     }
@@ -195,7 +227,7 @@ export class StreamFeed extends EdgeElement {
         emit(this, "edge-stream-closed", { stream: this.stream, offset });
       },
       onFailure: (status, message) => {
-        this.problem = status === 401 || status === 403 ? `This feed is private: ${message}` : message;
+        this.problem = status === 401 || status === 403 ? (t) => t.private(message) : () => message;
       },
     });
     this.reader.start();
@@ -270,19 +302,20 @@ export class StreamFeed extends EdgeElement {
 
   protected override render() {
     const ordered = this.order === "oldest-first" ? this.items : [...this.items].reverse();
+    const t = this.l10n.text;
     const note = this.problem
-      ? this.problem
+      ? this.problem(t)
       : this.closed
-        ? "This feed has ended."
+        ? t.ended
         : this.paused
-          ? "Paused while the page is hidden."
+          ? t.paused
           : this.waiting
-            ? "Waiting for this stream to be created…"
+            ? t.waiting
           : this.items.length === 0 && this.connectionState === "open"
-            ? "No items yet."
+            ? t.empty
             : "";
     return html`
-      <ol part="items" aria-live="polite" aria-relevant="additions" aria-busy=${this.connectionState === "connecting"}>
+      <ol part="items" aria-label=${t.itemsLabel} aria-live="polite" aria-relevant="additions" aria-busy=${this.connectionState === "connecting"}>
         ${repeat(
           ordered,
           (item) => item.id,
@@ -319,12 +352,12 @@ export class StreamFeed extends EdgeElement {
     const heading = title ?? url;
     return html`
       ${heading !== undefined
-        ? html`<strong part="title"
+        ? html`<strong part="title" dir="auto"
             >${url ? html`<a part="link" href=${url} rel="noopener noreferrer" target="_blank">${heading}</a>` : heading}</strong
           >`
         : nothing}
-      ${body !== undefined ? html`<p part="text">${body}</p>` : nothing}
-      ${time ? html`<time part="time" datetime=${time.toISOString()}>${this.timeFormat.format(time)}</time>` : nothing}
+      ${body !== undefined ? html`<p part="text" dir="auto">${body}</p>` : nothing}
+      ${time ? html`<time part="time" datetime=${time.toISOString()}>${this.l10n.dateTime(time, { dateStyle: "medium", timeStyle: "short" })}</time>` : nothing}
     `;
   }
 }

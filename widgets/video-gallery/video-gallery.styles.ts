@@ -4,6 +4,8 @@ export const styles = css`
   :host {
     display: block;
     container-type: inline-size;
+    /* Its search label and notes sit here: the surface keeps them readable in either scheme, on any page. */
+    background: var(--_bg);
   }
   .bar {
     display: flex;
@@ -65,7 +67,8 @@ export const styles = css`
   }
   [part~="duration"] {
     position: absolute;
-    inset: auto 0.35rem 0.35rem auto;
+    inset-block-end: 0.35rem;
+    inset-inline-end: 0.35rem;
     padding: 0.05rem 0.35rem;
     border-radius: 4px;
     background: rgb(0 0 0 / 0.75);

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, inject, it } from "vitest";
 import { userEvent } from "vitest/browser";
 import "./video-gallery.ts";
 import type { VideoGallery } from "./video-gallery.ts";
-import { nextEvent, until } from "../internal/test-support.ts";
+import { accessibilityViolations, colorScheme, focused, nextEvent, press, until } from "../internal/test-support.ts";
 
 const endpoint = inject("endpoint");
 /** The public samples of the local library, newest first (demo/videos/library.json). */
@@ -19,6 +19,13 @@ const parts = (element: Element, name: string) => [...element.shadowRoot!.queryS
 const part = (element: Element, name: string) => parts(element, name)[0]!;
 const names = (element: Element) => parts(element, "name").map((el) => el.textContent!.trim());
 
+/** What a screen reader reads for a card: its text, less what is hidden from it. */
+function spokenName(card: HTMLElement): string {
+  const copy = card.cloneNode(true) as HTMLElement;
+  for (const hidden of copy.querySelectorAll("[aria-hidden=true]")) hidden.remove();
+  return copy.textContent!.replace(/\s+/g, " ").trim();
+}
+
 /** Resolves when the media element has played past `seconds`. */
 function playedPast(media: HTMLVideoElement, seconds: number): Promise<void> {
   return new Promise((done) => {
@@ -33,8 +40,9 @@ function playedPast(media: HTMLVideoElement, seconds: number): Promise<void> {
   });
 }
 
-afterEach(() => {
+afterEach(async () => {
   document.body.replaceChildren();
+  await colorScheme("light");
 });
 
 describe("<video-gallery>", { timeout: 30_000 }, () => {
@@ -43,7 +51,13 @@ describe("<video-gallery>", { timeout: 30_000 }, () => {
     await until(gallery, () => names(gallery).length === 3);
     expect(names(gallery)).toEqual(SAMPLES);
     expect(parts(gallery, "duration").map((el) => el.textContent!.trim())).toEqual(["0:03", "0:03", "0:04"]);
-    expect(parts(gallery, "video").map((el) => el.getAttribute("aria-label"))).toEqual(["Mandelbrot zoom, 0:03", "Colour bars, 0:03", "Test card with tone, 0:04"]);
+    // Named by what they show (no aria-label to disagree with it), the length said in words.
+    expect(parts(gallery, "video").map((el) => el.getAttribute("aria-label"))).toEqual([null, null, null]);
+    expect(parts(gallery, "video").map((el) => spokenName(el))).toEqual([
+      "Mandelbrot zoom, 3 seconds",
+      "Colour bars, 3 seconds",
+      "Test card with tone, 4 seconds",
+    ]);
     const thumbnails = parts(gallery, "thumbnail") as HTMLImageElement[];
     expect(thumbnails).toHaveLength(3);
     await Promise.all(thumbnails.map((img) => (img.complete ? Promise.resolve() : nextEvent(img, "load"))));
@@ -207,3 +221,101 @@ describe("<video-gallery>", { timeout: 30_000 }, () => {
     expect(gallery.hasAttribute("playing")).toBe(false);
   });
 });
+
+describe("<video-gallery> in other languages", { timeout: 30_000 }, () => {
+  const searchLabel = (gallery: Element) => gallery.shadowRoot!.querySelector("label")!.textContent!.trim();
+
+  it("re-renders its text when its lang changes", async () => {
+    const gallery = mount({ endpoint, lang: "de", "page-size": "2" });
+    await until(gallery, () => names(gallery).length === 2 && searchLabel(gallery) === "Videos durchsuchen");
+    expect(part(gallery, "more").textContent).toBe("Mehr laden");
+    expect(part(gallery, "grid").getAttribute("aria-label")).toBe("Videos");
+    expect(spokenName(parts(gallery, "video")[0]!)).toBe("Mandelbrot zoom, 3 Sekunden");
+    gallery.lang = "ja";
+    await until(gallery, () => searchLabel(gallery) === "動画を検索");
+    expect(part(gallery, "more").textContent).toBe("さらに読み込む");
+    gallery.lang = "es";
+    await until(gallery, () => part(gallery, "more").textContent === "Cargar más");
+    gallery.lang = "fr";
+    await until(gallery, () => part(gallery, "more").textContent === "Afficher plus");
+  });
+
+  it("mirrors the grid and the duration badges in Arabic, and writes lengths in the language's digits", async () => {
+    const gallery = mount({ endpoint, lang: "ar-EG" });
+    gallery.style.width = "40rem";
+    await until(gallery, () => names(gallery).length === 3 && gallery.getAttribute("dir") === "rtl" && part(gallery, "duration").textContent === "٠:٠٣");
+    const [first, second] = parts(gallery, "video").map((card) => card.getBoundingClientRect());
+    expect(first!.left).toBeGreaterThan(second!.left);
+    const frame = gallery.shadowRoot!.querySelector(".frame")!.getBoundingClientRect();
+    const badge = part(gallery, "duration").getBoundingClientRect();
+    expect(badge.left - frame.left).toBeLessThan(12);
+    expect(spokenName(parts(gallery, "video")[0]!)).toBe(`Mandelbrot zoom، ${new Intl.NumberFormat("ar-EG", { style: "unit", unit: "second", unitDisplay: "long" }).format(3)}`);
+  });
+
+  it("lets strings overrides win, and shows English for a language it has no text for", async () => {
+    const gallery = mount({ endpoint, lang: "es", strings: '{"searchLabel":"Encuentra un vídeo"}' });
+    await until(gallery, () => searchLabel(gallery) === "Encuentra un vídeo");
+    const unknown = mount({ endpoint, lang: "x-klingon" });
+    await until(unknown, () => names(unknown).length === 3);
+    expect(searchLabel(unknown)).toBe("Search videos");
+  });
+});
+
+describe("<video-gallery> from the keyboard", { timeout: 30_000 }, () => {
+  it("goes from the search box through the cards to Load more with Tab", async () => {
+    const gallery = mount({ endpoint, "page-size": "2" });
+    await until(gallery, () => names(gallery).length === 2);
+    part(gallery, "search").focus();
+    await press("Tab");
+    expect(focused()).toBe(parts(gallery, "video")[0]);
+    await press("Tab");
+    expect(focused()).toBe(parts(gallery, "video")[1]);
+    await press("Tab");
+    expect(focused()).toBe(part(gallery, "more"));
+    await press("Enter");
+    await until(gallery, () => names(gallery).length === 3);
+  });
+
+  it("opens a card with Space, and the Close button returns focus to it", async () => {
+    const gallery = mount({ endpoint, "prefer-playback": "native" });
+    await until(gallery, () => names(gallery).length === 3);
+    const card = parts(gallery, "video")[2]!;
+    card.focus();
+    const opened = nextEvent(gallery, "edge-video-open");
+    await press("Space");
+    expect((await opened).detail.name).toBe("Test card with tone");
+    part(gallery, "close").focus();
+    const closed = nextEvent(gallery, "edge-video-close");
+    await press("Enter");
+    await closed;
+    expect(focused()).toBe(card);
+  });
+});
+
+describe.each(["light", "dark"] as const)("<video-gallery> accessibility, %s scheme", (scheme) => {
+  it("has no axe violations loaded, with an upload button, empty and failing", { timeout: 30_000 }, async () => {
+    await colorScheme(scheme);
+    const loaded = mount({ endpoint, "page-size": "2", "upload-token": "token-from-the-site" });
+    const empty = mount({ endpoint, search: "no such video", lang: "ar" });
+    const failing = mount({ endpoint: "http://127.0.0.1:9" });
+    await until(loaded, () => names(loaded).length === 2);
+    await until(empty, () => part(empty, "status").textContent!.includes("«"));
+    await until(failing, () => part(failing, "status").textContent!.includes("Videos unavailable"));
+    await Promise.all(parts(loaded, "thumbnail").map((img) => ((img as HTMLImageElement).complete ? undefined : nextEvent(img, "load"))));
+    expect(await accessibilityViolations(document.body)).toEqual([]);
+  });
+
+  it("has no axe violations with the player open, and after a failed upload", { timeout: 30_000 }, async () => {
+    await colorScheme(scheme);
+    const gallery = mount({ endpoint, "prefer-playback": "native", "upload-token": "not-a-valid-token" });
+    await until(gallery, () => names(gallery).length === 3);
+    const failed = nextEvent(gallery, "edge-video-error");
+    await userEvent.upload(gallery.shadowRoot!.querySelector<HTMLInputElement>('input[type="file"]')!, new File([new Uint8Array(8)], "a.mp4", { type: "video/mp4" }));
+    await failed;
+    const playing = nextEvent(gallery, "edge-video-playing");
+    await userEvent.click(parts(gallery, "video")[0]!);
+    await playing;
+    expect(await accessibilityViolations(gallery)).toEqual([]);
+  });
+});
+

@@ -6,6 +6,7 @@ import type { Video } from "../../contract/video.ts";
 import { EdgeElement, define } from "../internal/edge-element.ts";
 import { apiUrl } from "../internal/endpoint.ts";
 import { emit } from "../internal/events.ts";
+import { Localizer, stringsAttribute } from "../internal/localize.ts";
 import { theme } from "../internal/theme.ts";
 import { styles } from "./video-gallery.styles.ts";
 
@@ -29,6 +30,70 @@ declare global {
 
 export type PlaybackEngine = "mse" | "native";
 
+/** Every piece of text the widget shows; set `strings` to change any of them. */
+export interface GalleryStrings {
+  searchLabel: string;
+  gridLabel: string;
+  /** Read after a video's name on its card, e.g. ", 1 minute, 5 seconds". */
+  lengthIs: (duration: string) => string;
+  loading: string;
+  empty: string;
+  noMatch: (search: string) => string;
+  more: string;
+  listUnavailable: (status: number) => string;
+  videosUnavailable: (reason: string) => string;
+  upload: string;
+  uploadProgress: string;
+  untitled: string;
+  uploading: (name: string) => string;
+  uploaded: (name: string) => string;
+  uploadFailed: (reason: string) => string;
+  uploadsUnavailable: (status: number) => string;
+  serverAnswered: (status: number) => string;
+  connectionFailed: string;
+  cancelled: string;
+  close: string;
+  video: string;
+  videoNamed: (name: string) => string;
+  gone: string;
+  videoUnavailable: (status: number) => string;
+  cannotPlay: string;
+  playbackFailed: (details: string) => string;
+  couldNotPlay: string;
+  noLongerPlayable: string;
+}
+
+export const GALLERY_STRINGS: GalleryStrings = {
+  searchLabel: "Search videos",
+  gridLabel: "Videos",
+  lengthIs: (duration) => `, ${duration}`,
+  loading: "Loading videos…",
+  empty: "No videos yet.",
+  noMatch: (search) => `No videos match “${search}”.`,
+  more: "Load more",
+  listUnavailable: (status) => `The video list is unavailable (${status}).`,
+  videosUnavailable: (reason) => `Videos unavailable: ${reason}`,
+  upload: "Upload video",
+  uploadProgress: "Upload progress",
+  untitled: "Untitled",
+  uploading: (name) => `Uploading ${name}…`,
+  uploaded: (name) => `${name} is uploaded.`,
+  uploadFailed: (reason) => `Upload failed: ${reason}`,
+  uploadsUnavailable: (status) => `Uploads are unavailable (${status}).`,
+  serverAnswered: (status) => `the server answered ${status}`,
+  connectionFailed: "the connection failed",
+  cancelled: "cancelled",
+  close: "Close",
+  video: "Video",
+  videoNamed: (name) => `Video: ${name}`,
+  gone: "This video is no longer available.",
+  videoUnavailable: (status) => `The video is unavailable (${status}).`,
+  cannotPlay: "This browser cannot play this video.",
+  playbackFailed: (details) => `Playback failed (${details}).`,
+  couldNotPlay: "This video could not be played.",
+  noLongerPlayable: "This video can no longer be played here.",
+};
+
 
 const HLS_TYPE = "application/vnd.apple.mpegurl";
 
@@ -38,6 +103,8 @@ const HLS_TYPE = "application/vnd.apple.mpegurl";
  * hls.js is fetched only when a video plays with it; see `prefer-playback`.
  *
  * @tag video-gallery
+ * @attr lang - The language of its text (default: the closest `lang` around it, else English).
+ * @attr strings - JSON object overriding UI text, e.g. `{"more":"Mehr laden"}` (also a property).
  * @csspart search - The search box.
  * @csspart grid - The list of videos.
  * @csspart video - One video's button in the grid.
@@ -78,6 +145,8 @@ export class VideoGallery extends EdgeElement {
   @property({ attribute: "prefer-playback", reflect: true }) preferPlayback: PlaybackEngine | null = null;
   /** A token from the host site (or the admin token) that allows uploads; shows the upload button. */
   @property({ attribute: "upload-token" }) uploadToken: string | null = null;
+  /** Overrides of the UI text. As an attribute, a JSON object of the plain-text entries. */
+  @property({ converter: stringsAttribute(GALLERY_STRINGS) }) strings: Partial<GalleryStrings> = {};
 
   @state() private videos: Video[] = [];
   @state() private cursor: string | null = null;
@@ -97,7 +166,12 @@ export class VideoGallery extends EdgeElement {
   private session: PlaybackSession | undefined;
   private upload: XMLHttpRequest | undefined;
   private opener: HTMLElement | undefined;
-  private readonly clock = new Intl.NumberFormat(undefined, { minimumIntegerDigits: 2 });
+  private readonly l10n = new Localizer(this, GALLERY_STRINGS, import.meta.glob("./translations/*.ts"));
+
+  /** The text in the language shown (the playback session reports in it too). */
+  get text(): GalleryStrings {
+    return this.l10n.text;
+  }
 
   protected static override readonly restartOn = ["search", "pageSize"];
 
@@ -130,12 +204,12 @@ export class VideoGallery extends EdgeElement {
       const url = apiUrl(this.endpointUrl, "/api/videos", { limit, search: this.search.trim() || undefined, cursor: more ? (this.cursor ?? undefined) : undefined });
       const response = await fetch(url, { signal: controller.signal });
       const body = (await response.json().catch(() => undefined)) as { videos?: Video[]; cursor?: string | null; error?: { message?: string } } | undefined;
-      if (!response.ok || !body?.videos) throw new Error(body?.error?.message ?? `The video list is unavailable (${response.status}).`);
+      if (!response.ok || !body?.videos) throw new Error(body?.error?.message ?? this.text.listUnavailable(response.status));
       this.videos = more ? [...this.videos, ...body.videos] : body.videos;
       this.cursor = body.cursor ?? null;
     } catch (error) {
       if (controller.signal.aborted) return;
-      this.fail(`Videos unavailable: ${(error as Error).message}`);
+      this.fail(this.text.videosUnavailable((error as Error).message));
     } finally {
       if (this.listing === controller) {
         this.listing = undefined;
@@ -193,11 +267,11 @@ export class VideoGallery extends EdgeElement {
   /** The session's hooks: a fresh signed URL, and what to show. */
   async freshVideo(uid: string): Promise<Video> {
     const response = await fetch(apiUrl(this.endpointUrl, `/api/videos/${uid}`));
-    if (response.status === 404) throw new Error("This video is no longer available.");
+    if (response.status === 404) throw new Error(this.text.gone);
     if (!response.ok) {
       // The server says why (a rate limit says when to try again).
       const body = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
-      throw new Error(body?.error?.message ?? `The video is unavailable (${response.status}).`);
+      throw new Error(body?.error?.message ?? this.text.videoUnavailable(response.status));
     }
     const video = (await response.json()) as Video;
     this.videos = this.videos.map((v) => (v.uid === uid ? video : v));
@@ -285,9 +359,10 @@ export class VideoGallery extends EdgeElement {
   private async uploadFile(): Promise<void> {
     const file = this.fileInput.files?.[0];
     if (!file || !this.uploadToken) return;
-    const name = file.name.replace(/\.[^.]+$/, "").slice(0, 100) || "Untitled";
+    const t = this.text;
+    const name = file.name.replace(/\.[^.]+$/, "").slice(0, 100) || t.untitled;
     this.uploadProgress = 0;
-    this.uploadMessage = `Uploading ${name}…`;
+    this.uploadMessage = t.uploading(name);
     try {
       const response = await fetch(apiUrl(this.endpointUrl, "/api/videos/uploads"), {
         method: "POST",
@@ -295,15 +370,15 @@ export class VideoGallery extends EdgeElement {
         body: JSON.stringify({ name }),
       });
       const body = (await response.json().catch(() => undefined)) as { uid?: string; uploadURL?: string; error?: { message?: string } } | undefined;
-      if (!response.ok || !body?.uploadURL || !body.uid) throw new Error(body?.error?.message ?? `Uploads are unavailable (${response.status}).`);
+      if (!response.ok || !body?.uploadURL || !body.uid) throw new Error(body?.error?.message ?? t.uploadsUnavailable(response.status));
       if (!this.isConnected) return;
       await this.send(body.uploadURL, file);
-      this.uploadMessage = `${name} is uploaded.`;
+      this.uploadMessage = t.uploaded(name);
       emit(this, "edge-video-uploaded", { uid: body.uid, name });
       await this.load(false);
     } catch (error) {
       if (!this.isConnected) return;
-      this.uploadMessage = `Upload failed: ${(error as Error).message}`;
+      this.uploadMessage = t.uploadFailed((error as Error).message);
       emit(this, "edge-video-error", { code: "upload_failed", message: this.uploadMessage });
     } finally {
       this.uploadProgress = undefined;
@@ -322,7 +397,7 @@ export class VideoGallery extends EdgeElement {
       xhr.addEventListener("load", () => {
         this.upload = undefined;
         if (xhr.status >= 200 && xhr.status < 300) return done();
-        let message = `the server answered ${xhr.status}`;
+        let message = this.text.serverAnswered(xhr.status);
         try {
           message = (JSON.parse(xhr.responseText) as { error?: { message?: string } }).error?.message ?? message;
         } catch {
@@ -330,43 +405,52 @@ export class VideoGallery extends EdgeElement {
         }
         fail(new Error(message));
       });
-      xhr.addEventListener("error", () => fail(new Error("the connection failed")));
-      xhr.addEventListener("abort", () => fail(new Error("cancelled")));
+      xhr.addEventListener("error", () => fail(new Error(this.text.connectionFailed)));
+      xhr.addEventListener("abort", () => fail(new Error(this.text.cancelled)));
       xhr.open("POST", url);
       xhr.send(form);
     });
   }
 
+  /** A clock-style length ("1:05"), in the language's digits. */
   private duration(seconds: number): string {
-    const total = Math.max(0, Math.round(seconds));
-    const h = Math.floor(total / 3600);
-    const m = Math.floor((total % 3600) / 60);
-    const s = this.clock.format(total % 60);
-    return h > 0 ? `${h}:${this.clock.format(m)}:${s}` : `${m}:${s}`;
+    const [h, m, s] = hms(seconds);
+    const two = (n: number) => this.l10n.number(n, { minimumIntegerDigits: 2 });
+    return h > 0 ? `${this.l10n.number(h)}:${two(m)}:${two(s)}` : `${this.l10n.number(m)}:${two(s)}`;
+  }
+
+  /** The length in words, for screen readers ("1 minute, 5 seconds"). */
+  private spokenDuration(seconds: number): string {
+    const [h, m, s] = hms(seconds);
+    const units = [[h, "hour"], [m, "minute"], [s, "second"]] as const;
+    const said = units.filter(([n], i) => n > 0 || (i === 2 && h === 0 && m === 0)).map(([n, unit]) => this.l10n.number(n, { style: "unit", unit, unitDisplay: "long" }));
+    return new Intl.ListFormat(this.l10n.locale, { style: "long", type: "unit" }).format(said);
   }
 
   protected override render() {
-    const status = this.problem || (this.loading ? "Loading videos…" : this.videos.length === 0 ? (this.search ? `No videos match “${this.search}”.` : "No videos yet.") : "");
+    const t = this.text;
+    const status = this.problem || (this.loading ? t.loading : this.videos.length === 0 ? (this.search ? t.noMatch(this.search) : t.empty) : "");
     return html`
       <div class="bar">
-        <form class="search" role="search" @submit=${this.onSearchSubmit}>
+        <!-- Not a search landmark: two galleries on a page would make two alike; landmarks are the page's. -->
+        <form class="search" @submit=${this.onSearchSubmit}>
           <label>
-            Search videos
+            ${t.searchLabel}
             <input part="search" type="search" .value=${this.search} @input=${this.onSearchInput} autocomplete="off" />
           </label>
         </form>
         ${this.uploadToken
           ? html`
-              <button part="upload" class="button" type="button" ?disabled=${this.uploadProgress !== undefined} @click=${this.chooseFile}>Upload video</button>
+              <button part="upload" class="button" type="button" ?disabled=${this.uploadProgress !== undefined} @click=${this.chooseFile}>${t.upload}</button>
               <input class="visually-hidden" type="file" accept="video/mp4,video/*" tabindex="-1" aria-hidden="true" @change=${this.uploadFile} />
               ${this.uploadProgress !== undefined
-                ? html`<progress part="progress" max="100" .value=${this.uploadProgress} aria-label="Upload progress">${this.uploadProgress}%</progress>`
+                ? html`<progress part="progress" max="100" .value=${this.uploadProgress} aria-label=${t.uploadProgress}>${this.uploadProgress}%</progress>`
                 : nothing}
             `
           : nothing}
       </div>
       ${this.uploadMessage ? html`<span part="status upload-status" role="status">${this.uploadMessage}</span>` : nothing}
-      <ul part="grid" aria-label="Videos" aria-busy=${this.loading}>
+      <ul part="grid" aria-label=${t.gridLabel} aria-busy=${this.loading}>
         ${this.videos.map(
           (video) => html`
             <li>
@@ -374,33 +458,39 @@ export class VideoGallery extends EdgeElement {
                 part="video"
                 type="button"
                 data-uid=${video.uid}
-                aria-label=${`${video.name}, ${this.duration(video.duration)}`}
                 @click=${(event: Event) => this.open(video.uid, event.currentTarget as HTMLElement)}
               >
                 <span class="frame">
                   ${video.thumbnail ? html`<img part="thumbnail" src=${this.resolveMedia(video.thumbnail)} alt="" loading="lazy" decoding="async" />` : nothing}
-                  <span part="duration">${this.duration(video.duration)}</span>
+                  <span part="duration" aria-hidden="true">${this.duration(video.duration)}</span>
                 </span>
-                <span part="name">${video.name}</span>
+                <span part="name" dir="auto">${video.name}</span
+                ><span class="visually-hidden">${t.lengthIs(this.spokenDuration(video.duration))}</span>
               </button>
             </li>
           `,
         )}
       </ul>
       ${this.cursor
-        ? html`<div class="actions"><button part="more" class="button" type="button" ?disabled=${this.loading} @click=${() => this.load(true)}>Load more</button></div>`
+        ? html`<div class="actions"><button part="more" class="button" type="button" ?disabled=${this.loading} @click=${() => this.load(true)}>${t.more}</button></div>`
         : nothing}
       <span part="status" class=${this.problem ? "problem" : ""} role="status">${status}</span>
       <dialog part="player" aria-labelledby="player-title" @close=${this.onDialogClose} @keydown=${this.onPlayerKey}>
         <div class="player-head">
-          <h2 id="player-title">${this.current?.name ?? ""}</h2>
-          <button part="close" class="button" type="button" @click=${this.close}>Close</button>
+          <h2 id="player-title" dir="auto">${this.current?.name ?? ""}</h2>
+          <button part="close" class="button" type="button" @click=${this.close}>${t.close}</button>
         </div>
-        <video part="media" controls playsinline preload="none" tabindex="0" aria-label=${this.current ? `Video: ${this.current.name}` : "Video"}></video>
+        <video part="media" controls playsinline preload="none" tabindex="0" aria-label=${this.current ? t.videoNamed(this.current.name) : t.video}></video>
         <span class="problem" role="status">${this.playerProblem}</span>
       </dialog>
     `;
   }
+}
+
+/** Hours, minutes and seconds of a length in seconds. */
+function hms(seconds: number): [number, number, number] {
+  const total = Math.max(0, Math.round(seconds));
+  return [Math.floor(total / 3600), Math.floor((total % 3600) / 60), total % 60];
 }
 
 /**
@@ -455,7 +545,7 @@ class PlaybackSession {
     const { default: HlsEngine } = await import("hls.js");
     if (this.destroyed) return;
     if (!HlsEngine.isSupported()) {
-      this.fail("no_mse", "This browser cannot play this video.");
+      this.fail("no_mse", this.gallery.text.cannotPlay);
       return;
     }
     const hls = new HlsEngine({ startPosition: at > 0 ? at : -1, capLevelToPlayerSize: true });
@@ -492,7 +582,7 @@ class PlaybackSession {
       hls.recoverMediaError();
       return;
     }
-    this.fail(data.type === "networkError" ? "network" : "media", `Playback failed (${data.details}).`);
+    this.fail(data.type === "networkError" ? "network" : "media", this.gallery.text.playbackFailed(data.details));
   }
 
   private async onNativeError(): Promise<void> {
@@ -513,13 +603,13 @@ class PlaybackSession {
       this.restart("mse");
       return;
     }
-    this.fail("media", "This video could not be played.");
+    this.fail("media", this.gallery.text.couldNotPlay);
   }
 
   /** A fresh signed URL for the same video, resumed at the same time. */
   private async renew(): Promise<void> {
     if (this.renewals > 0) {
-      this.fail("forbidden", "This video can no longer be played here.");
+      this.fail("forbidden", this.gallery.text.noLongerPlayable);
       return;
     }
     this.renewals++;

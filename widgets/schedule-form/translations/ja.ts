@@ -1,0 +1,53 @@
+import type { ScheduleStrings } from "../schedule-form.ts";
+
+const UNIT = { day: "日", hour: "時間", minute: "分", second: "秒" };
+
+export default (locale: string): ScheduleStrings => {
+  const number = new Intl.NumberFormat(locale);
+  return {
+    when: "日時",
+    firstRun: "初回実行",
+    repeat: "繰り返し",
+    noRepeat: "繰り返さない",
+    everyMinutes: "N分ごと",
+    everyHours: "N時間ごと",
+    everyDays: "N日ごと",
+    cronOption: "cron パターン（上級者向け）",
+    interval: "N",
+    runs: "実行回数",
+    cronLabel: "cron パターン（分 時 日 月 曜日）",
+    cronField: "cron パターン",
+    cronHint: "5つのフィールド：分 時 日 月 曜日（例：0 9 * * 1-5）",
+    cronZone: (zone) => `あなたのタイムゾーン（${zone}）で実行されます。`,
+    timesZone: (zone) => `時刻はあなたのタイムゾーン（${zone}）です。`,
+    submit: "予約する",
+    listLabel: "予約一覧",
+    badTarget: "このフォームには有効な送信先がありません。ページで target を設定してください。",
+    future: "未来の日時を選んでください。",
+    check: (label, problem) => `「${label}」を確認してください：${problem}`,
+    checkForm: "フォームを確認してください。",
+    scheduling: "予約中…",
+    scheduledFor: (time) => `${time}に予約しました。`,
+    scheduled: "予約しました。",
+    notScheduled: (reason) => `予約できませんでした：${reason}`,
+    notCancelled: (reason) => `取り消せませんでした：${reason}`,
+    cancelled: "取り消しました。",
+    couldNotLoad: (reason) => `読み込めませんでした：${reason}`,
+    unreachable: "スケジューラーに接続できません。接続を確認して、もう一度お試しください。",
+    answered: (status) => `スケジューラーの応答：${status}。`,
+    cron: (pattern, zone) => `cron「${pattern}」（${zone}）`,
+    every: (count, unit) => (count === 1 ? `毎${unit === "hour" ? "時" : unit === "day" ? "日" : UNIT[unit]}` : `${number.format(count)}${UNIT[unit]}ごと`),
+    once: "1回のみ",
+    runsLeft: (remaining, times) => `残り${number.format(remaining)}回（全${number.format(times)}回）`,
+    until: (time) => `${time}まで`,
+    comma: "、",
+    notRunYet: "未実行",
+    delivered: (time) => `${time}に配信済み`,
+    failed: (time, reason) => `${time}に失敗：${reason}`,
+    status: (code) => `ステータス ${code}`,
+    next: (time) => `次回：${time}`,
+    finished: "完了",
+    cancel: "取り消す",
+    cancelLabel: (schedule) => `取り消す：${schedule}`,
+  };
+};

@@ -1,0 +1,33 @@
+import { isolate } from "../../internal/counted-text.ts";
+import type { GalleryStrings } from "../video-gallery.ts";
+
+export default (): GalleryStrings => ({
+  searchLabel: "البحث في الفيديوهات",
+  gridLabel: "الفيديوهات",
+  lengthIs: (duration) => `، ${duration}`,
+  loading: "جارٍ تحميل الفيديوهات…",
+  empty: "لا توجد فيديوهات بعد.",
+  noMatch: (search) => `لا توجد فيديوهات تطابق «${isolate(search)}».`,
+  more: "تحميل المزيد",
+  listUnavailable: (status) => `قائمة الفيديوهات غير متاحة (${status}).`,
+  videosUnavailable: (reason) => `الفيديوهات غير متاحة: ${isolate(reason)}`,
+  upload: "رفع فيديو",
+  uploadProgress: "تقدّم الرفع",
+  untitled: "بلا عنوان",
+  uploading: (name) => `جارٍ رفع ${isolate(name)}…`,
+  uploaded: (name) => `تم رفع ${isolate(name)}.`,
+  uploadFailed: (reason) => `تعذّر الرفع: ${isolate(reason)}`,
+  uploadsUnavailable: (status) => `الرفع غير متاح (${status}).`,
+  serverAnswered: (status) => `ردّ الخادم بالرمز ${status}`,
+  connectionFailed: "فشل الاتصال",
+  cancelled: "أُلغي",
+  close: "إغلاق",
+  video: "فيديو",
+  videoNamed: (name) => `فيديو: ${isolate(name)}`,
+  gone: "لم يعد هذا الفيديو متاحًا.",
+  videoUnavailable: (status) => `الفيديو غير متاح (${status}).`,
+  cannotPlay: "لا يستطيع هذا المتصفح تشغيل هذا الفيديو.",
+  playbackFailed: (details) => `تعذّر التشغيل (${isolate(details)}).`,
+  couldNotPlay: "تعذّر تشغيل هذا الفيديو.",
+  noLongerPlayable: "لم يعد بالإمكان تشغيل هذا الفيديو هنا.",
+});

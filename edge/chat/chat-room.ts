@@ -51,6 +51,11 @@ const JOIN_HISTORY = wholeNumber("CHAT_JOIN_HISTORY", 100);
 const PRESENCE_EVERY_MS = wholeNumber("CHAT_PRESENCE_EVERY_MS", 500, "ms");
 /** Above this many people a room sends how many are here, not who: the list would cost more than it tells. */
 const PEOPLE_LIST_MAX = wholeNumber("CHAT_PEOPLE_LIST_MAX", 100, "people");
+/**
+ * A crowd is told its size at most this often: a count nobody reads to the person needs no
+ * faster updates, and each update is a frame to every member.
+ */
+const CROWD_COUNT_EVERY_MS = 5000;
 /** Above this many people nobody is shown typing: in a crowd it is noise, and a frame to everyone per keystroke bout. */
 const TYPING_MAX_PEOPLE = wholeNumber("CHAT_TYPING_MAX_PEOPLE", 50, "people");
 
@@ -101,6 +106,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
   /** Whether members were last told the people list (else only the count). */
   private listed: boolean;
   private presenceTimer: ReturnType<typeof setTimeout> | undefined;
+  private presenceDue = 0;
   private readonly presenceEvery: number;
   private readonly peopleListMax: number;
   private readonly typingMax: number;
@@ -423,8 +429,16 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
 
   /** Arranges for the joins and leaves of the next interval to go out as one frame. */
   private presenceChanged(): void {
-    if (this.presenceTimer !== undefined || !this.presence.changed) return;
-    this.presenceTimer = setTimeout(() => this.tellPresence(), this.presenceEvery);
+    if (!this.presence.changed) return;
+    // A room that shrank back to a list size is told at the usual pace, so names come back soon.
+    const crowd = !this.listed && this.presence.count > this.peopleListMax;
+    const due = Date.now() + (crowd ? Math.max(this.presenceEvery, CROWD_COUNT_EVERY_MS) : this.presenceEvery);
+    if (this.presenceTimer !== undefined) {
+      if (due >= this.presenceDue) return;
+      clearTimeout(this.presenceTimer);
+    }
+    this.presenceDue = due;
+    this.presenceTimer = setTimeout(() => this.tellPresence(), due - Date.now());
   }
 
   /**

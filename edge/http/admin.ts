@@ -1,4 +1,5 @@
 import type { Env } from "../env.ts";
+import { checkSameSite, findSession } from "../admin/sessions.ts";
 import { guard, type Handler } from "../router.ts";
 import { Refusal } from "./refusal.ts";
 
@@ -20,18 +21,33 @@ export async function isAdminToken(env: Env, token: string | undefined): Promise
 }
 
 /**
- * Guards a route for the owner: `Authorization: Bearer <ADMIN_TOKEN>`, else 401; with no
+ * Whether the request comes from the owner: `Authorization: Bearer <ADMIN_TOKEN>`, or the
+ * console's session cookie. A cookie-borne request that changes state and fails the cross-site
+ * rule (`checkSameSite`) is refused with 403 rather than treated as anonymous.
+ */
+export async function isAdminRequest(env: Env, request: Request): Promise<boolean> {
+  if (await isAdminToken(env, bearerToken(request))) return true;
+  if (!env.ADMIN_TOKEN) return false;
+  const session = await findSession(env, request);
+  if (!session) return false;
+  checkSameSite(request, session);
+  return true;
+}
+
+/**
+ * Guards a route for the owner: `Authorization: Bearer <ADMIN_TOKEN>` or the console's session
+ * cookie (see `isAdminRequest`), else 401; with no
  * ADMIN_TOKEN set, admin calls are off (403). A route that words its refusal its own way gives
  * `refusal`, which then answers every caller but the admin.
  */
 export const admin = (handler: Handler, refusal?: () => Refusal): Handler =>
   guard(async ({ env, request }) => {
     if (refusal) {
-      if (!(await isAdminToken(env, bearerToken(request)))) throw refusal();
+      if (!(await isAdminRequest(env, request))) throw refusal();
       return;
     }
     if (!env.ADMIN_TOKEN) throw new Refusal("admin_disabled", "Admin calls are disabled: ADMIN_TOKEN is not set.");
-    if (!(await isAdminToken(env, bearerToken(request)))) {
-      throw new Refusal("unauthorized", "This call needs Authorization: Bearer <ADMIN_TOKEN>.", { headers: { "WWW-Authenticate": "Bearer" } });
+    if (!(await isAdminRequest(env, request))) {
+      throw new Refusal("unauthorized", "This call needs Authorization: Bearer <ADMIN_TOKEN> or the console's session.", { headers: { "WWW-Authenticate": "Bearer" } });
     }
   })(handler);

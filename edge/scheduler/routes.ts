@@ -1,7 +1,7 @@
 import { base64url } from "jose";
 import { z } from "zod";
 import type { Env } from "../env.ts";
-import { admin, bearerToken, isAdminToken } from "../http/admin.ts";
+import { admin, bearerToken, isAdminRequest, isAdminToken } from "../http/admin.ts";
 import { Refusal, badRequest, isCarried, notFound, unwrap } from "../http/refusal.ts";
 import { NAME_PATTERN } from "../../contract/names.ts";
 import { readJson } from "../http/validate.ts";
@@ -234,10 +234,11 @@ function parseLimit(raw: string | null, fallback: number, max: number): number {
   return limit;
 }
 
-const isAdmin = (env: Env, request: Request) => isAdminToken(env, bearerToken(request));
+const isAdmin = (env: Env, request: Request) => isAdminRequest(env, request);
 
 async function caller(env: Env, request: Request): Promise<Caller> {
   const token = bearerToken(request);
+  if (token === undefined && (await isAdminRequest(env, request))) return { admin: true };
   if (token === undefined) {
     throw new Refusal("token_required", "Send the schedule's manage token as Authorization: Bearer <token>.", {
       headers: { "WWW-Authenticate": "Bearer" },

@@ -10,6 +10,7 @@ import { schedulerSettings } from "./settings.ts";
 import { releasePlaces } from "./quotas.ts";
 import { SCHEDULER_MIGRATIONS, type RunRow, type ScheduleRow } from "./schema.ts";
 import { firstOccurrence, nextOccurrence, type End, type Timing } from "./timing.ts";
+import { Figures } from "../admin/metrics.ts";
 
 /** A validated request to create a schedule, as the route hands it over. */
 export interface NewSchedule {
@@ -102,6 +103,7 @@ export class Scheduler extends DurableObject<Env> {
   private readonly db: Database;
   private readonly alarmClock: Alarm;
   private dispatching = false;
+  private readonly figures = new Figures(this.env, () => this.ctx.id.toString());
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -265,6 +267,7 @@ export class Scheduler extends DurableObject<Env> {
       row.id,
       RUNS_KEPT,
     );
+    this.figures.count(outcome.ok ? "deliveries_ok" : outcome.retry && attempt < settings.maxAttempts ? "deliveries_retried" : "deliveries_given_up");
     if (!outcome.ok && outcome.retry && attempt < settings.maxAttempts) {
       this.db.run(
         "UPDATE schedules SET attempt = ?, due_ms = ?, run_count = run_count + 1 WHERE id = ?",

@@ -20,6 +20,19 @@ function demoPage(): Plugin {
   };
 }
 
+/**
+ * The owner's console (admin/): its page, `dist/admin/index.html`, which the Worker serves at
+ * `/admin` (never as a plain static file), loading `dist/admin/admin.js`, built with the widgets.
+ */
+function consolePage(): Plugin {
+  return {
+    name: "edge-widgets-console",
+    generateBundle() {
+      this.emitFile({ type: "asset", fileName: "admin/index.html", source: readFileSync(resolve(import.meta.dirname, "admin/index.html")) });
+    },
+  };
+}
+
 /** dist/custom-elements.json, generated from the widgets' JSDoc for editors and docs tools. */
 function elementsManifest(): Plugin {
   return {
@@ -55,7 +68,7 @@ function videoSamples(): Plugin {
 }
 
 export default defineConfig({
-  plugins: [demoPage(), videoSamples(), elementsManifest()],
+  plugins: [demoPage(), consolePage(), videoSamples(), elementsManifest()],
   publicDir: false,
   build: {
     target: "es2022",
@@ -67,6 +80,7 @@ export default defineConfig({
       entry: Object.fromEntries([
         ["widgets", resolve(import.meta.dirname, "widgets/widgets.ts")],
         ...widgetTags().map((tag) => [tag, resolve(import.meta.dirname, "widgets", tag, `${tag}.ts`)]),
+        ["admin/admin", resolve(import.meta.dirname, "admin/admin.ts")],
       ]),
       formats: ["es"],
     },

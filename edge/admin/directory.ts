@@ -1,17 +1,12 @@
 import { DurableObject } from "cloudflare:workers";
+import type { DirectoryEntry } from "../../contract/admin.ts";
 import type { Env } from "../env.ts";
 import { Database, type Migration } from "../storage/database.ts";
 
 /** The kinds of named objects the console lists; each kind is one Directory object. */
 export type Kind = "counters" | "rooms" | "streams" | "subscriptions";
 
-export interface Entry {
-  name: string;
-  /** When the object first stored data (ISO 8601). */
-  firstSeen: string;
-  /** When it last stored data, to within a minute (ISO 8601). */
-  lastActive: string;
-}
+export type Entry = DirectoryEntry;
 
 interface EntryRow {
   name: string;

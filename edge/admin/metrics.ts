@@ -1,6 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
+import type { MetricsReport } from "../../contract/admin.ts";
 import type { Env } from "../env.ts";
 import { flag } from "../settings.ts";
+
+export type { MetricsReport };
 
 /**
  * `METRICS=off` turns every figure off (each object then does nothing per event), so the cost of
@@ -89,19 +92,6 @@ const KEEP_MINUTES = 60;
 /** The object writes what it was sent at most this often, in one write. */
 const WRITE_EVERY_MS = 10_000;
 
-export interface MetricsReport {
-  enabled: boolean;
-  /** When the report was made (ISO 8601). */
-  at: string;
-  /** Levels now: open counter and chat sockets, open live stream readers. */
-  open: { counters: number; rooms: number; feeds: number };
-  /** Events per second over the last full minute. */
-  perSecond: Record<string, number>;
-  /** Sums since the figures began (what a Prometheus counter is). */
-  totals: Record<string, number>;
-  /** The last hour, one entry per minute that saw anything, oldest first. */
-  minutes: { minute: string; counts: Record<string, number> }[];
-}
 
 type Bucket = Record<string, number>;
 

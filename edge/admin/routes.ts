@@ -33,7 +33,7 @@ Locally: add <code>ADMIN_TOKEN=&lt;a long random secret&gt;</code> to <code>.dev
 /** `GET /admin`: the console, or how to turn it on. */
 const consolePage: Handler = async ({ env, request, url }) => {
   if (!env.ADMIN_TOKEN) return new Response(NO_TOKEN_PAGE, { status: 503, headers: { ...PAGE_HEADERS, "Content-Type": "text/html; charset=utf-8" } });
-  const page = await env.ASSETS.fetch(new Request(new URL("/admin/index.html", url), { headers: request.headers }));
+  const page = await env.ASSETS.fetch(new Request(new URL("/admin/", url), { headers: request.headers }));
   const response = new Response(page.body, page);
   for (const [name, value] of Object.entries(PAGE_HEADERS)) response.headers.set(name, value);
   return response;

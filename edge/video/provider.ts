@@ -1,7 +1,8 @@
 import type { Env } from "../env.ts";
+import type { AdminVideo } from "../../contract/admin.ts";
 import type { Video, VideoPage } from "../../contract/video.ts";
 
-export type { Video, VideoPage };
+export type { AdminVideo, Video, VideoPage };
 
 export interface ListQuery {
   search?: string;
@@ -24,16 +25,6 @@ export interface Upload {
   expiresAt: string;
 }
 
-/** A video as the owner sees it in the console: private and unfinished ones too, without media URLs. */
-export interface AdminVideo {
-  uid: string;
-  name: string;
-  created: string;
-  duration: number;
-  visibility: "public" | "private";
-  /** `ready`, or how far it is: `pendingupload`, `inprogress`, `error`... */
-  status: string;
-}
 
 export interface AdminVideoPage {
   videos: AdminVideo[];

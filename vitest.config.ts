@@ -38,6 +38,10 @@ export default defineConfig({
                 CHAT_IDENTITY_SECRET: "test-chat-identity-secret",
                 CHAT_HISTORY_LIMIT: "40",
                 CHAT_JOIN_HISTORY: "20",
+                // Small, so a test of a few sockets sees a room turn large.
+                CHAT_PRESENCE_EVERY_MS: "50",
+                CHAT_PEOPLE_LIST_MAX: "6",
+                CHAT_TYPING_MAX_PEOPLE: "4",
                 SCHEDULE_TARGETS: JSON.stringify({
                   reminders: { stream: "reminders", expiresAfter: 86_400 },
                   hook: "https://hooks.example.com/owner",

@@ -3,7 +3,7 @@
  * - one room with 100 connected clients, 10 of them sending; each sender waits for its own
  *   echo (the room's acknowledgement) before the next send. Deliveries per second count every
  *   message received, summed over all clients; latency is send-to-receive over all receivers;
- * - the same with 500 clients;
+ * - the same with 500 clients; for each, the time until all clients are ready after joining;
  * - page load to a connected widget showing 100 history messages, in headless Chromium.
  * Every message is stored in SQLite before it is acknowledged or delivered. Rate limits are
  * raised so the limiter admits everything (it is still consulted for every message); each
@@ -56,7 +56,7 @@ async function onRuntime(runtime: Runtime): Promise<Figure[]> {
  * Opens a socket as client number `n`, from an IP of its own (as `CF-Connecting-IP` says), so
  * each client has its own rate limiter, as real people do.
  */
-function openFrom(url: string, n: number): Promise<WebSocket> {
+export function openFrom(url: string, n: number): Promise<WebSocket> {
   const ip = `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
   // Node's WebSocket takes request headers as a non-standard option.
   const init = { headers: { "CF-Connecting-IP": ip } } as unknown as string[];
@@ -92,7 +92,9 @@ async function joinRoom(backend: Backend, room: string, count: number, label: st
 
 async function fanOut(backend: Backend, clients: number): Promise<Figure[]> {
   const room = `bench-${clients}`;
+  const joinStarted = performance.now();
   const sockets = await joinRoom(backend, room, clients, "c");
+  const joinSeconds = (performance.now() - joinStarted) / 1000;
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
   let deliveries = 0;
@@ -152,6 +154,7 @@ async function fanOut(backend: Backend, clients: number): Promise<Figure[]> {
 
   const note = `${clients} clients, ${SENDERS} senders waiting for their echo`;
   return [
+    { name: `all ${clients} clients ready`, value: round(joinSeconds), unit: "s", note: "joined 50 at a time, each waiting for ready" },
     { name: `deliveries per second (${clients} clients)`, value: Math.round(deliveries / seconds), unit: "msg/s", note },
     { name: `messages stored per second (${clients} clients)`, value: Math.round(sent / seconds), unit: "msg/s", note: "each persisted before delivery" },
     { name: `send-to-receive p50 (${clients} clients)`, value: round(quantile(latencies, 0.5)), unit: "ms", note: `${latencies.length} deliveries` },

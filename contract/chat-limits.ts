@@ -15,3 +15,10 @@ export const MAX_PAGE = 200;
 
 /** Length in characters (code points), as both ends count it. */
 export const chars = (text: string) => [...text].length;
+
+/** A blocked-words list (one room's, or every room's) holds at most this many entries… */
+export const MAX_BLOCKED_WORDS = 1000;
+/** …each 1–64 characters (code points): a word or a short phrase. */
+export const MAX_BLOCKED_WORD_CHARS = 64;
+/** Slow mode: at most one message per member per this many seconds, at the longest (6 h). */
+export const MAX_SLOW_MODE_SECONDS = 6 * 3600;

@@ -38,7 +38,16 @@ export type ChatClientFrame =
 export type ChatServerFrame =
   /** A first join gets the latest messages; a resume exactly the ones after `after`. Oldest first. */
   | ({ type: "history"; messages: ChatMessage[]; deleted: number[] } & ({ resumed: true } | { resumed: false; hasMore: boolean }))
-  | { type: "roster"; people: Person[] }
+  /**
+   * Who is here when joining, and again whenever the room crosses its people-list size: `count`
+   * people, and `people` (sorted) only while there are at most `CHAT_PEOPLE_LIST_MAX` of them.
+   */
+  | { type: "roster"; count: number; people?: Person[] }
+  /**
+   * The net arrivals and departures of the last presence interval, in one frame. `joined` and
+   * `left` only while the room sends its people list; `count` always.
+   */
+  | { type: "presence"; count: number; joined?: Person[]; left?: Person[] }
   | { type: "ready"; you: Person; limits: { maxNameChars: number; maxTextChars: number; maxPage: number } }
   /** To the sender only, once its message is stored (also for a resend); `deleted` when a moderator removed it. */
   | { type: "ack"; ref: string; message: ChatMessage; deleted?: true }
@@ -49,9 +58,18 @@ export type ChatServerFrame =
   | { type: "page"; before: number | null; messages: ChatMessage[]; hasMore: boolean; ref?: string }
   /** A moderator removed a message. */
   | { type: "deleted"; id: number }
-  /** The first socket of a name arrived. */
-  | ({ type: "join" } & Person)
-  /** The last socket of a name left. */
-  | ({ type: "leave" } & Person)
+  /** Someone is typing; rooms above `CHAT_TYPING_MAX_PEOPLE` people send none. */
   | { type: "typing"; name: string }
+  /** Slow mode: `retryAfter` whole seconds (and `retryAfterMs`) until this member may send again. */
+  | (ErrorFrame & { code: "slow_mode"; retryAfter: number })
   | ErrorFrame;
+
+/** Body and answer of the blocked-words routes (`/api/rooms/{room}/blocked-words`, `/api/chat/blocked-words`). */
+export interface BlockedWords {
+  words: string[];
+}
+
+/** Body and answer of `/api/rooms/{room}/slow-mode`: 0 is off. */
+export interface SlowMode {
+  seconds: number;
+}

@@ -46,6 +46,8 @@ export const ErrorCodes = {
   invalid_message: { frame: true, meaning: "A frame does not match any message the socket takes." },
   not_identified: { frame: true, meaning: "A chat frame before the identify frame." },
   already_identified: { frame: true, meaning: "A second identify frame on a socket that has joined." },
+  blocked_word: { frame: true, meaning: "The chat message holds a word the room (or every room) does not allow." },
+  slow_mode: { frame: true, meaning: "The room is in slow mode and this member sent too recently; retry after the given time." },
 
   // --- schedules
   invalid_timing: { status: 400, meaning: "The schedule's at, every, cron, tz, start, times or until do not fit together." },

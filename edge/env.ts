@@ -97,6 +97,12 @@ export interface Env {
   CHAT_HISTORY_LIMIT?: string;
   /** Messages a chat client gets when it joins (default 100). */
   CHAT_JOIN_HISTORY?: string;
+  /** Joins and leaves of this many ms go out to a room as one presence frame (default 500). */
+  CHAT_PRESENCE_EVERY_MS?: string;
+  /** Above this many people a room sends only how many are here, not who (default 100). */
+  CHAT_PEOPLE_LIST_MAX?: string;
+  /** Above this many people a room passes on no typing indicators (default 50). */
+  CHAT_TYPING_MAX_PEOPLE?: string;
   /** The scheduler's shards (see `edge/scheduler/routes.ts`). */
   SCHEDULER: DurableObjectNamespace<Scheduler>;
   /** JSON: target name → an http(s) URL, `{"url","headers"}` or `{"stream"}`; see the README. */

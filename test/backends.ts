@@ -36,7 +36,13 @@ export default async function setup(project: TestProject) {
     bundleWorker(bundle),
     startBackend({
       persistTo: join(state, "main"),
-      vars: { RATE_LIMITS: GENEROUS_LIMITS, SCHEDULE_MAX_PER_IP: "100000", CHAT_IDENTITY_SECRET: "test-chat-identity-secret" },
+      vars: {
+        RATE_LIMITS: GENEROUS_LIMITS,
+        SCHEDULE_MAX_PER_IP: "100000",
+        CHAT_IDENTITY_SECRET: "test-chat-identity-secret",
+        // Widget tests set a room's moderation (blocked words, slow mode) as its owner would.
+        ADMIN_TOKEN: "widget-test-admin-token",
+      },
     }),
     startBackend({ persistTo: join(state, "strict"), vars: { RATE_LIMITS: STRICT_LIMITS, SOCKETS_PER_IP: "2" } }),
   ]);

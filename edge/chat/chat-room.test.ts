@@ -64,6 +64,13 @@ async function fill(room: string, count: number): Promise<ChatMessage[]> {
   return out;
 }
 
+/** A presence frame that names `name` among those who joined or left. */
+const announcing = (change: "joined" | "left", name: string) => (frame: Record<string, unknown>) =>
+  frame.type === "presence" && ((frame[change] ?? []) as { name: string }[]).some((p) => p.name === name);
+
+/** A presence or roster frame saying `count` people are here: what the room says last converges to it. */
+const counting = (count: number) => (frame: Record<string, unknown>) => (frame.type === "presence" || frame.type === "roster") && frame.count === count;
+
 /** Signs an identity as the host site does (README); `aud: undefined` leaves the audience out. */
 const sign = (claims: Record<string, unknown>, secret = "test-chat-identity-secret", expiresIn: string | number | null = "10m") => {
   const jwt = new SignJWT({ aud: "edge-widgets:chat-identity", ...claims }).setProtectedHeader({ alg: "HS256" });
@@ -79,7 +86,7 @@ describe("joining a room", () => {
     const second = await socket.next();
     const third = await socket.next();
     expect(first).toMatchObject({ type: "history", resumed: false, messages: [], hasMore: false });
-    expect(second).toEqual({ type: "roster", people: [{ name: "Ann", verified: false }] });
+    expect(second).toEqual({ type: "roster", count: 1, people: [{ name: "Ann", verified: false }] });
     expect(third).toMatchObject({ type: "ready", you: { name: "Ann", verified: false }, limits: { maxTextChars: 2000, maxNameChars: 32 } });
   });
 
@@ -327,14 +334,34 @@ describe("presence and typing", () => {
     const bob = await join(room, { name: "Bob" });
     expect(await bob.next(ofType("roster"))).toEqual({
       type: "roster",
+      count: 2,
       people: [
         { name: "Ann", verified: false },
         { name: "Bob", verified: false },
       ],
     });
-    expect(await ann.next(ofType("join"))).toEqual({ type: "join", name: "Bob", verified: false });
+    // Ann's own arrival may go out in the same frame.
+    expect(await ann.next(announcing("joined", "Bob"))).toMatchObject({ count: 2, joined: expect.arrayContaining([{ name: "Bob", verified: false }]), left: [] });
     bob.ws.close(1000);
-    expect(await ann.next(ofType("leave"))).toEqual({ type: "leave", name: "Bob", verified: false });
+    expect(await ann.next(announcing("left", "Bob"))).toEqual({ type: "presence", count: 1, joined: [], left: [{ name: "Bob", verified: false }] });
+  });
+
+  it("sends only how many are here once the room holds more people than it lists, and the list again below", async () => {
+    // The test config lists at most 6 people.
+    const room = roomName("crowd");
+    const ann = await join(room, { name: "Ann" });
+    await ann.next(ofType("ready"));
+    const crowd = await Promise.all(Array.from({ length: 7 }, (_, i) => join(room, { name: `P${i}` })));
+    await Promise.all(crowd.map((s) => s.next(ofType("ready"))));
+    // Whichever frame crossed the size, from then on: the count, no names.
+    const crowded = await ann.next(counting(8));
+    expect(Object.keys(crowded).sort()).toEqual(["count", "type"]);
+    const late = await join(room, { name: "Late" });
+    expect(await late.next(ofType("roster"))).toEqual({ type: "roster", count: 9 });
+    for (const s of [late, ...crowd.slice(0, 3)]) s.ws.close(1000);
+    const back = await ann.next<{ people: { name: string }[] }>(counting(5));
+    expect(back).toMatchObject({ type: "roster", count: 5 });
+    expect(back.people.map((p) => p.name)).toEqual(["Ann", "P3", "P4", "P5", "P6"]);
   });
 
   it("passes on typing to the others, at most once per two seconds per person", async () => {
@@ -361,6 +388,27 @@ describe("presence and typing", () => {
     ann.ws.send(JSON.stringify({ type: "typing" }));
     await bob.next(ofType("typing"));
     await say(ann, "sent");
+    ann.ws.send(JSON.stringify({ type: "typing" }));
+    expect(await bob.next(ofType("typing"))).toEqual({ type: "typing", name: "Ann" });
+  });
+
+  it("passes on no typing in a room of more people than the typing limit", async () => {
+    // The test config shows typing in rooms of at most 4 people.
+    const room = roomName("typing-crowd");
+    const people = await Promise.all(["Ann", "Bob", "Cleo", "Dee", "Eve"].map((name) => join(room, { name })));
+    await Promise.all(people.map((s) => s.next(ofType("ready"))));
+    const [ann, bob] = people as [TestSocket, TestSocket];
+    let typingFrames = 0;
+    bob.ws.addEventListener("message", (event: MessageEvent) => {
+      if (String(event.data).includes('"type":"typing"')) typingFrames += 1;
+    });
+    ann.ws.send(JSON.stringify({ type: "typing" }));
+    await say(ann, "no one saw me typing");
+    await bob.next(ofType("message"));
+    expect(typingFrames).toBe(0);
+    // Back at four, typing shows again.
+    people[4]!.ws.close(1000);
+    await people[4]!.closed;
     ann.ws.send(JSON.stringify({ type: "typing" }));
     expect(await bob.next(ofType("typing"))).toEqual({ type: "typing", name: "Ann" });
   });
@@ -420,7 +468,7 @@ describe("identifying with a token", () => {
     waiting.ws.send(JSON.stringify({ type: "identify", token: await sign({ sub: "user-late", name: "Late" }) }));
     expect(await waiting.next()).toMatchObject({ type: "history", messages: [{ text: "not for the waiting socket" }] });
     expect(await waiting.next(ofType("ready"))).toMatchObject({ you: { name: "Late", verified: true } });
-    expect(await ann.next(ofType("join"))).toEqual({ type: "join", name: "Late", verified: true });
+    expect(await ann.next(announcing("joined", "Late"))).toMatchObject({ count: 2, joined: expect.arrayContaining([{ name: "Late", verified: true }]) });
   });
 
   it("lets two people open the room at once while each is still to identify", async () => {
@@ -533,6 +581,192 @@ describe("moderation", () => {
   });
 });
 
+/** An admin call with a JSON body (or raw text, to send what JSON.stringify would not). */
+const put = (path: string, body: unknown, headers: Record<string, string> = ADMIN) =>
+  get(path, { method: "PUT", headers: { ...headers, "Content-Type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body) });
+
+describe("blocked words", () => {
+  it("refuses a message holding a room's blocked word as a whole word, in any case or compatibility form, and stores nothing", async () => {
+    const room = roomName("blocked");
+    const set = await put(`/api/rooms/${room}/blocked-words`, { words: ["Darn", "ＢＡＤ", "not nice"] });
+    expect(await set.json()).toEqual({ words: ["darn", "bad", "not nice"] });
+    expect(await (await get(`/api/rooms/${room}/blocked-words`, { headers: ADMIN })).json()).toEqual({ words: ["darn", "bad", "not nice"] });
+    const ann = await join(room);
+    await ann.next(ofType("ready"));
+    for (const [i, text] of ["DARN it", "so bad!", "ｂａｄ", "that is NOT   nice"].entries()) {
+      ann.ws.send(JSON.stringify({ type: "send", id: `blocked-${i}`, text }));
+      expect(await ann.next(ofType("error"))).toMatchObject({ code: "blocked_word", ref: `blocked-${i}`, message: expect.stringMatching(/not allowed/) });
+    }
+    // Parts of words, and the words of a phrase apart, pass.
+    for (const text of ["darning socks", "a badge", "not very nice"]) expect((await say(ann, text)).text).toBe(text);
+    const page = (await (await get(`/api/rooms/${room}/messages`)).json()) as { messages: ChatMessage[] };
+    expect(page.messages.map((m) => m.text)).toEqual(["darning socks", "a badge", "not very nice"]);
+  });
+
+  it("refuses in every room a word on the list for all rooms", async () => {
+    const word = `zorp${crypto.randomUUID().slice(0, 6)}`;
+    const before = (await (await get("/api/chat/blocked-words", { headers: ADMIN })).json()) as { words: string[] };
+    expect((await put("/api/chat/blocked-words", { words: [...before.words, word] })).status).toBe(200);
+    try {
+      // A room that has not read the list yet reads it on its first message.
+      const ann = await join(roomName("everywhere"));
+      await ann.next(ofType("ready"));
+      ann.ws.send(JSON.stringify({ type: "send", id: "global-1", text: `well ${word.toUpperCase()}` }));
+      expect(await ann.next(ofType("error"))).toMatchObject({ code: "blocked_word", ref: "global-1" });
+    } finally {
+      await put("/api/chat/blocked-words", before);
+    }
+  });
+
+  it("refuses too many words, too long a word, an empty one, a wrong shape and bad JSON with a 400, keeping the list", async () => {
+    const room = roomName("hostile-words");
+    await put(`/api/rooms/${room}/blocked-words`, { words: ["kept"] });
+    const bodies: [unknown, string][] = [
+      [{ words: Array.from({ length: 1001 }, (_, i) => `w${i}`) }, "invalid_request"],
+      [{ words: ["x".repeat(65)] }, "invalid_request"],
+      [{ words: ["!!!"] }, "invalid_request"],
+      [{ words: ["a\u0000b"] }, "invalid_request"],
+      [{ words: "kept" }, "invalid_request"],
+      [{ words: [], extra: 1 }, "invalid_request"],
+      ["{\"words\": [", "invalid_json"],
+    ];
+    for (const [body, code] of bodies) {
+      const response = await put(`/api/rooms/${room}/blocked-words`, body);
+      expect(response.status, JSON.stringify(body).slice(0, 80)).toBe(400);
+      expect(await response.json()).toMatchObject({ error: { code } });
+    }
+    expect((await put(`/api/rooms/${room}/blocked-words`, "x".repeat(200_000))).status).toBe(413);
+    expect(await (await get(`/api/rooms/${room}/blocked-words`, { headers: ADMIN })).json()).toEqual({ words: ["kept"] });
+  });
+
+  it("takes 1,000 words of 64 characters", async () => {
+    const words = Array.from({ length: 1000 }, (_, i) => `${i}`.padEnd(64, "é"));
+    const response = await put(`/api/rooms/${roomName("full-list")}/blocked-words`, { words });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { words: string[] }).words).toHaveLength(1000);
+  });
+
+  it("is for the admin only", async () => {
+    const room = roomName("words-guard");
+    for (const [path, method] of [[`/api/rooms/${room}/blocked-words`, "GET"], [`/api/rooms/${room}/blocked-words`, "PUT"], ["/api/chat/blocked-words", "GET"], ["/api/chat/blocked-words", "PUT"], [`/api/rooms/${room}/slow-mode`, "PUT"]]) {
+      expect((await get(path!, { method, headers: { "Content-Type": "application/json" }, body: method === "PUT" ? '{"words":[]}' : undefined })).status).toBe(401);
+    }
+  });
+});
+
+describe("slow mode", () => {
+  it("refuses a member's second message within the interval, saying when to retry, and lets others send", async () => {
+    const room = roomName("slow");
+    expect(await (await put(`/api/rooms/${room}/slow-mode`, { seconds: 30 })).json()).toEqual({ seconds: 30 });
+    expect(await (await get(`/api/rooms/${room}/slow-mode`, { headers: ADMIN })).json()).toEqual({ seconds: 30 });
+    const ann = await join(room, { name: "Ann", session: "ann-session" });
+    const bob = await join(room, { name: "Bob" });
+    await Promise.all([ann.next(ofType("ready")), bob.next(ofType("ready"))]);
+    await say(ann, "first");
+    ann.ws.send(JSON.stringify({ type: "send", id: "too-soon", text: "second" }));
+    const refusal = await ann.next<{ retryAfter: number; retryAfterMs: number }>(ofType("error"));
+    expect(refusal).toMatchObject({ code: "slow_mode", ref: "too-soon", retryAfter: 30 });
+    expect(refusal.retryAfterMs).toBeGreaterThan(29_000);
+    await say(bob, "my turn");
+    // Reconnecting does not start the wait afresh.
+    ann.ws.close(1000);
+    const again = await join(room, { name: "Ann", session: "ann-session" });
+    await again.next(ofType("ready"));
+    again.ws.send(JSON.stringify({ type: "send", id: "after-reconnect", text: "second" }));
+    expect(await again.next(ofType("error"))).toMatchObject({ code: "slow_mode", ref: "after-reconnect" });
+  });
+
+  it("lets a member send again once the interval is over, and not at all when turned off", async () => {
+    const room = roomName("slow-short");
+    await put(`/api/rooms/${room}/slow-mode`, { seconds: 1 });
+    const ann = await join(room);
+    await ann.next(ofType("ready"));
+    await say(ann, "one");
+    ann.ws.send(JSON.stringify({ type: "send", id: "soon", text: "two" }));
+    const refusal = await ann.next<{ retryAfterMs: number }>(ofType("error"));
+    await new Promise((done) => setTimeout(done, refusal.retryAfterMs));
+    expect((await say(ann, "two", "soon")).text).toBe("two");
+    await put(`/api/rooms/${room}/slow-mode`, { seconds: 0 });
+    expect((await say(ann, "three")).text).toBe("three");
+  });
+
+  it("refuses a negative, fractional, too long or missing interval and bad JSON with a 400", async () => {
+    const room = roomName("slow-hostile");
+    for (const body of [{ seconds: -1 }, { seconds: 1.5 }, { seconds: 6 * 3600 + 1 }, {}, { seconds: "5" }, "nope"]) {
+      const response = await put(`/api/rooms/${room}/slow-mode`, body);
+      expect(response.status, JSON.stringify(body)).toBe(400);
+    }
+    expect(await (await get(`/api/rooms/${room}/slow-mode`, { headers: ADMIN })).json()).toEqual({ seconds: 0 });
+  });
+});
+
+describe("a reconnect storm", () => {
+  it("loses and doubles no message: every client ends with every message once, in order, and presence converges", async () => {
+    const room = roomName("storm");
+    const clients = 24;
+    const senders = 4;
+    const perSender = 8;
+    const sessions = Array.from({ length: clients }, (_, i) => `storm-${i}`);
+    // What each client has seen, by id, as the widget keeps it: resume after the last id seen.
+    const seen = sessions.map(() => new Map<number, ChatMessage>());
+    const record = (i: number, socket: TestSocket) =>
+      socket.ws.addEventListener("message", (event: MessageEvent) => {
+        const frame = JSON.parse(String(event.data)) as { type: string; message?: ChatMessage; messages?: ChatMessage[] };
+        const got = frame.type === "message" || frame.type === "ack" ? [frame.message!] : frame.type === "messages" || frame.type === "history" ? frame.messages! : [];
+        for (const message of got) {
+          expect(seen[i]!.has(message.id) && frame.type !== "history" ? `twice: ${message.id}` : "once").toBe("once");
+          seen[i]!.set(message.id, message);
+        }
+      });
+    const lastSeen = (i: number) => Math.max(0, ...seen[i]!.keys());
+    const connect = async (i: number) => {
+      const socket = await join(room, { name: `C${i}`, session: sessions[i], after: seen[i]!.size > 0 ? lastSeen(i) : undefined, ip: `198.18.${i}.1` });
+      record(i, socket);
+      await socket.next(ofType("ready"));
+      return socket;
+    };
+    const sockets = await Promise.all(sessions.map((_, i) => connect(i)));
+
+    // Senders keep sending, each resending what was not acknowledged on its new socket, while
+    // every client but the senders drops and reconnects at once, twice.
+    const sent: string[][] = Array.from({ length: senders }, () => []);
+    const sending = Array.from({ length: senders }, async (_, s) => {
+      for (let n = 0; n < perSender; n++) {
+        const id = `storm-${s}-${n}`;
+        sent[s]!.push(id);
+        await say(sockets[s]!, `message ${s}.${n}`, id);
+      }
+    });
+    for (let round = 0; round < 2; round++) {
+      const dropping = sockets.slice(senders);
+      for (const socket of dropping) socket.ws.close(4000, "storm");
+      const back = await Promise.all(dropping.map((_, j) => connect(senders + j)));
+      back.forEach((socket, j) => (sockets[senders + j] = socket));
+    }
+    await Promise.all(sending);
+    const total = senders * perSender;
+
+    // Everyone catches up: live frames, or the resume of their last reconnect.
+    const ids = (i: number) => [...seen[i]!.keys()].sort((a, b) => a - b);
+    for (let i = 0; i < clients; i++) {
+      while (seen[i]!.size < total) await sockets[i]!.next((f) => f.type === "message" || f.type === "messages");
+    }
+    const everyone = ids(0);
+    expect(everyone).toHaveLength(total);
+    for (let i = 0; i < clients; i++) expect(ids(i)).toEqual(everyone);
+    const byClientId = [...seen[0]!.values()].map((m) => m.clientId);
+    expect(new Set(byClientId).size).toBe(total);
+    // Each sender's messages in the order it sent them.
+    for (let s = 0; s < senders; s++) expect(byClientId.filter((id) => id.startsWith(`storm-${s}-`))).toEqual(sent[s]);
+
+    // Presence settles on everyone being here, once each.
+    const watcher = sockets[0]!;
+    await watcher.next((f) => (f.type === "presence" || f.type === "roster") && f.count === clients);
+    const people = (await (await get(`/api/rooms/${room}/people`, { headers: ADMIN })).json()) as { people: unknown[] };
+    expect(people.people).toHaveLength(clients);
+  });
+});
+
 describe("hibernation", () => {
   it("keeps history in storage when the object is evicted", async () => {
     const room = roomName("evicted");
@@ -553,7 +787,7 @@ describe("a room made by an older version", () => {
     // The tables as the constructor made them before schema steps were recorded, with a message and a ban.
     await runInDurableObject(stub, (_, state) => {
       const sql = state.storage.sql;
-      for (const table of ["_migrations", "messages", "bans"]) sql.exec(`DROP TABLE ${table}`);
+      for (const table of ["_migrations", "messages", "bans", "room_settings"]) sql.exec(`DROP TABLE ${table}`);
       sql.exec(`
         CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY AUTOINCREMENT, client_id TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
           text TEXT NOT NULL, at INTEGER NOT NULL, verified INTEGER NOT NULL, ip TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0);
@@ -572,6 +806,6 @@ describe("a room made by an older version", () => {
     }));
     expect(after.page.messages).toEqual([{ id: 1, clientId: "m-1", name: "Ann", text: "still here", at: 1000, verified: false }]);
     expect(after.bans).toEqual(["mallory"]);
-    expect(after.steps).toEqual([1]);
+    expect(after.steps).toEqual([1, 2]);
   });
 });

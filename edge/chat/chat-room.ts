@@ -13,6 +13,8 @@ import { Database } from "../storage/database.ts";
 import { ClientMessage, DEFAULT_PAGE, IdentityClaims, JoinQuery, type Ban } from "./messages.ts";
 import { CHAT_ROOM_MIGRATIONS, type MessageRow } from "./schema.ts";
 import { Listing } from "../admin/directory.ts";
+import { WordList } from "./blocked-words.ts";
+import { Presence } from "./presence.ts";
 
 /** What each socket remembers across hibernation. */
 interface Member {
@@ -27,6 +29,9 @@ interface Member {
   pending?: true;
 }
 
+/** Tag of an anonymous session's sockets, so a reconnect finds the one it replaces without walking the room. */
+const SESSION_TAG = "session:";
+
 /** A socket that asked to identify and sends no identify frame within this long is closed. */
 const IDENTIFY_WITHIN_MS = 5000;
 
@@ -40,6 +45,23 @@ const MAX_RESUME = 1000;
 const HISTORY_LIMIT = wholeNumber("CHAT_HISTORY_LIMIT", 10_000);
 /** Messages a client gets when it joins. */
 const JOIN_HISTORY = wholeNumber("CHAT_JOIN_HISTORY", 100);
+/**
+ * Joins and leaves go out as one frame per this many ms, so a crowd arriving at once (a
+ * reconnect after a deploy) costs each member a few frames, not one per arrival.
+ */
+const PRESENCE_EVERY_MS = wholeNumber("CHAT_PRESENCE_EVERY_MS", 500, "ms");
+/** Above this many people a room sends how many are here, not who: the list would cost more than it tells. */
+const PEOPLE_LIST_MAX = wholeNumber("CHAT_PEOPLE_LIST_MAX", 100, "people");
+/** Above this many people nobody is shown typing: in a crowd it is noise, and a frame to everyone per keystroke bout. */
+const TYPING_MAX_PEOPLE = wholeNumber("CHAT_TYPING_MAX_PEOPLE", 50, "people");
+
+/**
+ * The object that holds the list of words blocked in every room: a name no room can have, in
+ * the rooms' own namespace. Rooms read it at most once per `ALL_ROOMS_WORDS_TTL_MS`, so a
+ * change reaches every room within that time.
+ */
+export const ALL_ROOMS = "*";
+export const ALL_ROOMS_WORDS_TTL_MS = 10_000;
 
 const toMessage = (row: MessageRow): ChatMessage => ({
   id: row.id,
@@ -76,12 +98,38 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
    * has a timer running, and an object with a timer running does not hibernate.
    */
   private readonly pending = new Set<WebSocket>();
+  /** Who is here, kept in step with every join and leave; filled from the sockets when the object wakes. */
+  private readonly presence = new Presence();
+  /** Whether members were last told the people list (else only the count). */
+  private listed: boolean;
+  private presenceTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly presenceEvery: number;
+  private readonly peopleListMax: number;
+  private readonly typingMax: number;
+  /** The history frame of a first join, while no message has changed since: a crowd joining shares it. */
+  private latestHistory: string | undefined;
+  /** This room's own blocked words and slow mode, read from storage once per wake. */
+  private ownWords: WordList | undefined;
+  private slowSeconds: number | undefined;
+  /** Every room's blocked words, as last read from the `ALL_ROOMS` object. */
+  private allRoomsWords: { list: WordList; until: number } | undefined;
+  private allRoomsReading: Promise<WordList> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = new Database(ctx.storage, CHAT_ROOM_MIGRATIONS);
     this.retention = HISTORY_LIMIT.read(env);
     this.joinHistory = Math.min(MAX_RESUME, JOIN_HISTORY.read(env));
+    this.presenceEvery = PRESENCE_EVERY_MS.read(env);
+    this.peopleListMax = PEOPLE_LIST_MAX.read(env);
+    this.typingMax = TYPING_MAX_PEOPLE.read(env);
+    // Once per wake, the one walk over every socket: after it, joins and leaves are counted.
+    for (const ws of ctx.getWebSockets()) {
+      const member = ws.deserializeAttachment() as Member | null;
+      if (member && !member.pending && ws.readyState === WebSocket.OPEN) this.presence.add(ws, member);
+    }
+    this.presence.takeChanges();
+    this.listed = this.presence.count <= this.peopleListMax;
   }
 
   protected async attach(request: Request): Promise<Member> {
@@ -110,11 +158,16 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
     // The same anonymous session reconnecting (its old socket may linger half-open) replaces the
     // old socket. A socket still to identify has no session yet: it replaces nothing.
     if (!identify) {
-      for (const ws of this.ctx.getWebSockets()) {
-        if ((ws.deserializeAttachment() as Member).session === member.session) ws.close(CloseCode.normal, "replaced by a new connection");
+      for (const ws of this.ctx.getWebSockets(SESSION_TAG + member.session)) {
+        this.leave(ws);
+        ws.close(CloseCode.normal, "replaced by a new connection");
       }
     }
     return member;
+  }
+
+  protected override tags(member: Member): string[] {
+    return member.pending ? [] : [SESSION_TAG + member.session];
   }
 
   private async verifyToken(token: string): Promise<{ sub: string; name: string }> {
@@ -129,16 +182,11 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
 
   /** An anonymous name nobody else in the room holds: "Ann", else "Ann 2", "Ann 3"… */
   private uniqueName(wanted: string, session: string): string {
-    const taken = new Set<string>();
-    for (const ws of this.ctx.getWebSockets()) {
-      const other = ws.deserializeAttachment() as Member;
-      if (other.session !== session && ws.readyState === WebSocket.OPEN) taken.add(other.name.toLowerCase());
-    }
-    if (!taken.has(wanted.toLowerCase())) return wanted;
+    if (!this.presence.isTaken(wanted, session)) return wanted;
     for (let n = 2; ; n++) {
       const suffix = ` ${n}`;
       const candidate = [...wanted].slice(0, MAX_NAME_CHARS - suffix.length).join("").trimEnd() + suffix;
-      if (!taken.has(candidate.toLowerCase())) return candidate;
+      if (!this.presence.isTaken(candidate, session)) return candidate;
     }
   }
 
@@ -177,13 +225,16 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
     this.welcome(ws, member);
   }
 
-  /** A member arrives: the history, the roster and `ready` to it, the news to the others. */
+  /**
+   * A member arrives: the history, the roster and `ready` to it; the others hear of it with the
+   * next presence frame. Nothing here walks the room's sockets.
+   */
   private welcome(ws: WebSocket, member: Member): void {
     this.flushOutgoing(ws);
     this.sendHistory(ws, member.after);
-    const present = this.present(ws);
-    if (!present.some((p) => p.name === member.name && p.verified === member.verified)) this.broadcast({ type: "join", name: member.name, verified: member.verified }, ws);
-    this.send(ws, { type: "roster", people: this.roster() });
+    this.presence.add(ws, member);
+    this.presenceChanged();
+    this.send(ws, this.roster());
     this.send(ws, {
       type: "ready",
       you: { name: member.name, verified: member.verified },
@@ -206,8 +257,15 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
         return;
       }
     }
-    const { messages, hasMore } = this.page(undefined, this.joinHistory);
-    this.send(ws, { type: "history", resumed: false, messages, hasMore, deleted });
+    if (this.latestHistory === undefined) {
+      const { messages, hasMore } = this.page(undefined, this.joinHistory);
+      this.latestHistory = JSON.stringify({ type: "history", resumed: false, messages, hasMore, deleted } satisfies ChatServerFrame);
+    }
+    try {
+      ws.send(this.latestHistory);
+    } catch {
+      // Closed already; its close handler cleans up.
+    }
   }
 
   private lastAssignedId(): number {
@@ -236,6 +294,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
       case "send":
         return this.post(ws, message.id, message.text, member);
       case "typing": {
+        if (this.presence.count > this.typingMax) return;
         const now = Date.now();
         if (now - (this.lastTyping.get(ws) ?? 0) < TYPING_EVERY_MS) return;
         this.lastTyping.set(ws, now);
@@ -258,13 +317,26 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
     // A resend of a message the room already has is answered from storage and costs nothing.
     const known = this.byClientId(clientId);
     if (known) return this.acknowledge(ws, known);
-    // Checks are answered in arrival order, so messages are stored in the order they came.
+    // Every send waits for the same things in the same order, so messages are still stored in
+    // the order they came: the list of every room's words (cached), then the IP's limiter.
+    const everyRoom = await this.allRoomsBlockedWords();
     const decision = await this.sends.check(member.ip);
     if (!decision.ok) {
       throw new Refusal("rate_limited", "You are sending too fast; wait a moment.", { retryAfterMs: decision.retryAfterMs, ref: clientId });
     }
+    const blocked = this.roomWords().find(text) ?? everyRoom.find(text);
+    if (blocked !== undefined) {
+      throw new Refusal("blocked_word", `Not sent: "${blocked}" is not allowed in this room. Edit the message and send it again.`, { ref: clientId });
+    }
+    const wait = this.slowModeWait(member.session);
+    if (wait > 0) {
+      const retryAfter = Math.ceil(wait / 1000);
+      const refusal = new Refusal("slow_mode", `Slow mode: one message per ${this.slowMode()} s; you can send again in ${retryAfter} s.`, { retryAfterMs: wait, ref: clientId });
+      this.send(ws, { ...refusal.frame, code: "slow_mode", retryAfter });
+      return;
+    }
     const inserted = this.db.one<MessageRow>(
-      `INSERT INTO messages (client_id, name, text, at, verified, ip) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO messages (client_id, name, text, at, verified, ip, sender) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (client_id) DO NOTHING
        RETURNING id, client_id, name, text, at, verified`,
       clientId,
@@ -273,12 +345,14 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
       Date.now(),
       member.verified ? 1 : 0,
       member.ip,
+      member.session,
     );
     // Lost a race with the same resend arriving on another socket while we asked the limiter.
     if (!inserted) return this.acknowledge(ws, this.byClientId(clientId)!);
     this.db.run("DELETE FROM messages WHERE id <= ?", inserted.id - this.retention);
     this.figures.count("chat_messages");
     this.listing.active();
+    this.latestHistory = undefined;
     const stored = toMessage(inserted);
     this.fanOut(stored, ws);
     // Others stop showing this person as typing when the message arrives; typing again is news.
@@ -334,26 +408,46 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
     this.send(ws, known.deleted ? { type: "ack", ref: message.clientId, message, deleted: true } : { type: "ack", ref: message.clientId, message });
   }
 
-  protected override onClose(ws: WebSocket, member: Member): void {
-    if (!this.present(ws).some((p) => p.name === member.name && p.verified === member.verified)) {
-      this.broadcast({ type: "leave", name: member.name, verified: member.verified }, ws);
-    }
+  protected override onClose(ws: WebSocket): void {
+    this.pending.delete(ws);
+    this.leave(ws);
   }
 
-  /** Everyone connected but `except`, one entry per name. */
-  private present(except?: WebSocket): Person[] {
-    const people = new Map<string, Person>();
-    for (const ws of this.ctx.getWebSockets()) {
-      if (ws === except || ws.readyState !== WebSocket.OPEN) continue;
-      const { name, verified, pending } = ws.deserializeAttachment() as Member;
-      if (pending) continue;
-      people.set(`${verified}:${name}`, { name, verified });
-    }
-    return [...people.values()];
+  /** A socket leaves the room's presence (again is harmless); the others hear with the next presence frame. */
+  private leave(ws: WebSocket): void {
+    this.presence.remove(ws);
+    this.presenceChanged();
   }
 
-  private roster(): Person[] {
-    return this.present().sort((a, b) => a.name.localeCompare(b.name));
+  /** Who is here as a joining member sees it: the people while they are few, always the count. */
+  private roster(): ChatServerFrame {
+    const count = this.presence.count;
+    return count <= this.peopleListMax ? { type: "roster", count, people: this.presence.list() } : { type: "roster", count };
+  }
+
+  /** Arranges for the joins and leaves of the next interval to go out as one frame. */
+  private presenceChanged(): void {
+    if (this.presenceTimer !== undefined || !this.presence.changed) return;
+    this.presenceTimer = setTimeout(() => this.tellPresence(), this.presenceEvery);
+  }
+
+  /**
+   * One frame to everyone for all the joins and leaves since the last: their net effect while
+   * the room sends its list, the count alone above `CHAT_PEOPLE_LIST_MAX`, or the whole roster
+   * when the room just crossed that size (one way or the other).
+   */
+  private tellPresence(): void {
+    this.presenceTimer = undefined;
+    if (!this.presence.changed) return;
+    const { joined, left } = this.presence.takeChanges();
+    const count = this.presence.count;
+    const listed = count <= this.peopleListMax;
+    if (listed !== this.listed) {
+      this.listed = listed;
+      this.broadcast(this.roster());
+      return;
+    }
+    this.broadcast(listed ? { type: "presence", count, joined, left } : { type: "presence", count });
   }
 
   // --- moderation (reached only through the admin routes) ---
@@ -362,6 +456,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
   deleteMessage(id: number): boolean {
     const changed = this.db.run("UPDATE messages SET deleted = 1, text = '' WHERE id = ? AND deleted = 0", id);
     if (changed === 0) return false;
+    this.latestHistory = undefined;
     this.flushOutgoing();
     this.broadcast({ type: "deleted", id });
     return true;
@@ -382,6 +477,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
     for (const ws of this.ctx.getWebSockets()) {
       const member = ws.deserializeAttachment() as Member;
       if (kind === "ip" ? member.ip === stored : member.name.toLowerCase() === stored) {
+        this.leave(ws);
         ws.close(CloseCode.forbidden, banReason(ban));
       }
     }
@@ -402,7 +498,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
   /** For the console's list of rooms: who is here now, the messages kept, the latest one's time. */
   summary(): { members: number; messages: number; lastMessageAt: string | null } {
     const row = this.db.one<{ n: number; last: number | null }>("SELECT count(*) AS n, max(at) AS last FROM messages WHERE deleted = 0")!;
-    return { members: this.present().length, messages: row.n, lastMessageAt: row.last === null ? null : new Date(row.last).toISOString() };
+    return { members: this.presence.count, messages: row.n, lastMessageAt: row.last === null ? null : new Date(row.last).toISOString() };
   }
 
   people(): (Person & { ip: string })[] {
@@ -411,6 +507,72 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
       if (ws.readyState !== WebSocket.OPEN || pending) return [];
       return [{ name, verified, ip }];
     });
+  }
+
+  /** This room's blocked words (on the `ALL_ROOMS` object: every room's), in compared form. */
+  blockedWords(): string[] {
+    return JSON.parse(this.setting("blocked_words") ?? "[]") as string[];
+  }
+
+  /** Replaces the list; it applies to the next message. `words` come checked and in compared form. */
+  setBlockedWords(words: string[]): string[] {
+    this.db.run("INSERT INTO room_settings (key, value) VALUES ('blocked_words', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", JSON.stringify(words));
+    this.ownWords = new WordList(words);
+    return words;
+  }
+
+  /** Seconds a member waits between two messages; 0 is off. */
+  slowMode(): number {
+    this.slowSeconds ??= Number(this.setting("slow_mode") ?? 0);
+    return this.slowSeconds;
+  }
+
+  setSlowMode(seconds: number): number {
+    this.db.run("INSERT INTO room_settings (key, value) VALUES ('slow_mode', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", String(seconds));
+    this.slowSeconds = seconds;
+    return seconds;
+  }
+
+  private setting(key: string): string | undefined {
+    return this.db.one<{ value: string }>("SELECT value FROM room_settings WHERE key = ?", key)?.value;
+  }
+
+  private roomWords(): WordList {
+    this.ownWords ??= new WordList(this.blockedWords());
+    return this.ownWords;
+  }
+
+  /**
+   * Every room's list, read from its object at most once per `ALL_ROOMS_WORDS_TTL_MS`; sends in
+   * the meantime share the one read. Should that object not answer, the last list read holds
+   * (none at first) and the next send asks again: chat does not stop for it.
+   */
+  private allRoomsBlockedWords(): WordList | Promise<WordList> {
+    const cached = this.allRoomsWords;
+    if (cached && cached.until > Date.now()) return cached.list;
+    this.allRoomsReading ??= this.env.CHAT_ROOMS.getByName(ALL_ROOMS)
+      .blockedWords()
+      .then(
+        (words) => {
+          const list = new WordList(words);
+          this.allRoomsWords = { list, until: Date.now() + ALL_ROOMS_WORDS_TTL_MS };
+          return list;
+        },
+        (error: unknown) => {
+          console.error("could not read the blocked words of every room", error);
+          return cached?.list ?? new WordList([]);
+        },
+      )
+      .finally(() => (this.allRoomsReading = undefined));
+    return this.allRoomsReading;
+  }
+
+  /** How long `session` must still wait under slow mode, in ms; 0 when it may send. */
+  private slowModeWait(session: string): number {
+    const seconds = this.slowMode();
+    if (seconds === 0) return 0;
+    const last = this.db.one<{ at: number }>("SELECT at FROM messages WHERE sender = ? ORDER BY id DESC LIMIT 1", session);
+    return last ? Math.max(0, last.at + seconds * 1000 - Date.now()) : 0;
   }
 
   private activeBan(ip: string, name: string): Ban | null {

@@ -4,8 +4,8 @@
  * ("Chat").
  */
 import { z } from "zod";
-import type { ChatClientFrame } from "../../contract/chat.ts";
-import { CLIENT_ID_PATTERN, MAX_NAME_CHARS, MAX_PAGE, MAX_TEXT_CHARS, chars } from "../../contract/chat-limits.ts";
+import type { ChatClientFrame, SlowMode } from "../../contract/chat.ts";
+import { CLIENT_ID_PATTERN, MAX_NAME_CHARS, MAX_PAGE, MAX_SLOW_MODE_SECONDS, MAX_TEXT_CHARS, chars } from "../../contract/chat-limits.ts";
 import { LINE_CONTROL, TEXT_CONTROL, wellFormed } from "../http/text.ts";
 import type { SameType } from "../http/validate.ts";
 
@@ -79,6 +79,10 @@ export const BanRequest = z
   .strict()
   .refine((ban) => (ban.name === undefined) !== (ban.ip === undefined), "give exactly one of name or ip");
 export type BanRequest = z.infer<typeof BanRequest>;
+
+/** Admin: slow mode, `{"seconds":n}`, 0 (off) to six hours. */
+export const SlowModeBody = z.object({ seconds: z.number().int().min(0).max(MAX_SLOW_MODE_SECONDS) }).strict();
+true satisfies SameType<z.output<typeof SlowModeBody>, SlowMode>;
 
 /** Claims of a verified identity token signed by the host site. */
 export const IdentityClaims = z.object({ sub: z.string().min(1).max(128), name: DisplayName, exp: z.number() });

@@ -5,7 +5,9 @@ import { parseName, parseWith, readJson } from "../http/validate.ts";
 import { limitRate } from "../rate-limiter/rate-limiter.ts";
 import type { Handler, Routes } from "../router.ts";
 import { forwardSocket } from "../socket/upgrade.ts";
-import { BanRequest, MessageId, PageQuery } from "./messages.ts";
+import { BlockedWordsBody } from "./blocked-words.ts";
+import { ALL_ROOMS } from "./chat-room.ts";
+import { BanRequest, MessageId, PageQuery, SlowModeBody } from "./messages.ts";
 
 const room = (env: Env, params: Record<string, string | undefined>) => env.CHAT_ROOMS.getByName(parseName(params.room, "room"));
 
@@ -58,10 +60,39 @@ const liftBan: Handler = async ({ env, params, request, url }) => {
 /** `GET /api/rooms/{room}/people`: who is connected, with IPs, to decide on a ban. */
 const listPeople: Handler = async ({ env, params }) => Response.json({ people: await room(env, params).people() });
 
+/** A list of 1,000 entries of 64 characters, as JSON, with room to spare; larger is refused unread. */
+const BLOCKED_WORDS_BYTES = 128 * 1024;
+
+/** `GET`/`PUT /api/rooms/{room}/blocked-words` with `{"words":[...]}`: this room's list. */
+const roomWords: Handler = async ({ env, params }) => Response.json({ words: await room(env, params).blockedWords() });
+const setRoomWords: Handler = async ({ env, params, request }) => {
+  const stub = room(env, params);
+  const { words } = await readJson(request, BlockedWordsBody, BLOCKED_WORDS_BYTES);
+  return Response.json({ words: await stub.setBlockedWords(words) });
+};
+
+/** `GET`/`PUT /api/chat/blocked-words`: the list every room refuses, on top of its own. */
+const allRoomsWords: Handler = async ({ env }) => Response.json({ words: await env.CHAT_ROOMS.getByName(ALL_ROOMS).blockedWords() });
+const setAllRoomsWords: Handler = async ({ env, request }) => {
+  const { words } = await readJson(request, BlockedWordsBody, BLOCKED_WORDS_BYTES);
+  return Response.json({ words: await env.CHAT_ROOMS.getByName(ALL_ROOMS).setBlockedWords(words) });
+};
+
+/** `GET`/`PUT /api/rooms/{room}/slow-mode` with `{"seconds":n}`, 0 for off. */
+const slowMode: Handler = async ({ env, params }) => Response.json({ seconds: await room(env, params).slowMode() });
+const setSlowMode: Handler = async ({ env, params, request }) => {
+  const stub = room(env, params);
+  const { seconds } = await readJson(request, SlowModeBody, 1024);
+  return Response.json({ seconds: await stub.setSlowMode(seconds) });
+};
+
 export const routes: Routes = {
   "/api/rooms/:room/ws": { GET: connectRoom },
   "/api/rooms/:room/messages": { GET: listMessages },
   "/api/rooms/:room/messages/:id": { DELETE: admin(deleteMessage) },
   "/api/rooms/:room/bans": { GET: admin(listBans), POST: admin(addBan), DELETE: admin(liftBan) },
   "/api/rooms/:room/people": { GET: admin(listPeople) },
+  "/api/rooms/:room/blocked-words": { GET: admin(roomWords), PUT: admin(setRoomWords) },
+  "/api/rooms/:room/slow-mode": { GET: admin(slowMode), PUT: admin(setSlowMode) },
+  "/api/chat/blocked-words": { GET: admin(allRoomsWords), PUT: admin(setAllRoomsWords) },
 };

@@ -38,4 +38,14 @@ export const CHAT_ROOM_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    name: "moderation settings and senders",
+    // `sender` is the member's session, so slow mode can tell when a member last sent, across
+    // reconnects and restarts; older messages have none and count for nobody.
+    up: `
+      CREATE TABLE room_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      ALTER TABLE messages ADD COLUMN sender TEXT;
+      CREATE INDEX messages_by_sender ON messages (sender, id) WHERE sender IS NOT NULL;
+    `,
+  },
 ];

@@ -47,6 +47,16 @@ async function seed(room: string, count: number, from = "Seeder"): Promise<void>
   ws.close();
 }
 
+/** Sets a room's moderation as its owner does, through the admin API. */
+async function moderate(room: string, tool: "blocked-words" | "slow-mode", body: object): Promise<void> {
+  const response = await fetch(new URL(`/api/rooms/${room}/${tool}`, endpoint), {
+    method: "PUT",
+    headers: { Authorization: "Bearer widget-test-admin-token", "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`${tool}: ${response.status} ${await response.text()}`);
+}
+
 async function stored(room: string): Promise<ChatMessage[]> {
   const response = await fetch(new URL(`/api/rooms/${room}/messages?limit=200`, endpoint));
   return ((await response.json()) as { messages: ChatMessage[] }).messages;
@@ -389,6 +399,35 @@ describe("<edge-chat>", () => {
     expect(await stored(room)).toEqual([]);
   });
 
+  it("puts a message refused for a blocked word back in the composer, saying why", async () => {
+    const room = unique("blocked");
+    await moderate(room, "blocked-words", { words: ["forbidden"] });
+    const element = mount({ room, endpoint, name: "Rude" });
+    await opened(element);
+    const refused = nextEvent(element, "edge-refused");
+    element.sendMessage("this is Forbidden!");
+    expect((await refused).detail.code).toBe("blocked_word");
+    await until(element, () => part(element, "status").textContent!.includes('"forbidden" is not allowed'));
+    expect((part(element, "input") as HTMLTextAreaElement).value).toBe("this is Forbidden!");
+    expect(part(element, "pending")).toBeNull();
+    expect(await stored(room)).toEqual([]);
+  });
+
+  it("shows the slow-mode wait on a message sent too soon, then sends it when the wait is over", async () => {
+    const room = unique("slow");
+    await moderate(room, "slow-mode", { seconds: 2 });
+    const element = mount({ room, endpoint, name: "Eager" });
+    await opened(element);
+    element.sendMessage("first");
+    await until(element, () => shown(element).length === 1 && !part(element, "pending"));
+    const refused = nextEvent(element, "edge-refused");
+    element.sendMessage("second");
+    expect((await refused).detail).toMatchObject({ code: "slow_mode", retryAfterMs: expect.any(Number) });
+    await until(element, () => /retrying in \d+ s/.test(part(element, "pending")?.textContent ?? ""));
+    await until(element, () => shown(element).length === 2 && !part(element, "pending"));
+    expect(shown(element)).toEqual(["first", "second"]);
+  });
+
   it("lets a user who chose a name change it, and forgets the old one", async () => {
     localStorage.setItem("edge-chat:name", "Old");
     const element = mount({ room: unique("rename"), endpoint });
@@ -470,6 +509,18 @@ describe("<edge-chat>", () => {
     await userEvent.click(part(typist, "input"));
     await userEvent.keyboard("h");
     await until(element, () => part(element, "typing").textContent === "Typist is typing…");
+  });
+
+  it("takes a person off the list, and the count down, when they leave", async () => {
+    const room = unique("leaving");
+    const element = mount({ room, endpoint, name: "Stayer" });
+    await opened(element);
+    const visitor = mount({ room, endpoint, name: "Visitor" });
+    await opened(visitor);
+    const roster = () => shadow(element).querySelector("[part=roster]")!;
+    await until(element, () => roster().textContent!.includes("Visitor") && roster().querySelector("summary")!.textContent === "2 people here");
+    visitor.remove();
+    await until(element, () => !roster().textContent!.includes("Visitor") && roster().querySelector("summary")!.textContent === "1 person here");
   });
 
   it("takes its UI text from the strings property", async () => {

@@ -188,7 +188,9 @@ export class EdgeChat extends EdgeElement {
 
   @state() private messages: ChatMessage[] = [];
   @state() private outbox: Outgoing[] = [];
-  @state() private people: Person[] = [];
+  /** Who is here, while the room sends names (it stops above its list size; then only `count`). */
+  @state() private people: Person[] | undefined = [];
+  @state() private count = 0;
   @state() private typing = new Map<string, number>();
   @state() private me: Person | undefined;
   @state() private hasMore = false;
@@ -270,6 +272,7 @@ export class EdgeChat extends EdgeElement {
     // Not through setOutbox: the stored copy stays, to go out when this room is open again.
     this.outbox = [];
     this.people = [];
+    this.count = 0;
     this.typing = new Map();
     this.lastId = undefined;
     this.hasMore = false;
@@ -381,6 +384,10 @@ export class EdgeChat extends EdgeElement {
         break;
       case "roster":
         this.people = frame.people;
+        this.count = frame.count;
+        break;
+      case "presence":
+        this.onPresence(frame);
         break;
       case "ready":
         this.me = frame.you;
@@ -421,15 +428,6 @@ export class EdgeChat extends EdgeElement {
         this.add(older, false);
         break;
       }
-      case "join":
-        if (!this.people.some((p) => p.name === frame.name && p.verified === frame.verified)) {
-          this.people = [...this.people, { name: frame.name, verified: frame.verified }].sort((a, b) => a.name.localeCompare(b.name));
-        }
-        break;
-      case "leave":
-        this.people = this.people.filter((p) => p.name !== frame.name || p.verified !== frame.verified);
-        this.typing.delete(frame.name);
-        break;
       case "typing":
         this.typing = new Map(this.typing).set(frame.name, Date.now() + TYPING_SHOWN_MS);
         this.expireTyping();
@@ -440,6 +438,17 @@ export class EdgeChat extends EdgeElement {
       default:
         unhandledFrame(frame);
     }
+  }
+
+  /** The net joins and leaves of an interval; applying one twice changes nothing. */
+  private onPresence({ count, joined = [], left = [] }: Extract<ChatServerFrame, { type: "presence" }>): void {
+    this.count = count;
+    if (this.people === undefined) return;
+    const same = (a: Person) => (b: Person) => a.name === b.name && a.verified === b.verified;
+    const people = this.people.filter((p) => !left.some(same(p)));
+    for (const person of joined) if (!people.some(same(person))) people.push(person);
+    this.people = people.sort((a, b) => a.name.localeCompare(b.name));
+    if (left.some((p) => this.typing.has(p.name))) this.typing = new Map([...this.typing].filter(([name]) => !left.some((p) => p.name === name)));
   }
 
   private onHistory(frame: Extract<ChatServerFrame, { type: "history" }>): void {
@@ -489,12 +498,32 @@ export class EdgeChat extends EdgeElement {
       this.problem = message;
       return;
     }
-    if (code === "rate_limited" && retryAfterMs !== undefined) {
+    if (code === "blocked_word") {
+      this.keepAsDraft(item, message);
+      return;
+    }
+    // Slow mode says when this member may send again, as a rate limit does: it goes out then.
+    if ((code === "rate_limited" || code === "slow_mode") && retryAfterMs !== undefined) {
       this.patch(item, { state: "waiting", retryAt: Date.now() + retryAfterMs });
       this.scheduleRetry(item.clientId, retryAfterMs);
     } else {
       this.patch(item, { state: "refused", reason: message });
     }
+  }
+
+  /**
+   * A message the room refuses for its words goes back into the composer to be edited, unless
+   * something new is being written there; then it stays in the list as refused, its text intact.
+   */
+  private keepAsDraft(item: Outgoing, reason: string): void {
+    const area = this.textarea;
+    if (!area || area.value.trim() !== "") {
+      this.patch(item, { state: "refused", reason });
+      return;
+    }
+    area.value = item.text;
+    this.problem = reason;
+    this.discard(item);
   }
 
   private patch(item: Outgoing, change: Partial<Outgoing>): void {
@@ -638,9 +667,9 @@ export class EdgeChat extends EdgeElement {
       <section class="chat">
         <header>
           <details part="roster">
-            <summary>${t.people(this.people.length)}</summary>
+            <summary>${t.people(this.count)}</summary>
             <ul>
-              ${this.people.map(
+              ${(this.people ?? []).map(
                 (person) =>
                   html`<li>${person.name}${person.verified ? html` <span class="badge">${t.verified}</span>` : nothing}${person.name === this.me?.name
                     ? html` <span class="badge">${t.you}</span>`

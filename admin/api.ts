@@ -32,14 +32,10 @@ export async function signIn(token: string): Promise<Session> {
 
 /** The session the cookie holds, after a reload; undefined when there is none. */
 export async function resumeSession(): Promise<Session | undefined> {
-  try {
-    const session = await call<Session>("/api/admin/session", { quiet: true });
-    csrf = session.csrf;
-    return session;
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return undefined;
-    throw error;
-  }
+  const answer = await call<({ signedIn: true } & Session) | { signedIn: false }>("/api/admin/session");
+  if (!answer.signedIn) return undefined;
+  csrf = answer.csrf;
+  return answer;
 }
 
 export async function signOut(): Promise<void> {

@@ -54,11 +54,14 @@ const signIn: Handler = async ({ env, request }) => {
   return Response.json({ csrf: session.csrf, expiresAt: new Date(session.expiresAt).toISOString() }, { status: 201, headers: { "Set-Cookie": setCookie, "Cache-Control": "no-store" } });
 };
 
-/** `GET /api/admin/session`: whether the cookie is a live session, with its CSRF token (for a page reload). */
+/**
+ * `GET /api/admin/session`: whether the cookie is a live session, with its CSRF token (for a page
+ * reload). Not being signed in is an answer here, not an error: the page asks on every load.
+ */
 const currentSession: Handler = async ({ env, request }) => {
   const session = await findSession(env, request);
-  if (!session) throw new Refusal("unauthorized", "Not signed in, or the session has ended.");
-  return Response.json({ csrf: session.csrf, expiresAt: new Date(session.expiresAt).toISOString() }, { headers: { "Cache-Control": "no-store" } });
+  const body = session ? { signedIn: true, csrf: session.csrf, expiresAt: new Date(session.expiresAt).toISOString() } : { signedIn: false };
+  return Response.json(body, { headers: { "Cache-Control": "no-store" } });
 };
 
 /** `DELETE /api/admin/session`: signs out; the session is deleted, so a copy of the cookie is worthless. */

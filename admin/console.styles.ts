@@ -91,6 +91,18 @@ export const consoleStyles = [
       gap: 0.2rem;
       font-size: 0.9rem;
     }
+    label:has(textarea) {
+      display: flex;
+    }
+    textarea {
+      width: 100%;
+      box-sizing: border-box;
+    }
+    h3 button {
+      font-size: 0.9rem;
+      font-weight: normal;
+      margin-left: 0.5rem;
+    }
     form.row,
     .row {
       display: flex;

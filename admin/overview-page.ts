@@ -116,7 +116,7 @@ export class OverviewPage extends LitElement {
                     <h3>${title}</h3>
                     <div class="value" data-figure=${key}>${report.perSecond[key] ?? 0} <span class="unit">/s</span></div>
                     <figure-chart .values=${lastHour(report, key)} label=${`${title} per minute`}></figure-chart>
-                    <div class="unit">${report.totals[key] ?? 0} in all</div>
+                    <div class="unit">${lastHour(report, key).at(-1)} this minute · ${report.totals[key] ?? 0} in all</div>
                   </div>`,
                 )}
               </div>

@@ -59,7 +59,7 @@ export class PagedList<T> implements ReactiveController {
 
 /** The row under a list: "Load more <what>" while there is more, and Refresh. */
 export const pager = <T>(list: PagedList<T>, what: string) => html`
-  ${list.items.length === 0 && !list.loading ? html`<p class="muted">No ${what} yet.</p>` : ""}
+  ${list.loading ? html`<p role="status" class="muted">Loading ${what}…</p>` : list.items.length === 0 ? html`<p class="muted">No ${what} yet.</p>` : ""}
   ${list.error ? html`<p role="alert" class="error">${list.error}</p>` : ""}
   <div class="row more">
     ${list.cursor ? html`<button type="button" @click=${() => list.more()}>Load more ${what}</button>` : ""}

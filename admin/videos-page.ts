@@ -134,7 +134,7 @@ export class VideosPage extends LitElement {
               (video) => html`<tr data-video=${video.uid}>
                 <td>
                   <form class="row" @submit=${(event: SubmitEvent) => this.rename(event, video)}>
-                    <label>Name of ${video.uid.slice(0, 8)} <input name="name" .value=${video.name} maxlength="100" /></label>
+                    <label><span class="visually-hidden">Name of ${video.uid}</span><input name="name" .value=${video.name} maxlength="100" /></label>
                     <button type="submit" aria-label=${`Rename ${video.name}`}>Rename</button>
                   </form>
                 </td>
@@ -143,7 +143,7 @@ export class VideosPage extends LitElement {
                 <td>${video.status}</td>
                 <td>
                   <label
-                    >Visibility of ${video.name}
+                    ><span class="visually-hidden">Visibility of ${video.name}</span>
                     <select @change=${(event: Event) => this.change(video, { visibility: (event.target as HTMLSelectElement).value as Video["visibility"] })}>
                       <option value="public" ?selected=${video.visibility === "public"}>Public</option>
                       <option value="private" ?selected=${video.visibility === "private"}>Private</option>

@@ -75,6 +75,15 @@ describe("signing in to the console", () => {
     expect(response.status).toBe(415);
   });
 
+  it("serves the console page at /admin, which runs only its own scripts and may not be framed", async () => {
+    const page = await call("/admin");
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("<admin-console>");
+    expect(page.headers.get("Content-Security-Policy")).toContain("default-src 'self'");
+    expect(page.headers.get("Content-Security-Policy")).toContain("frame-ancestors 'none'");
+    expect(page.headers.get("X-Frame-Options")).toBe("DENY");
+  });
+
   it("with no ADMIN_TOKEN set, /admin says how to set one and sign-in is off", async () => {
     const page = await fetchWithVars({ ADMIN_TOKEN: "" }, "/admin");
     expect(page.status).toBe(503);
@@ -149,6 +158,18 @@ describe("the session cookie in place of the bearer token", () => {
     expect(out.headers.get("Set-Cookie")).toContain("Max-Age=0");
     expect((await call("/api/rooms/lobby/bans", { headers: { Cookie: cookie } })).status).toBe(401);
     expect(await (await call("/api/admin/session", { headers: { Cookie: cookie } })).json()).toEqual({ signedIn: false });
+  });
+
+  it("reads, closes and deletes a stream through the protocol's own routes", async () => {
+    const { cookie, csrf } = await signIn();
+    const name = `session-stream-${crypto.randomUUID().slice(0, 8)}`;
+    const stream = `/v1/stream/${name}`;
+    const created = await call(stream, { method: "PUT", headers: { ...fromConsole(cookie, csrf), "Content-Type": "text/plain" }, body: "hello" });
+    expect(created.status).toBe(201);
+    expect(await (await call(`${stream}?offset=-1`, { headers: { Cookie: cookie } })).text()).toBe("hello");
+    const closed = await call(stream, { method: "POST", headers: { ...fromConsole(cookie, csrf), "Content-Type": "text/plain", "Stream-Closed": "true" } });
+    expect(closed.status).toBe(204);
+    expect((await call(stream, { method: "DELETE", headers: fromConsole(cookie, csrf) })).status).toBe(204);
   });
 
   it("tells the page its CSRF token again after a reload", async () => {

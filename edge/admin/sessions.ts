@@ -112,13 +112,14 @@ export function checkSameSite(request: Request, session: Session): void {
   if (SAFE_METHODS.has(request.method)) return;
   const site = request.headers.get("Sec-Fetch-Site");
   const origin = request.headers.get("Origin");
+  // Form bodies. A form may also send text/plain, which the CSRF header stops below (and which
+  // is a stream's own type, so the console closes such streams with it).
   const type = (request.headers.get("Content-Type") ?? "").toLowerCase();
   const crossSite =
     (site !== null && site !== "same-origin") ||
     (origin !== null && origin !== new URL(request.url).origin) ||
     type.startsWith("application/x-www-form-urlencoded") ||
-    type.startsWith("multipart/form-data") ||
-    type.startsWith("text/plain");
+    type.startsWith("multipart/form-data");
   if (crossSite) throw new Refusal("forbidden", "The console's session works only for requests from the console's own page.");
   if (request.headers.get(CSRF_HEADER) !== session.csrf) {
     throw new Refusal("forbidden", `A state-changing request with the console's session needs its ${CSRF_HEADER} header.`);

@@ -237,6 +237,13 @@ describe("the owner's console at /admin", { timeout: 120_000 }, () => {
         await page.waitForLoadState("networkidle");
         expect(await axeViolations(page), name).toEqual([]);
       }
+      // A room opened: its messages, people, bans and tools.
+      await go(page, "chat");
+      await page.getByLabel("Open a room by name").fill("console-delete");
+      await page.getByRole("button", { name: "Open", exact: true }).click();
+      await page.getByRole("heading", { name: "Recent messages" }).waitFor();
+      await page.waitForLoadState("networkidle");
+      expect(await axeViolations(page), "a chat room").toEqual([]);
       await context.close();
     });
   }

@@ -6,6 +6,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBackend, type Backend } from "../../scripts/backend.ts";
 import { GENEROUS_LIMITS } from "../backends.ts";
+import { RUNTIMES } from "../runtimes.ts";
 import { embedding, hostPage, launchBrowser, pageErrors, type HostPage } from "./support.ts";
 
 const ADMIN_TOKEN = "console-test-admin-token";
@@ -247,4 +248,22 @@ describe("the owner's console at /admin", { timeout: 120_000 }, () => {
       await context.close();
     });
   }
+});
+
+describe("the console under npm run serve", { timeout: 60_000 }, () => {
+  it("is served by plain workerd too, and signs in", async () => {
+    const serve = await RUNTIMES.find((runtime) => runtime.name === "serve")!.start({ vars: { ADMIN_TOKEN } });
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${serve.url}/admin`);
+      await page.getByLabel("Admin token").fill(ADMIN_TOKEN);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("heading", { level: 2, name: "Overview" }).waitFor();
+      expect((await context.cookies(serve.url))[0]).toMatchObject({ name: "edge_admin_session", httpOnly: true });
+    } finally {
+      await context.close();
+      await serve.stop();
+    }
+  });
 });

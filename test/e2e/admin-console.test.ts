@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startBackend, type Backend } from "../../scripts/backend.ts";
+import { root, startBackend, type Backend } from "../../scripts/backend.ts";
 import { GENEROUS_LIMITS } from "../backends.ts";
 import { RUNTIMES } from "../runtimes.ts";
 import { embedding, hostPage, launchBrowser, pageErrors, type HostPage } from "./support.ts";
@@ -178,6 +178,26 @@ describe("the owner's console at /admin", { timeout: 120_000 }, () => {
     await page.getByLabel("Visibility of Colour bars").selectOption("public");
     await page.getByRole("status").filter({ hasText: "Colour bars is now public." }).waitFor();
     await Promise.all([context.close(), visitor.close(), host.close()]);
+  });
+
+  it("uploads a video, renames it and deletes it", async () => {
+    const { context, page } = await signedIn();
+    await go(page, "videos");
+    await page.getByLabel("File (MP4)").setInputFiles({ name: "clip.mp4", mimeType: "video/mp4", buffer: readFileSync(resolve(root, "test/fixtures/upload-sample.mp4")) });
+    await page.getByLabel("Name", { exact: true }).fill("Console upload");
+    await page.getByRole("button", { name: "Upload", exact: true }).click();
+    await page.getByRole("status").filter({ hasText: "Uploaded clip.mp4." }).waitFor();
+    // Newest first: the upload is the first row.
+    const name = page.locator("tr[data-video]").first().getByRole("textbox", { name: /^Name of [0-9a-f]{32}$/ });
+    await expect.poll(() => name.inputValue(), WAIT).toBe("Console upload");
+    await name.fill("Renamed upload");
+    await page.getByRole("button", { name: "Rename Console upload" }).click();
+    await page.getByRole("status").filter({ hasText: "Renamed to Renamed upload." }).waitFor();
+    await page.getByRole("button", { name: "Delete Renamed upload" }).click();
+    await page.getByRole("status").filter({ hasText: "Deleted Renamed upload." }).waitFor();
+    const listed = ((await (await api("/api/admin/videos?limit=100")).json()) as { videos: { name: string }[] }).videos.map((v) => v.name);
+    expect(listed).not.toContain("Renamed upload");
+    await context.close();
   });
 
   it("signs out, after which the old cookie is refused", async () => {

@@ -145,6 +145,18 @@ describe("the session cookie in place of the bearer token", () => {
     expect(response.status).toBe(403);
   });
 
+  it("leaves a public call from a page of the same site anonymous when it lacks the CSRF header", async () => {
+    // The owner, signed in, uses a widget on a page of the console's origin: the widget's own
+    // call carries the cookie but no CSRF header, and must work as any visitor's does.
+    const { cookie } = await signIn();
+    const response = await call("/api/schedules", {
+      method: "POST",
+      headers: { Cookie: cookie, Origin: BASE, "Content-Type": "application/json", "CF-Connecting-IP": freshIp() },
+      body: JSON.stringify({ target: "reminders", at: new Date(Date.now() + 3_600_000).toISOString() }),
+    });
+    expect(response.status).toBe(201);
+  });
+
   it("refuses a forged cookie", async () => {
     const forged = `edge_admin_session=${"A".repeat(43)}`;
     const response = await call("/api/rooms/lobby/bans", { headers: { Cookie: forged } });

@@ -43,6 +43,20 @@ function demoPage(): Plugin {
 }
 
 /**
+
+ * The owner's console (admin/): its page, `dist/admin/index.html`, which the Worker serves at
+ * `/admin` (never as a plain static file), loading `dist/admin/admin.js`, built with the widgets.
+ */
+function consolePage(): Plugin {
+  return {
+    name: "edge-widgets-console",
+    generateBundle() {
+      this.emitFile({ type: "asset", fileName: "admin/index.html", source: readFileSync(resolve(import.meta.dirname, "admin/index.html")) });
+    },
+  };
+}
+
+/**
  * dist/custom-elements.json, generated from the widgets' JSDoc for editors and docs tools, then
  * the TypeScript declarations of every entry and the frameworks' typings generated from it.
  */
@@ -89,7 +103,7 @@ function videoSamples(): Plugin {
 }
 
 export default defineConfig({
-  plugins: [widgetFiles(), demoPage(), videoSamples(), elementsManifest(sources)],
+  plugins: [widgetFiles(), demoPage(), consolePage(), videoSamples(), elementsManifest(sources)],
   publicDir: false,
   build: {
     target: "es2022",
@@ -98,7 +112,12 @@ export default defineConfig({
     copyPublicDir: false,
     reportCompressedSize: false,
     lib: {
-      entry: { ...sources, ...Object.fromEntries(widgetTags().map((tag) => [tag, `${WIDGET_FILE}${tag}`])) },
+      entry: {
+        ...sources,
+        ...Object.fromEntries(widgetTags().map((tag) => [tag, `${WIDGET_FILE}${tag}`])),
+        // The console is no part of the package's declarations: it is a page the Worker serves.
+        "admin/admin": resolve(import.meta.dirname, "admin/admin.ts"),
+      },
       formats: ["es"],
     },
     rolldownOptions: {

@@ -90,7 +90,7 @@ async function joinRoom(backend: Backend, room: string, count: number, label: st
   return sockets;
 }
 
-async function fanOut(backend: Backend, clients: number): Promise<Figure[]> {
+export async function fanOut(backend: Backend, clients: number): Promise<Figure[]> {
   const room = `bench-${clients}`;
   const joinStarted = performance.now();
   const sockets = await joinRoom(backend, room, clients, "c");

@@ -31,7 +31,7 @@ const APPEND_SECONDS = 5;
 const READ_MIB = 24;
 const LATENCY_SAMPLES = 300;
 
-interface Server {
+export interface Server {
   name: string;
   url: string;
   /** CPU milliseconds the server's processes have used so far; NaN where /proc is missing. */
@@ -119,7 +119,7 @@ async function headRate(server: Server, url: string): Promise<{ perSecond: numbe
   return { perSecond: done / ((performance.now() - started) / 1000), cpuMsPerOp: (server.cpuMs() - cpuBefore) / done };
 }
 
-async function appendRate(server: Server, path = "bench-appends"): Promise<{ perSecond: number; cpuMsPerAppend: number }> {
+export async function appendRate(server: Server, path = "bench-appends"): Promise<{ perSecond: number; cpuMsPerAppend: number }> {
   const url = `${server.url}/v1/stream/${path}`;
   await create(url, "application/json");
   const cpuBefore = server.cpuMs();

@@ -58,6 +58,10 @@ export const ErrorCodes = {
   invalid_cursor: { status: 400, meaning: "The cursor is not one a previous page handed out." },
   idempotency_conflict: { status: 409, meaning: "The idempotency key was used for a different schedule." },
   too_many_schedules: { status: 429, meaning: "The address or target holds as many live schedules as allowed." },
+  schedule_finished: { status: 409, meaning: "The schedule is done or dead: it cannot be paused, resumed or run." },
+  schedule_paused: { status: 409, meaning: "The schedule is paused: resume it before running it." },
+  schedule_not_dead: { status: 409, meaning: "Only a dead schedule (its last attempt failed) can be retried." },
+  invalid_filter: { status: 400, meaning: "A list filter (state, target) is not one the list takes." },
 
   // --- videos
   invalid_upload: { status: 400, meaning: "The upload is not a video the library takes." },

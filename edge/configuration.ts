@@ -3,6 +3,7 @@ import { isLocalDev } from "./http/local-dev.ts";
 import { TOKEN_MAX_LIFETIME } from "./http/tokens.ts";
 import { rateLimitsProblem } from "./rate-limiter/policies.ts";
 import { targetsProblem } from "./scheduler/settings.ts";
+import { signingSecretProblem } from "./scheduler/signature.ts";
 import { authOff } from "./streams/auth.ts";
 import { DEV_STREAMS_SECRET } from "./streams/tokens.ts";
 
@@ -31,7 +32,7 @@ function findProblem(env: Env): string | undefined {
       return "STREAMS_AUTH is off, which lets anyone read and write every stream; it is meant for local test runs only. Remove it (the default is required).";
     }
   }
-  return TOKEN_MAX_LIFETIME.problem(env) ?? rateLimitsProblem(env.RATE_LIMITS) ?? targetsProblem(env.SCHEDULE_TARGETS);
+  return TOKEN_MAX_LIFETIME.problem(env) ?? rateLimitsProblem(env.RATE_LIMITS) ?? targetsProblem(env.SCHEDULE_TARGETS) ?? signingSecretProblem(env.WEBHOOK_SIGNING_SECRET);
 }
 
 /** Checked once per isolate and set of values; the reason is logged once. */

@@ -1,3 +1,6 @@
+import type { AdminSessions } from "./admin/sessions.ts";
+import type { Directory } from "./admin/directory.ts";
+import type { Metrics } from "./admin/metrics.ts";
 import type { ChatRoom } from "./chat/chat-room.ts";
 import type { Counter } from "./counter/counter.ts";
 import type { RateLimiter } from "./rate-limiter/rate-limiter.ts";
@@ -46,6 +49,14 @@ export interface Env {
   ALLOWED_ORIGINS?: string;
   /** Bearer token for admin calls; unset means admin calls are refused. */
   ADMIN_TOKEN?: string;
+  /** The console's signed-in sessions (one object). */
+  ADMIN_SESSIONS: DurableObjectNamespace<AdminSessions>;
+  /** Adds up every object's figures (one object). */
+  ADMIN_METRICS: DurableObjectNamespace<Metrics>;
+  /** Every named counter, room and stream that stored data (one object per kind). */
+  DIRECTORY: DurableObjectNamespace<Directory>;
+  /** `off` stops every object from keeping figures (to measure their cost); default on. */
+  METRICS?: string;
   /** JSON overrides of the per-IP rate limits, see `edge/rate-limiter/policies.ts`. */
   RATE_LIMITS?: string;
   /** One `StreamLog` per Durable Streams stream: the single writer of its log. */

@@ -1,3 +1,5 @@
+import { countAnswer, countRefusal } from "./admin/metrics.ts";
+import { routes as adminConsole } from "./admin/routes.ts";
 import { configurationProblem } from "./configuration.ts";
 import type { Env } from "./env.ts";
 import { routes as chat } from "./chat/routes.ts";
@@ -14,6 +16,9 @@ import { routes as subscriptions } from "./subscriptions/routes.ts";
 import { routes as videos } from "./video/routes.ts";
 import { routes as widgetFiles } from "./widget-files.ts";
 
+export { AdminSessions } from "./admin/sessions.ts";
+export { Directory } from "./admin/directory.ts";
+export { Metrics } from "./admin/metrics.ts";
 export { ChatRoom } from "./chat/chat-room.ts";
 export { Counter } from "./counter/counter.ts";
 export { RateLimiter } from "./rate-limiter/rate-limiter.ts";
@@ -28,6 +33,7 @@ const streams = { "/v1/stream/*": STREAM_METHODS };
 /** Each feature's routes, with their guards, in the order they are tried. */
 const router = new Router()
   .mount(health)
+  .mount(adminConsole)
   .mount(counter)
   .mount(videos)
   .mount(chat)
@@ -60,6 +66,7 @@ async function respond(request: Request, env: Env, ctx: ExecutionContext, url: U
     if (isApi(path)) throw notFound(`Nothing at ${path}.`);
     return { response: await env.ASSETS.fetch(request), cors: false };
   } catch (error) {
+    countRefusal(env, error instanceof Refusal ? error.code : "internal");
     return { response: errorResponse(error), cors: true };
   }
 }
@@ -92,6 +99,7 @@ export default {
     const url = new URL(request.url);
     const answer = await respond(request, env, ctx, url);
     logRequest(env, request, url, answer.response.status, startedAt);
+    countAnswer(env, ctx, answer.response.status);
     return finish(env, request, answer, isApi(url.pathname));
   },
 } satisfies ExportedHandler<Env>;

@@ -11,7 +11,7 @@ export interface RouteContext {
 
 export type Handler = (route: RouteContext) => Response | Promise<Response>;
 
-type Method = "GET" | "POST" | "PUT" | "DELETE" | "HEAD";
+type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD";
 
 /** One path's handlers, per method. */
 export type Methods = Partial<Record<Method, Handler>>;

@@ -2,7 +2,8 @@
  * A stand-in for the Cloudflare Stream API (https://api.cloudflare.com/client/v4), run as an
  * auxiliary Worker in the workerd tests, because the real one cannot be reached here. It keeps
  * the real request shapes (bearer token, `/accounts/<id>/stream` with `search`, `limit`,
- * `before`, `after`, `asc`, `status`, `include_counts`; `/stream/<uid>`; `/stream/direct_upload`)
+ * `before`, `after`, `asc`, `status`, `include_counts`; `/stream/<uid>` read, edited (POST) and
+ * deleted; `/stream/direct_upload`)
  * and the real envelope (`{result, success, errors, messages}`, plus `total`/`range` for lists).
  *
  * Its library: 30 videos, one a day from 2026-01-01 (newest first when listed):
@@ -112,6 +113,24 @@ export default {
     if (sub && request.method === "GET") {
       const found = videos.find((v) => v.uid === sub);
       return found ? envelope(found) : failure(404, 10003, "Not Found");
+    }
+
+    // Edit video details: the fields sent replace the video's (meta as a whole).
+    if (sub && request.method === "POST") {
+      const found = videos.find((v) => v.uid === sub);
+      if (!found) return failure(404, 10003, "Not Found");
+      const body = await request.json().catch(() => null);
+      if (!body || typeof body !== "object") return failure(400, 10005, "The request body is not valid JSON");
+      if (body.meta !== undefined) found.meta = body.meta;
+      if (body.requireSignedURLs !== undefined) found.requireSignedURLs = Boolean(body.requireSignedURLs);
+      return envelope(found);
+    }
+
+    if (sub && request.method === "DELETE") {
+      const at = videos.findIndex((v) => v.uid === sub);
+      if (at < 0) return failure(404, 10003, "Not Found");
+      videos.splice(at, 1);
+      return envelope("");
     }
     return failure(405, 10000, "Method not allowed");
   },

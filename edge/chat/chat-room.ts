@@ -12,6 +12,7 @@ import { SocketRoom } from "../socket/socket-room.ts";
 import { Database } from "../storage/database.ts";
 import { ClientMessage, DEFAULT_PAGE, IdentityClaims, JoinQuery, type Ban } from "./messages.ts";
 import { CHAT_ROOM_MIGRATIONS, type MessageRow } from "./schema.ts";
+import { Listing } from "../admin/directory.ts";
 import { WordList } from "./blocked-words.ts";
 import { Presence } from "./presence.ts";
 
@@ -95,6 +96,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
   private readonly sends = new BatchedRateCheck(this.env, "chat-message");
   /** Pages of history cost what the HTTP route charges for them, whichever way they are asked for. */
   private readonly reads = new BatchedRateCheck(this.env, "chat-read");
+  private readonly listing = new Listing(this.env, "rooms", () => this.ctx.id.name);
   private outgoing: { message: ChatMessage; sender: WebSocket }[] = [];
   /**
    * Sockets waiting for their identify frame, held out of broadcasts. In memory is enough: each
@@ -354,6 +356,8 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
     // Lost a race with the same resend arriving on another socket while we asked the limiter.
     if (!inserted) return this.acknowledge(ws, this.byClientId(clientId)!);
     this.db.run("DELETE FROM messages WHERE id <= ?", inserted.id - this.retention);
+    this.figures.count("chat_messages");
+    this.listing.active();
     this.latestHistory = undefined;
     const stored = toMessage(inserted);
     this.fanOut(stored, ws);
@@ -505,6 +509,12 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
   }
 
   /** Who is connected, with their IPs, for a moderator deciding on a ban. */
+  /** For the console's list of rooms: who is here now, the messages kept, the latest one's time. */
+  summary(): { members: number; messages: number; lastMessageAt: string | null } {
+    const row = this.db.one<{ n: number; last: number | null }>("SELECT count(*) AS n, max(at) AS last FROM messages WHERE deleted = 0")!;
+    return { members: this.presence.count, messages: row.n, lastMessageAt: row.last === null ? null : new Date(row.last).toISOString() };
+  }
+
   people(): (Person & { ip: string })[] {
     return this.ctx.getWebSockets().flatMap((ws) => {
       const { name, verified, ip, pending } = ws.deserializeAttachment() as Member;

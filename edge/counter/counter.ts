@@ -6,6 +6,7 @@ import { Refusal } from "../http/refusal.ts";
 import type { SameType } from "../http/validate.ts";
 import { BatchedRateCheck } from "../rate-limiter/rate-limiter.ts";
 import { SocketRoom } from "../socket/socket-room.ts";
+import { Listing } from "../admin/directory.ts";
 
 const ClientMessage = z.discriminatedUnion("type", [z.object({ type: z.literal("click") }).strict()]);
 // A frame or field in the contract that no schema checks, or the other way round, fails here.
@@ -31,6 +32,7 @@ export class Counter extends SocketRoom<Env, Viewer, CounterClientFrame, Counter
   private readonly clicks = new BatchedRateCheck(this.env, "click");
   private lastBroadcast = 0;
   private broadcastTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly listing = new Listing(this.env, "counters", () => this.ctx.id.name);
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -58,6 +60,8 @@ export class Counter extends SocketRoom<Env, Viewer, CounterClientFrame, Counter
     // Storage writes are confirmed before any later message leaves the object, so no viewer
     // ever sees a count that a crash could take back.
     this.ctx.storage.kv.put("count", this.count);
+    this.figures.count("clicks");
+    this.listing.active();
     this.scheduleBroadcast();
   }
 

@@ -1,4 +1,5 @@
 import type { Env } from "../env.ts";
+import { checkSameSite, findSession } from "../admin/sessions.ts";
 import { guard, type Handler } from "../router.ts";
 import { Refusal } from "./refusal.ts";
 
@@ -20,18 +21,46 @@ export async function isAdminToken(env: Env, token: string | undefined): Promise
 }
 
 /**
- * Guards a route for the owner: `Authorization: Bearer <ADMIN_TOKEN>`, else 401; with no
+ * Whether the request comes from the owner: `Authorization: Bearer <ADMIN_TOKEN>`, or the
+ * console's session cookie. A cookie-borne request that changes state must also pass the
+ * cross-site rule (`checkSameSite`); one that fails it is the owner's browser sent from elsewhere,
+ * which counts as anonymous here (a widget on the console's own origin still works for a
+ * signed-in owner) and is refused with the rule's 403 by the `admin` guard.
+ */
+export async function isAdminRequest(env: Env, request: Request): Promise<boolean> {
+  return (await adminVerdict(env, request)) === true;
+}
+
+async function adminVerdict(env: Env, request: Request): Promise<true | false | Refusal> {
+  if (await isAdminToken(env, bearerToken(request))) return true;
+  if (!env.ADMIN_TOKEN) return false;
+  const session = await findSession(env, request);
+  if (!session) return false;
+  try {
+    checkSameSite(request, session);
+    return true;
+  } catch (error) {
+    if (error instanceof Refusal) return error;
+    throw error;
+  }
+}
+
+/**
+ * Guards a route for the owner: `Authorization: Bearer <ADMIN_TOKEN>` or the console's session
+ * cookie (see `isAdminRequest`), else 401; the cookie sent from another site, 403; with no
  * ADMIN_TOKEN set, admin calls are off (403). A route that words its refusal its own way gives
  * `refusal`, which then answers every caller but the admin.
  */
 export const admin = (handler: Handler, refusal?: () => Refusal): Handler =>
   guard(async ({ env, request }) => {
+    const verdict = await adminVerdict(env, request);
+    if (verdict instanceof Refusal) throw verdict;
     if (refusal) {
-      if (!(await isAdminToken(env, bearerToken(request)))) throw refusal();
+      if (!verdict) throw refusal();
       return;
     }
     if (!env.ADMIN_TOKEN) throw new Refusal("admin_disabled", "Admin calls are disabled: ADMIN_TOKEN is not set.");
-    if (!(await isAdminToken(env, bearerToken(request)))) {
-      throw new Refusal("unauthorized", "This call needs Authorization: Bearer <ADMIN_TOKEN>.", { headers: { "WWW-Authenticate": "Bearer" } });
+    if (!verdict) {
+      throw new Refusal("unauthorized", "This call needs Authorization: Bearer <ADMIN_TOKEN> or the console's session.", { headers: { "WWW-Authenticate": "Bearer" } });
     }
   })(handler);

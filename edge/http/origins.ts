@@ -85,7 +85,7 @@ export function preflight(env: Env, request: Request): Response {
     status: 204,
     headers: {
       ...corsHeaders(env, request),
-      "Access-Control-Allow-Methods": "GET, HEAD, POST, PUT, DELETE, OPTIONS",
+      "Access-Control-Allow-Methods": "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
       "Access-Control-Allow-Headers": ALLOWED_HEADERS.join(", "),
       "Access-Control-Max-Age": "86400",
     },

@@ -26,6 +26,8 @@ export const DEFAULT_LIMITS = {
   "video-list": { burst: 60, perSecond: 2 },
   "video-get": { burst: 60, perSecond: 2 },
   "video-upload": { burst: 10, perSecond: 1 / 60 },
+  // Every sign-in to the console, right or wrong: the owner signs in rarely, a guesser often.
+  "admin-sign-in": { burst: 10, perSecond: 1 / 30 },
 } satisfies Record<string, RatePolicy>;
 
 export type RateAction = keyof typeof DEFAULT_LIMITS;

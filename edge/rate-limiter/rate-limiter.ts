@@ -4,6 +4,7 @@ import type { Env } from "../env.ts";
 import { Refusal } from "../http/refusal.ts";
 import { clientIp } from "../http/client-ip.ts";
 import { ratePolicy, type RateAction, type RatePolicy } from "./policies.ts";
+import { Figures } from "../admin/metrics.ts";
 
 export interface RateGrant {
   granted: number;
@@ -36,6 +37,7 @@ export class RateLimiter extends DurableObject<Env> {
   /** Buckets changed since they were last written, waiting for `flushTimer`. */
   private unwritten = new Map<string, Bucket>();
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly figures = new Figures(this.env, () => this.ctx.id.toString());
 
   /** Takes `cost` tokens at once, or none. */
   consume(action: string, policy: RatePolicy, cost = 1): RateDecision {
@@ -45,6 +47,7 @@ export class RateLimiter extends DurableObject<Env> {
       return { ok: true, retryAfterMs: 0, remaining: Math.floor(tokens - cost) };
     }
     this.save(action, policy, { tokens, at: now });
+    this.figures.count("rate_limited");
     return { ok: false, retryAfterMs: waitFor(cost - tokens, policy), remaining: 0 };
   }
 
@@ -53,6 +56,7 @@ export class RateLimiter extends DurableObject<Env> {
     const { tokens, now } = this.refill(action, policy);
     const granted = Math.min(wanted, Math.floor(tokens));
     this.save(action, policy, { tokens: tokens - granted, at: now });
+    if (granted < wanted) this.figures.count("rate_limited", wanted - granted);
     return { granted, retryAfterMs: granted < wanted ? waitFor(1 - (tokens - granted), policy) : 0 };
   }
 
@@ -151,6 +155,13 @@ export class RateLimiter extends DurableObject<Env> {
   /** Gives back the place of schedule `id` (it finished or was cancelled). */
   releaseSchedule(id: string): void {
     this.db.run("DELETE FROM live_schedules WHERE id = ?", id);
+  }
+
+  /** Gives back the places of schedules `ids`: a shard's scheduler returns all that ended together in one call. */
+  releaseSchedules(ids: string[]): void {
+    this.ctx.storage.transactionSync(() => {
+      for (const id of ids) this.db.run("DELETE FROM live_schedules WHERE id = ?", id);
+    });
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Env } from "../env.ts";
 import type { SchedulerSettings } from "./settings.ts";
 import { checkUrl } from "../http/ssrf-guard.ts";
+import { signatureHeaders } from "./signature.ts";
 
 /** What one delivery attempt came to. `retry` says whether another attempt may help. */
 export interface Outcome {
@@ -8,6 +9,8 @@ export interface Outcome {
   status: number | null;
   error: string | null;
   retry: boolean;
+  /** The schedule can never be delivered, so it ends here, whatever its timing says. */
+  final?: true;
 }
 
 export interface Delivery {
@@ -55,16 +58,17 @@ async function post(
   guarded: boolean,
   settings: SchedulerSettings,
 ): Promise<Outcome> {
-  const headers = new Headers(extraHeaders);
-  headers.set("Content-Type", "application/json");
-  headers.set("User-Agent", "edge-widgets-scheduler");
-  headers.set("Idempotency-Key", `${delivery.scheduleId}:${delivery.occurrence}`);
-  headers.set("Schedule-Id", delivery.scheduleId);
-  headers.set("Schedule-Occurrence", new Date(delivery.occurrence).toISOString());
-  headers.set("Schedule-Attempt", String(delivery.attempt));
-  if (env.WEBHOOK_SIGNING_SECRET) {
-    headers.set("Webhook-Signature", await sign(env.WEBHOOK_SIGNING_SECRET, Math.floor(Date.now() / 1000), delivery.body));
-  }
+  const id = `${delivery.scheduleId}:${delivery.occurrence}`;
+  const headers: Record<string, string> = {
+    ...extraHeaders,
+    "Content-Type": "application/json",
+    "User-Agent": "edge-widgets-scheduler",
+    "Idempotency-Key": id,
+    "Schedule-Id": delivery.scheduleId,
+    "Schedule-Occurrence": new Date(delivery.occurrence).toISOString(),
+    "Schedule-Attempt": String(delivery.attempt),
+  };
+  if (env.WEBHOOK_SIGNING_SECRET) Object.assign(headers, await signatureHeaders(env.WEBHOOK_SIGNING_SECRET, id, Math.floor(Date.now() / 1000), delivery.body));
   const signal = AbortSignal.timeout(settings.timeoutMs);
   let url = start;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
@@ -99,20 +103,3 @@ async function post(
 }
 
 const failed = (error: string, retry: boolean): Outcome => ({ ok: false, status: null, error, retry });
-
-const signingKeys = new Map<string, CryptoKey>();
-
-/**
- * `Webhook-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. The receiver
- * recomputes the HMAC over the timestamp and the raw body, compares in constant time, and
- * rejects old timestamps to stop replays (see the README).
- */
-export async function sign(secret: string, timestamp: number, body: string): Promise<string> {
-  let key = signingKeys.get(secret);
-  if (!key) {
-    key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    signingKeys.set(secret, key);
-  }
-  const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${timestamp}.${body}`));
-  return `t=${timestamp},v1=${[...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
-}

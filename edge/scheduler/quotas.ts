@@ -27,11 +27,11 @@ export async function holdPlaces(env: Env, settings: SchedulerSettings, holder: 
   }
 }
 
-/** Gives back the places of schedule `id`. */
-export async function releasePlaces(env: Env, holder: Holder, id: string): Promise<void> {
+/** Gives back the places of schedules `ids`, all held by `holder`: one call to each counter, however many. */
+export async function releasePlaces(env: Env, holder: Holder, ids: string[]): Promise<void> {
   await Promise.all([
-    env.RATE_LIMITER.getByName(holder.ip).releaseSchedule(id),
-    holder.target === null ? undefined : targetCounter(env, holder.target).releaseSchedule(id),
+    env.RATE_LIMITER.getByName(holder.ip).releaseSchedules(ids),
+    holder.target === null ? undefined : targetCounter(env, holder.target).releaseSchedules(ids),
   ]);
 }
 

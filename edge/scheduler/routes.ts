@@ -1,13 +1,13 @@
 import { base64url } from "jose";
 import { z } from "zod";
 import type { Env } from "../env.ts";
-import { admin, bearerToken, isAdminToken } from "../http/admin.ts";
+import { admin, bearerToken, isAdminRequest, isAdminToken } from "../http/admin.ts";
 import { Refusal, badRequest, isCarried, notFound, unwrap } from "../http/refusal.ts";
 import { NAME_PATTERN } from "../../contract/names.ts";
 import { readJson } from "../http/validate.ts";
 import { limitRate } from "../rate-limiter/rate-limiter.ts";
 import type { Handler, Routes } from "../router.ts";
-import type { Caller, CreateResult, NewSchedule, ScheduleView } from "./scheduler.ts";
+import { SCHEDULE_STATES, type Caller, type CreateResult, type ListFilter, type NewSchedule, type RunView, type ScheduleState, type ScheduleView } from "./scheduler.ts";
 import { checkUrl } from "../http/ssrf-guard.ts";
 import { clientIp } from "../http/client-ip.ts";
 import { holdPlaces, releasePlaces, type Holder } from "./quotas.ts";
@@ -110,11 +110,11 @@ const createSchedule: Handler = async ({ request, env }) => {
     // Cast: RPC stubs wrap union results in a way that defeats narrowing.
     result = (await env.SCHEDULER.getByName(shardName(shard)).create(input)) as CreateResult;
   } catch (error) {
-    if (holder) await releasePlaces(env, holder, input.id);
+    if (holder) await releasePlaces(env, holder, [input.id]);
     throw error;
   }
   // A replay or a conflict made nothing new: the places go back (a replayed schedule holds its own).
-  if (holder && (isCarried(result) || result.kind !== "created")) await releasePlaces(env, holder, input.id);
+  if (holder && (isCarried(result) || result.kind !== "created")) await releasePlaces(env, holder, [input.id]);
   const made = unwrap(result);
   return Response.json(
     { ...made.schedule, manageToken: made.manageToken },
@@ -144,20 +144,65 @@ const listRuns: Handler = async ({ request, env, params, url }) => {
   return Response.json({ id, runs });
 };
 
-/** Every schedule, in pages (the admin's only). `cursor` is the last id of the previous page. */
+/**
+ * Every schedule, in pages (the admin's only), optionally only those of one `target` and one
+ * `state`. `cursor` is the last id of the previous page; a page may hold fewer than `limit`
+ * only when it is the last (`cursor` null).
+ */
 const listSchedules: Handler = async ({ env, url }) => {
   const limit = parseLimit(url.searchParams.get("limit"), 100, 500);
   const cursor = url.searchParams.get("cursor") ?? "";
   if (cursor !== "" && !ID_PATTERN.test(cursor)) throw badRequest("cursor: use the cursor of the previous page.", "invalid_cursor");
+  const filter = parseFilter(url.searchParams);
   const schedules: ScheduleView[] = [];
   let shard = cursor === "" ? 0 : parseInt(cursor.slice(0, 2), 16);
   let after = cursor;
   for (; shard < SHARDS && schedules.length < limit; shard++, after = "") {
-    schedules.push(...((await env.SCHEDULER.getByName(shardName(shard)).list(after, limit - schedules.length)) as ScheduleView[]));
+    schedules.push(...((await env.SCHEDULER.getByName(shardName(shard)).list(after, limit - schedules.length, filter)) as ScheduleView[]));
   }
   const full = schedules.length === limit;
   return Response.json({ schedules, cursor: full ? schedules[schedules.length - 1]!.id : null });
 };
+
+function parseFilter(query: URLSearchParams): ListFilter {
+  const filter: ListFilter = {};
+  const target = query.get("target");
+  if (target !== null) {
+    if (!NAME_PATTERN.test(target)) throw badRequest("target: give the name of a configured target.", "invalid_filter");
+    filter.target = target;
+  }
+  const state = query.get("state");
+  if (state !== null) {
+    if (!(SCHEDULE_STATES as readonly string[]).includes(state)) throw badRequest(`state: use one of ${SCHEDULE_STATES.join(", ")}.`, "invalid_filter");
+    filter.state = state as ScheduleState;
+  }
+  return filter;
+}
+
+/**
+ * An operation on one schedule, for its manage token or the admin token, like GET and DELETE:
+ * 404 for an unknown id or another schedule's token, a 409 carried back for a state it does not fit.
+ */
+function operation(
+  run: (shard: ReturnType<typeof shardOf>, id: string, caller: Caller) => Promise<unknown>,
+  answer: (id: string, result: unknown) => unknown = (_, result) => result,
+  limited = false,
+): Handler {
+  return async ({ request, env, params }) => {
+    const id = parseId(params.id);
+    const who = await caller(env, request);
+    // Deliveries on demand: the same limit as creating schedules, unless the admin asks.
+    if (limited && !who.admin) await limitRate(env, request, "schedule", "deliveries asked for");
+    const result = unwrap(await run(shardOf(env, id), id, who));
+    if (result === null) throw notFound(`No schedule ${id} for this token.`);
+    return Response.json(answer(id, result));
+  };
+}
+
+const pauseSchedule = operation((shard, id, who) => shard.pause(id, who));
+const resumeSchedule = operation((shard, id, who) => shard.resume(id, who));
+const runSchedule = operation((shard, id, who) => shard.runNow(id, who), (id, run) => ({ id, run: run as RunView }), true);
+const retrySchedule = operation((shard, id, who) => shard.retry(id, who), undefined, true);
 
 const adminOnly = () => new Refusal("admin_required", "Listing all schedules needs the admin token.", { status: 401 });
 
@@ -165,6 +210,10 @@ export const routes: Routes = {
   "/api/schedules": { GET: admin(listSchedules, adminOnly), POST: createSchedule },
   "/api/schedules/:id": { GET: getSchedule, DELETE: deleteSchedule },
   "/api/schedules/:id/runs": { GET: listRuns },
+  "/api/schedules/:id/pause": { POST: pauseSchedule },
+  "/api/schedules/:id/resume": { POST: resumeSchedule },
+  "/api/schedules/:id/run": { POST: runSchedule },
+  "/api/schedules/:id/retry": { POST: retrySchedule },
 };
 
 function parseTiming(body: CreateBody, now: number, minIntervalSeconds: number): Timing {
@@ -234,10 +283,11 @@ function parseLimit(raw: string | null, fallback: number, max: number): number {
   return limit;
 }
 
-const isAdmin = (env: Env, request: Request) => isAdminToken(env, bearerToken(request));
+const isAdmin = (env: Env, request: Request) => isAdminRequest(env, request);
 
 async function caller(env: Env, request: Request): Promise<Caller> {
   const token = bearerToken(request);
+  if (token === undefined && (await isAdminRequest(env, request))) return { admin: true };
   if (token === undefined) {
     throw new Refusal("token_required", "Send the schedule's manage token as Authorization: Bearer <token>.", {
       headers: { "WWW-Authenticate": "Bearer" },

@@ -2,7 +2,9 @@ import { env, exports } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BASE, fetchWithVars } from "../../test/edge/support.ts";
+import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import { schedulerSettings } from "./settings.ts";
+import { signatureHeaders, signingSecretProblem } from "./signature.ts";
 import { PRUNE_LIMIT, type NewSchedule, type RunView, type ScheduleView, type Scheduler } from "./scheduler.ts";
 
 /** The receiver Worker that stands in for the internet (test/webhook-receiver.worker.js). */
@@ -64,16 +66,6 @@ const recorded = (schedule: Created, count: number) =>
 const occurrenceOf = (delivery: Received) => Number(delivery.headers["idempotency-key"]!.split(":")[1]);
 const shardOf = (id: string) => env.SCHEDULER.getByName(`shard-${parseInt(id.slice(0, 2), 16)}`);
 
-/** What a receiver does with `Webhook-Signature` (the README shows the same steps). */
-async function verifySignature(header: string, body: string, secret: string): Promise<boolean> {
-  const parts = Object.fromEntries(header.split(",").map((kv) => kv.split("=") as [string, string]));
-  const timestamp = Number(parts.t);
-  if (!Number.isInteger(timestamp) || Math.abs(Date.now() / 1000 - timestamp) > 300) return false;
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
-  const mac = new Uint8Array((parts.v1 ?? "").match(/../g)?.map((h) => parseInt(h, 16)) ?? []);
-  return crypto.subtle.verify("HMAC", key, mac, new TextEncoder().encode(`${timestamp}.${body}`));
-}
-
 // workerd's clock stands still until the first I/O; start it before computing times.
 beforeAll(async () => {
   await exports.default.fetch(`${BASE}/api/health`);
@@ -104,14 +96,38 @@ describe("POST /api/schedules", slow, () => {
     expect(delivery!.headers["x-owner-key"]).toBe("k1");
   });
 
-  it("signs each delivery so the receiver can verify body and time", async () => {
+  it("signs each delivery per Standard Webhooks: the official library verifies it and refuses it tampered", async () => {
     const schedule = await created({ target: "hook", at: soon(), payload: { n: 1 } });
     const [delivery] = await delivered(schedule.id);
-    const header = delivery!.headers["webhook-signature"]!;
-    expect(header).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
-    expect(await verifySignature(header, delivery!.body, SECRET)).toBe(true);
-    expect(await verifySignature(header, '{"n":2}', SECRET)).toBe(false);
-    expect(await verifySignature(header, delivery!.body, "another-secret")).toBe(false);
+    const headers = delivery!.headers;
+    expect(headers["webhook-id"]).toBe(`${schedule.id}:${occurrenceOf(delivery!)}`);
+    expect(headers["webhook-signature"]).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
+    // A plain secret signs with its own bytes: receivers use it as whsec_ + its base64.
+    const receiver = new Webhook(`whsec_${btoa(SECRET)}`);
+    expect(receiver.verify(delivery!.body, headers)).toEqual({ n: 1 });
+    expect(new Webhook(SECRET, { format: "raw" }).verify(delivery!.body, headers)).toEqual({ n: 1 });
+    expect(() => receiver.verify('{"n":2}', headers)).toThrow(WebhookVerificationError);
+    expect(() => receiver.verify(delivery!.body, { ...headers, "webhook-timestamp": String(Number(headers["webhook-timestamp"]) + 1) })).toThrow(WebhookVerificationError);
+    expect(() => receiver.verify(delivery!.body, { ...headers, "webhook-id": `${schedule.id}:0` })).toThrow(WebhookVerificationError);
+    const flipped = headers["webhook-signature"]!.replace(/,(.)/, (_, c: string) => `,${c === "A" ? "B" : "A"}`);
+    expect(() => receiver.verify(delivery!.body, { ...headers, "webhook-signature": flipped })).toThrow(WebhookVerificationError);
+    expect(() => new Webhook(`whsec_${btoa("another-secret")}`).verify(delivery!.body, headers)).toThrow(WebhookVerificationError);
+  });
+
+  it("keeps the message id of an occurrence on every retry, and signs each attempt afresh", async () => {
+    const schedule = await created({ url: `https://hooks.example.com/resign-${unique()}?respond=500,200`, at: soon() }, ADMIN);
+    const deliveries = await delivered(schedule.id, 2);
+    expect(new Set(deliveries.map((d) => d.headers["webhook-id"])).size).toBe(1);
+    for (const delivery of deliveries) expect(new Webhook(SECRET, { format: "raw" }).verify(delivery.body, delivery.headers)).toEqual({});
+  });
+
+  it("signs with the key of a whsec_ secret, the form the Standard Webhooks libraries hand out", async () => {
+    const secret = `whsec_${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(24))))}`;
+    const headers = await signatureHeaders(secret, "s1:1000", Math.floor(Date.now() / 1000), '{"a":1}');
+    expect(new Webhook(secret).verify('{"a":1}', headers)).toEqual({ a: 1 });
+    expect(signingSecretProblem(secret)).toBeUndefined();
+    expect(signingSecretProblem("whsec_not base64!")).toMatch(/WEBHOOK_SIGNING_SECRET/);
+    expect(signingSecretProblem("a plain secret of some length")).toBeUndefined();
   });
 
   it("repeats an interval on its grid without drifting, whenever each delivery ended", async () => {
@@ -251,15 +267,15 @@ describe("delivery", slow, () => {
     const schedule = await created({ url: `https://hooks.example.com/reject-${unique()}?respond=400`, at: soon() }, ADMIN);
     await delivered(schedule.id);
     await recorded(schedule, 1);
-    expect(await current(schedule)).toMatchObject({ state: "done", failedAttempts: 0, lastRun: { ok: false, status: 400, attempt: 1 } });
+    expect(await current(schedule)).toMatchObject({ state: "dead", failedAttempts: 0, lastRun: { ok: false, status: 400, attempt: 1 } });
     expect(await runs(schedule)).toHaveLength(1);
   });
 
-  it("gives up after the configured number of attempts", async () => {
+  it("gives up after the configured number of attempts, leaving the schedule dead", async () => {
     const schedule = await created({ url: `https://hooks.example.com/down-${unique()}?respond=503`, at: soon() }, ADMIN);
     await delivered(schedule.id, 3);
     await recorded(schedule, 3);
-    expect(await current(schedule)).toMatchObject({ state: "done", lastRun: { status: 503, attempt: 3 } });
+    expect(await current(schedule)).toMatchObject({ state: "dead", next: null, lastRun: { status: 503, attempt: 3 } });
   });
 
   it("checks every redirect against the SSRF guard before following it", async () => {
@@ -269,7 +285,7 @@ describe("delivery", slow, () => {
     await recorded(schedule, 1);
     const [run] = await runs(schedule);
     expect(run).toMatchObject({ ok: false, error: expect.stringContaining("Refused a redirect") });
-    expect(await current(schedule)).toMatchObject({ state: "done" });
+    expect(await current(schedule)).toMatchObject({ state: "dead" });
   });
 
   it("follows a redirect to a public URL", async () => {
@@ -361,6 +377,155 @@ describe("managing a schedule", slow, () => {
   });
 });
 
+const operate = (schedule: Created, operation: "pause" | "resume" | "run" | "retry", token = schedule.manageToken) =>
+  exports.default.fetch(`${BASE}/api/schedules/${schedule.id}/${operation}`, { method: "POST", headers: { Authorization: `Bearer ${token}` } });
+
+async function operated(schedule: Created, operation: "pause" | "resume" | "retry"): Promise<ScheduleView> {
+  const response = await operate(schedule, operation);
+  expect(response.status, await response.clone().text()).toBe(200);
+  return response.json();
+}
+
+/** What the receiver has of the schedule so far, without waiting for more. */
+async function arrived(id: string): Promise<Received[]> {
+  return (await (await receiver.fetch(`https://receiver/deliveries?schedule=${id}&count=0`)).json()) as Received[];
+}
+
+const pause = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+async function listAll(query: string): Promise<ScheduleView[]> {
+  const seen: ScheduleView[] = [];
+  let cursor: string | null = "";
+  while (cursor !== null) {
+    const response = await exports.default.fetch(`${BASE}/api/schedules?${query}${cursor ? `&cursor=${cursor}` : ""}`, { headers: ADMIN });
+    expect(response.status, await response.clone().text()).toBe(200);
+    const page = (await response.json()) as { schedules: ScheduleView[]; cursor: string | null };
+    seen.push(...page.schedules);
+    cursor = page.cursor;
+  }
+  return seen;
+}
+
+describe("pause, resume, run now and retry", slow, () => {
+  it("delivers nothing while paused, and fires a one-off whose time passed once, at resume", async () => {
+    const at = soon(400);
+    const schedule = await created({ target: "hook", at, payload: { paused: true } });
+    const paused = await operated(schedule, "pause");
+    expect(paused).toMatchObject({ state: "paused", next: null, pausedAt: expect.any(String) });
+    // Pausing again changes nothing.
+    expect(await operated(schedule, "pause")).toMatchObject({ state: "paused", pausedAt: paused.pausedAt });
+    await pause(Date.parse(at) + 600 - Date.now());
+    expect(await arrived(schedule.id)).toEqual([]);
+
+    const resumedAt = Date.now();
+    expect(await operated(schedule, "resume")).toMatchObject({ state: "scheduled" });
+    const [delivery] = await delivered(schedule.id);
+    expect(delivery!.at).toBeGreaterThanOrEqual(resumedAt);
+    expect(occurrenceOf(delivery!)).toBe(Date.parse(at));
+    await recorded(schedule, 1);
+    expect(await current(schedule)).toMatchObject({ state: "done", runCount: 1 });
+    expect(await arrived(schedule.id)).toHaveLength(1);
+  });
+
+  it("resumes a repeat on its grid from now, skipping the runs it missed while paused", async () => {
+    const start = Date.now() + 400;
+    const schedule = await created({ target: "hook", every: 1, start: new Date(start).toISOString(), times: 10 });
+    await operated(schedule, "pause");
+    await pause(start + 1_700 - Date.now());
+    const resumedAt = Date.now();
+    const resumed = await operated(schedule, "resume");
+    const next = Date.parse(resumed.next!);
+    expect(next).toBeGreaterThan(resumedAt);
+    expect((next - start) % 1000).toBe(0);
+    const [first] = await delivered(schedule.id);
+    expect(occurrenceOf(first!)).toBe(next);
+    expect((await manage(schedule, "", { method: "DELETE" })).status).toBe(200);
+  });
+
+  it("runs a schedule once now, outside its timing, and counts the run", async () => {
+    const schedule = await created({ target: "hook", at: tomorrow, payload: { now: true } });
+    const before = Date.now();
+    const response = await operate(schedule, "run");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ id: schedule.id, run: { ok: true, status: 200, attempt: 1 } });
+    const [delivery] = await delivered(schedule.id);
+    expect(JSON.parse(delivery!.body)).toEqual({ now: true });
+    expect(occurrenceOf(delivery!)).toBeGreaterThanOrEqual(before);
+    expect(await current(schedule)).toMatchObject({ state: "scheduled", next: tomorrow, runCount: 1, lastRun: { ok: true } });
+    expect(await runs(schedule)).toHaveLength(1);
+  });
+
+  it("refuses to pause, resume or run a finished schedule, and to run a paused one, with a 409", async () => {
+    const done = await created({ target: "hook", at: soon(300) });
+    await recorded(done, 1);
+    for (const operation of ["pause", "resume", "run"] as const) {
+      const response = await operate(done, operation);
+      expect(response.status).toBe(409);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe("schedule_finished");
+    }
+    const paused = await created({ target: "hook", at: tomorrow });
+    await operated(paused, "pause");
+    const run = await operate(paused, "run");
+    expect(run.status).toBe(409);
+    expect(((await run.json()) as { error: { code: string } }).error.code).toBe("schedule_paused");
+    expect(await arrived(paused.id)).toEqual([]);
+    const retry = await operate(paused, "retry");
+    expect(retry.status).toBe(409);
+    expect(((await retry.json()) as { error: { code: string } }).error.code).toBe("schedule_not_dead");
+  });
+
+  it("answers 404 for an unknown id or another schedule's token, 401 without a token, and lets the admin operate", async () => {
+    const schedule = await created({ target: "hook", at: tomorrow });
+    const stranger = await created({ target: "hook", at: tomorrow });
+    const unknown = { ...schedule, id: `${schedule.id.slice(0, 2)}${"A".repeat(22)}` };
+    for (const operation of ["pause", "resume", "run", "retry"] as const) {
+      expect((await operate(schedule, operation, stranger.manageToken)).status).toBe(404);
+      expect((await operate(unknown, operation, "test-admin-token")).status).toBe(404);
+      const anonymous = await exports.default.fetch(`${BASE}/api/schedules/${schedule.id}/${operation}`, { method: "POST" });
+      expect(anonymous.status).toBe(401);
+      expect((await exports.default.fetch(`${BASE}/api/schedules/nope/${operation}`, { method: "POST", headers: ADMIN })).status).toBe(400);
+    }
+    expect(await current(schedule)).toMatchObject({ state: "scheduled" });
+    expect((await operate(schedule, "pause", "test-admin-token")).status).toBe(200);
+    expect(await current(schedule)).toMatchObject({ state: "paused" });
+  });
+
+  it("lists a schedule that gave up as dead, and retries it with the same message id until it is delivered", async () => {
+    const schedule = await created({ url: `https://hooks.example.com/dead-${unique()}?respond=503,503,503,200`, at: soon() }, ADMIN);
+    await recorded(schedule, 3);
+    expect(await current(schedule)).toMatchObject({ state: "dead", next: null });
+    const dead = await listAll("state=dead&limit=50");
+    expect(dead.map((s) => s.id)).toContain(schedule.id);
+    for (const listed of dead) expect(listed.state).toBe("dead");
+
+    expect(await operated(schedule, "retry")).toMatchObject({ state: "scheduled", failedAttempts: 0 });
+    const deliveries = await delivered(schedule.id, 4);
+    expect(new Set(deliveries.map((d) => d.headers["webhook-id"])).size).toBe(1);
+    expect(deliveries[3]!.headers["schedule-attempt"]).toBe("1");
+    await recorded(schedule, 4);
+    expect(await current(schedule)).toMatchObject({ state: "done", lastRun: { ok: true, status: 200 } });
+    expect((await listAll("state=dead&limit=50")).map((s) => s.id)).not.toContain(schedule.id);
+    expect((await operate(schedule, "retry")).status).toBe(409);
+  });
+
+  it("filters the admin list by target and state, page by page across shards", async () => {
+    const made = await Promise.all([0, 1, 2, 3].map(() => created({ target: "hook-with-headers", at: tomorrow })));
+    await operated(made[0]!, "pause");
+    await operated(made[2]!, "pause");
+    const paused = await listAll("target=hook-with-headers&state=paused&limit=1");
+    expect(paused.map((s) => s.id).sort()).toEqual([made[0]!.id, made[2]!.id].sort());
+    const ofTarget = await listAll("target=hook-with-headers&limit=2");
+    for (const schedule of made) expect(ofTarget.map((s) => s.id)).toContain(schedule.id);
+    for (const listed of ofTarget) expect(listed.target).toBe("hook-with-headers");
+    for (const query of ["state=sleeping", "target=not%20a%20name"]) {
+      const response = await exports.default.fetch(`${BASE}/api/schedules?${query}`, { headers: ADMIN });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe("invalid_filter");
+    }
+    for (const schedule of made) await manage(schedule, "", { method: "DELETE" });
+  });
+});
+
 describe("payloads nested too deep", slow, () => {
   const deep = (levels: number) => "[".repeat(levels) + "]".repeat(levels);
 
@@ -404,7 +569,7 @@ describe("payloads nested too deep", slow, () => {
 
     await recorded(schedule, 1);
     expect(await current(schedule)).toMatchObject({
-      state: "done",
+      state: "dead",
       next: null,
       lastRun: { ok: false, status: null, error: expect.stringContaining("nests deeper than 64 levels") },
     });
@@ -587,11 +752,11 @@ describe("a shard made by an older version", () => {
       steps: state.storage.sql.exec<{ version: number }>("SELECT version FROM _migrations ORDER BY version").toArray().map((row) => row.version),
     }));
     expect(after.schedule).toMatchObject({ id: "waiting", payload: { n: 1 }, state: "scheduled", runCount: 0 });
-    expect(after.steps).toEqual([1, 2, 3]);
+    expect(after.steps).toEqual([1, 2, 3, 4]);
 
     // The next start finds every step recorded and runs none again.
     await evictDurableObject(shard);
     const again = await runInDurableObject(shard, (_, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM _migrations").one().n);
-    expect(again).toBe(3);
+    expect(again).toBe(4);
   });
 });

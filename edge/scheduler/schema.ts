@@ -28,6 +28,10 @@ export interface ScheduleRow {
   /** Occurrences that ended (delivered or given up), to end a repeat after `times`. */
   occurrences: number;
   owner_ip: string | null;
+  /** When the owner paused it; while set, `due_ms` is null and nothing is delivered. */
+  paused_ms: number | null;
+  /** The occurrence whose last attempt failed and ended the schedule (state "dead"); null otherwise. */
+  gave_up_ms: number | null;
 }
 
 /** A row of `runs`: one delivery attempt. */
@@ -44,7 +48,7 @@ export interface RunRow {
 /**
  * The scheduler's schema. Step 1 is the setup every shard ran before steps were recorded, so a
  * shard made then takes it as a no-op; steps 2 and 3 bring such a shard's older rows up to date
- * and leave a shard that already has their columns as it is.
+ * and leave a shard that already has their columns as it is, as does step 4.
  */
 export const SCHEDULER_MIGRATIONS: readonly Migration[] = [
   {
@@ -93,6 +97,7 @@ export const SCHEDULER_MIGRATIONS: readonly Migration[] = [
   },
   { name: "finish times, for pruning", up: addDoneColumn },
   { name: "repeat ends and the IP holding a place", up: addEndColumns },
+  { name: "pauses and dead letters", up: addPauseColumns },
 ];
 
 /**
@@ -118,5 +123,14 @@ function addEndColumns(db: Database): void {
     ALTER TABLE schedules ADD COLUMN until_ms INTEGER;
     ALTER TABLE schedules ADD COLUMN occurrences INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE schedules ADD COLUMN owner_ip TEXT;
+  `);
+}
+
+/** Pauses and dead letters: shards made before them have neither, so nothing there is paused or dead. */
+function addPauseColumns(db: Database): void {
+  if (db.columns("schedules").includes("paused_ms")) return;
+  db.sql.exec(`
+    ALTER TABLE schedules ADD COLUMN paused_ms INTEGER;
+    ALTER TABLE schedules ADD COLUMN gave_up_ms INTEGER;
   `);
 }

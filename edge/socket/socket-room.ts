@@ -9,6 +9,7 @@ import { describeIssue } from "../http/validate.ts";
 import type { SocketRoute } from "../rate-limiter/rate-limiter.ts";
 import { Refusal, errorResponse, isFrameRefusal } from "../http/refusal.ts";
 import { wholeNumber } from "../settings.ts";
+import { Figures } from "../admin/metrics.ts";
 import { closedSocket } from "./upgrade.ts";
 
 /**
@@ -48,6 +49,11 @@ export abstract class SocketRoom<E extends Env, Attachment extends { ip: string 
   protected abstract onMessage(ws: WebSocket, message: In, attachment: Attachment): void | Promise<void>;
   protected onClose(_ws: WebSocket, _attachment: Attachment): void | Promise<void> {}
 
+  /** This object's figures: its open sockets, and whatever the room counts. */
+  protected readonly figures = new Figures(this.env, () => this.ctx.id.toString(), () => ({
+    [this.route === "counter" ? "sockets:counters" : "sockets:rooms"]: this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN).length,
+  }));
+
   /** Slots taken whose socket is not accepted yet: alive, though no tag finds them. */
   private readonly opening = new Set<string>();
 
@@ -75,6 +81,7 @@ export abstract class SocketRoom<E extends Env, Attachment extends { ip: string 
     this.ctx.acceptWebSocket(server, [...this.tags(attachment), SLOT_TAG + slot]);
     this.opening.delete(slot);
     server.serializeAttachment(attachment);
+    this.figures.levelsChange();
     await this.onOpen(server, attachment);
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -154,11 +161,13 @@ export abstract class SocketRoom<E extends Env, Attachment extends { ip: string 
     } catch {
       // Already closed by the runtime's automatic reply.
     }
+    this.figures.levelsChange();
     await this.onClose(ws, ws.deserializeAttachment() as Attachment);
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
     await this.releaseSlot(ws);
+    this.figures.levelsChange();
     await this.onClose(ws, ws.deserializeAttachment() as Attachment);
   }
 

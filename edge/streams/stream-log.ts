@@ -14,6 +14,8 @@ import { STREAM_LOG_MIGRATIONS } from "./schema.ts";
 import type { StoredMessage } from "./segments.ts";
 import { StreamRecord, expiryTime, info, isExpired, type Meta, type StreamInfo } from "./stream-state.ts";
 import { Watchers } from "./watchers.ts";
+import { Listing } from "../admin/directory.ts";
+import { Figures } from "../admin/metrics.ts";
 
 export interface CreateInput {
   /** Undefined only for a fork that inherits its source's type. */
@@ -81,6 +83,8 @@ export class StreamLog extends DurableObject<Env> {
   /** Set to the sooner of the stream's expiry and a retry of a notice its subscriptions missed. */
   private readonly alarmClock: Alarm;
   private creating: Promise<unknown> = Promise.resolve();
+  private readonly figures = new Figures(this.env, () => this.ctx.id.toString(), () => ({ feeds: this.ctx.getWebSockets().length }));
+  private readonly listing = new Listing(this.env, "streams", () => this.ctx.id.name);
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -132,6 +136,8 @@ export class StreamLog extends DurableObject<Env> {
       // A watched stream answers once its subscriptions know the new tail, so a consumer
       // that hears of the append can claim and acknowledge it at once.
       if (wrote) {
+        this.figures.count("appends");
+        this.listing.active();
         await this.watchers.registerOnce();
         await this.watchers.notify();
       }
@@ -150,6 +156,13 @@ export class StreamLog extends DurableObject<Env> {
       const latest = this.meta ?? meta;
       return { info: info(latest), messages, next: messages.at(-1)?.offset ?? latest.tail, upToDate: complete };
     });
+  }
+
+  /** For the console's list of streams: the stream as the owner sees it, or null when it is gone. */
+  summary(): (StreamInfo & { bytes: number; readers: number }) | null {
+    const meta = this.meta;
+    if (!meta || meta.softDeleted || isExpired(meta)) return null;
+    return { ...info(meta), bytes: Number(meta.tail.split("_")[1] ?? 0), readers: this.ctx.getWebSockets().length };
   }
 
   async remove(): Promise<{ removed: true } | Carried> {
@@ -228,6 +241,7 @@ export class StreamLog extends DurableObject<Env> {
   // ── the bridge: live readers in the Worker hold a hibernatable socket each ───────────
 
   override async fetch(request: Request): Promise<Response> {
+    this.figures.levelsChange();
     return acceptBridge(this.ctx, request, !this.meta || this.meta.softDeleted);
   }
 
@@ -237,6 +251,7 @@ export class StreamLog extends DurableObject<Env> {
 
   override webSocketClose(ws: WebSocket, code: number): void {
     answerClose(ws, code);
+    this.figures.levelsChange();
   }
 
   // ── the alarm: expiry, and notices subscriptions missed ───────────────────────────────
@@ -361,6 +376,7 @@ export class StreamLog extends DurableObject<Env> {
     if (first.byteLength > 0) this.log.write(meta, first);
     this.record.meta = meta;
     this.record.save(meta);
+    this.listing.active();
     await this.setAlarm();
     await this.watchers.notify();
     return { created: true, info: info(meta) };

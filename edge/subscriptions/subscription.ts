@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { directory } from "../admin/directory.ts";
 import { backoffDelay, type Backoff } from "../backoff.ts";
 import type { Env } from "../env.ts";
 import { Refusal, carryRefusals, type Carried } from "../http/refusal.ts";
@@ -182,6 +183,7 @@ export class Subscription extends DurableObject<Env> implements StreamFollower {
     crypto.getRandomValues(secret);
     this.config = { ...input, id, created_at: new Date().toISOString(), canonical: form, origin, secret: toBase64(secret) };
     this.ctx.storage.kv.put("config", this.config);
+    await directory(this.env, "subscriptions").touch(id, Date.now()).catch(() => undefined);
     await this.saveWake(idle(0));
 
     await this.link(input.streams, "explicit");

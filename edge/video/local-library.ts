@@ -5,7 +5,19 @@ import { Refusal, notFound } from "../http/refusal.ts";
 import { UNIDENTIFIED, clientIp } from "../http/client-ip.ts";
 import { accessAllowed } from "./access-rules.ts";
 import { mp4Duration } from "./mp4.ts";
-import { UID_PATTERN, isPublic, type ListQuery, type Upload, type UploadRequest, type Video, type VideoPage, type VideoProvider } from "./provider.ts";
+import {
+  UID_PATTERN,
+  isPublic,
+  type AdminVideo,
+  type AdminVideoPage,
+  type ListQuery,
+  type Upload,
+  type UploadRequest,
+  type Video,
+  type VideoChange,
+  type VideoPage,
+  type VideoProvider,
+} from "./provider.ts";
 import { AccessRules, generateSigningJwk, signingKey, type SigningKey } from "./sign-playback-token.ts";
 import { playbackToken } from "./token-cache.ts";
 
@@ -102,6 +114,39 @@ export class LocalLibrary implements VideoProvider {
     const record = await this.record(uid);
     if (!record || !playable(record)) return undefined;
     return this.sign(await this.key(), record);
+  }
+
+  async listAll(cursor: string | undefined, limit: number): Promise<AdminVideoPage> {
+    let all = await this.records();
+    if (all.length === 0 && (await this.seeded())) all = await this.records();
+    all.sort((a, b) => (order(a) < order(b) ? 1 : -1));
+    const rest = cursor ? all.filter((record) => order(record) < cursor) : all;
+    const page = rest.slice(0, limit);
+    return { videos: page.map(adminView), cursor: rest.length > limit ? order(page.at(-1)!) : null };
+  }
+
+  async update(uid: string, change: VideoChange): Promise<AdminVideo | undefined> {
+    const record = await this.record(uid);
+    if (!record) return undefined;
+    const changed = { ...record, ...change };
+    await this.putRecord(changed);
+    return adminView(changed);
+  }
+
+  async remove(uid: string): Promise<boolean> {
+    const record = await this.record(uid);
+    if (!record) return false;
+    // The record goes first: a video half deleted is then simply gone, never listed without its media.
+    await this.env.VIDEOS.delete(`meta/${uid}`);
+    for (const prefix of [`hls/${uid}/`, `mp4/${uid}/`]) {
+      let cursor: string | undefined;
+      do {
+        const listing = await this.env.VIDEOS.list({ prefix, cursor });
+        if (listing.objects.length > 0) await this.env.VIDEOS.delete(listing.objects.map((object) => object.key));
+        cursor = listing.truncated ? listing.cursor : undefined;
+      } while (cursor);
+    }
+    return true;
   }
 
   async createUpload(request: UploadRequest, origin: string): Promise<Upload> {
@@ -409,3 +454,12 @@ export function signManifest(text: string, token: string): string {
 function randomHex(): string {
   return [...crypto.getRandomValues(new Uint8Array(16))].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
+
+const adminView = (record: VideoRecord): AdminVideo => ({
+  uid: record.uid,
+  name: record.name,
+  created: record.created,
+  duration: record.duration,
+  visibility: record.visibility,
+  status: record.status,
+});

@@ -1,7 +1,8 @@
 import type { Env } from "../env.ts";
+import type { AdminVideo } from "../../contract/admin.ts";
 import type { Video, VideoPage } from "../../contract/video.ts";
 
-export type { Video, VideoPage };
+export type { AdminVideo, Video, VideoPage };
 
 export interface ListQuery {
   search?: string;
@@ -24,6 +25,18 @@ export interface Upload {
   expiresAt: string;
 }
 
+
+export interface AdminVideoPage {
+  videos: AdminVideo[];
+  cursor: string | null;
+}
+
+/** What the owner may change about a video. */
+export interface VideoChange {
+  name?: string;
+  visibility?: "public" | "private";
+}
+
 /**
  * Where videos come from: Cloudflare Stream when it is configured, otherwise the local library
  * in R2. Both list only videos that are public for the gallery and ready, and both hand out
@@ -34,6 +47,12 @@ export interface VideoProvider {
   /** One public, ready video with fresh signed URLs, or undefined (unknown and private alike). */
   get(uid: string): Promise<Video | undefined>;
   createUpload(request: UploadRequest, origin: string): Promise<Upload>;
+  /** Every video, newest first, in pages (the console). */
+  listAll(cursor: string | undefined, limit: number): Promise<AdminVideoPage>;
+  /** Renames a video or changes who may see it; undefined when there is no such video. */
+  update(uid: string, change: VideoChange): Promise<AdminVideo | undefined>;
+  /** Deletes a video and its media; false when there is no such video. */
+  remove(uid: string): Promise<boolean>;
 }
 
 /**

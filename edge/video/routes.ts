@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Env } from "../env.ts";
-import { Refusal, notFound } from "../http/refusal.ts";
+import { admin } from "../http/admin.ts";
+import { Refusal, badRequest, notFound } from "../http/refusal.ts";
 import { LINE_CONTROL, wellFormed } from "../http/text.ts";
 import { parseWith, readJson } from "../http/validate.ts";
 import { limitRate } from "../rate-limiter/rate-limiter.ts";
@@ -48,15 +49,19 @@ const getVideo: Handler = async ({ env, request, params }) => {
   return Response.json(video, { headers: { "Cache-Control": "private, no-store" } });
 };
 
+const VideoName = z
+  .string()
+  .trim()
+  .min(1, "name is required")
+  .max(100, "name is at most 100 characters")
+  .refine(wellFormed, "name must be valid UTF-8 text")
+  .refine((name) => !LINE_CONTROL.test(name), "name may not hold control characters");
+
+const Visibility = z.enum(["public", "private"]);
+
 const UploadBody = z.object({
-  name: z
-    .string()
-    .trim()
-    .min(1, "name is required")
-    .max(100, "name is at most 100 characters")
-    .refine(wellFormed, "name must be valid UTF-8 text")
-    .refine((name) => !LINE_CONTROL.test(name), "name may not hold control characters"),
-  visibility: z.enum(["public", "private"]).default("public"),
+  name: VideoName,
+  visibility: Visibility.default("public"),
   maxDurationSeconds: z.number().int().min(1).max(6 * 60 * 60).default(600),
 });
 
@@ -89,11 +94,49 @@ const missingToken: Handler = ({ env }) => {
   throw new Refusal("token_invalid", "The playback token is missing or not valid.");
 };
 
+// --- the owner's operations (the console's Videos page) ---
+
+const AdminListQuery = z.object({
+  cursor: z.string().max(200, "cursor is not one we handed out").optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+
+/** `GET /api/admin/videos?cursor=&limit=`: every video, private and unfinished ones too, newest first. */
+const listAllVideos: Handler = async ({ env, url }) => {
+  const query = parseWith(AdminListQuery, Object.fromEntries(url.searchParams));
+  return Response.json(await videoProvider(env).listAll(query.cursor || undefined, query.limit), { headers: { "Cache-Control": "private, no-store" } });
+};
+
+const VideoChange = z.strictObject({ name: VideoName.optional(), visibility: Visibility.optional() });
+
+const parseUid = (uid: string | undefined) => {
+  if (!UID_PATTERN.test(uid ?? "")) throw notFound("No such video.");
+  return uid!;
+};
+
+/** `PATCH /api/videos/{uid}` with `{"name"}` and/or `{"visibility"}`. */
+const updateVideo: Handler = async ({ env, request, params }) => {
+  const uid = parseUid(params.uid);
+  const change = await readJson(request, VideoChange, 4096);
+  if (change.name === undefined && change.visibility === undefined) throw badRequest('Send "name", "visibility" or both.');
+  const video = await videoProvider(env).update(uid, change);
+  if (!video) throw notFound("No such video.");
+  return Response.json(video);
+};
+
+/** `DELETE /api/videos/{uid}`: the video and its media are gone. */
+const deleteVideo: Handler = async ({ env, params }) => {
+  const uid = parseUid(params.uid);
+  if (!(await videoProvider(env).remove(uid))) throw notFound("No such video.");
+  return Response.json({ deleted: uid });
+};
+
 export const routes: Routes = {
+  "/api/admin/videos": { GET: admin(listAllVideos) },
   "/api/videos": { GET: listVideos },
   "/api/videos/uploads": { POST: uploader(createUpload) },
   "/api/videos/uploads/:ticket": { POST: receiveUpload },
   "/api/videos/play/:token/:kind/:file": { GET: playMedia },
   "/api/videos/play/*": { GET: missingToken },
-  "/api/videos/:uid": { GET: getVideo },
+  "/api/videos/:uid": { GET: getVideo, PATCH: admin(updateVideo), DELETE: admin(deleteVideo) },
 };

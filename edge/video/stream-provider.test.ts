@@ -138,3 +138,36 @@ describe("the Stream provider against the Stream API stand-in", { timeout: 30_00
     expect(body).not.toContain("revoked-token");
   });
 });
+
+describe("the owner's operations on Cloudflare Stream (against the stand-in)", { timeout: 30_000 }, () => {
+  const ADMIN = { Authorization: "Bearer test-admin-token" };
+  /** A fresh direct upload: the stand-in keeps it as a video still to arrive, private by default. */
+  async function newUpload(name: string): Promise<string> {
+    const response = await call("/api/videos/uploads", { method: "POST", headers: { "Content-Type": "application/json", ...ADMIN }, body: JSON.stringify({ name, visibility: "public" }) });
+    expect(response.status).toBe(201);
+    return ((await response.json()) as { uid: string }).uid;
+  }
+  const change = (uid: string, body: unknown) =>
+    call(`/api/videos/${uid}`, { method: "PATCH", headers: { "Content-Type": "application/json", ...ADMIN }, body: JSON.stringify(body) });
+
+  it("lists every video, private and unfinished ones too, newest first", async () => {
+    const response = await call("/api/admin/videos?limit=100", { headers: ADMIN });
+    const { videos } = (await response.json()) as { videos: { uid: string; visibility: string; status: string }[] };
+    expect(videos.find((v) => v.uid === uid(3))).toMatchObject({ visibility: "private", status: "ready" });
+    expect(videos.find((v) => v.uid === uid(4))).toMatchObject({ status: "inprogress" });
+  });
+
+  it("renames a video and makes it private, which Stream then also requires signed URLs for", async () => {
+    const id = await newUpload("Draft");
+    const renamed = await change(id, { name: "Final cut" });
+    expect(await renamed.json()).toMatchObject({ uid: id, name: "Final cut", visibility: "public" });
+    const hidden = await change(id, { visibility: "private" });
+    expect(await hidden.json()).toMatchObject({ name: "Final cut", visibility: "private" });
+  });
+
+  it("deletes a video", async () => {
+    const id = await newUpload("Gone soon");
+    expect((await call(`/api/videos/${id}`, { method: "DELETE", headers: ADMIN })).status).toBe(200);
+    expect((await call(`/api/videos/${id}`, { method: "DELETE", headers: ADMIN })).status).toBe(404);
+  });
+});

@@ -1,6 +1,17 @@
 import { z } from "zod";
 import { Refusal } from "../http/refusal.ts";
-import { isPublic, type ListQuery, type Upload, type UploadRequest, type Video, type VideoPage, type VideoProvider } from "./provider.ts";
+import {
+  isPublic,
+  type AdminVideo,
+  type AdminVideoPage,
+  type ListQuery,
+  type Upload,
+  type UploadRequest,
+  type Video,
+  type VideoChange,
+  type VideoPage,
+  type VideoProvider,
+} from "./provider.ts";
 import { signingKey, type SigningKey } from "./sign-playback-token.ts";
 import { playbackToken } from "./token-cache.ts";
 
@@ -107,6 +118,39 @@ export class StreamProvider implements VideoProvider {
     return { uid: result.uid, uploadURL: result.uploadURL, expiresAt };
   }
 
+  async listAll(cursor: string | undefined, limit: number): Promise<AdminVideoPage> {
+    const params = new URLSearchParams({ limit: String(limit + 1) });
+    if (cursor) params.set("before", cursor);
+    const videos = z.array(StreamVideo).parse(await this.call("GET", `/stream?${params}`, undefined, false));
+    const page = videos.slice(0, limit);
+    return { videos: page.map(adminView), cursor: videos.length > limit ? page.at(-1)!.created : null };
+  }
+
+  async update(uid: string, change: VideoChange): Promise<AdminVideo | undefined> {
+    const video = await this.find(uid);
+    if (!video) return undefined;
+    // Stream edits replace `meta` whole, so the other fields are sent back as they were.
+    const meta = { ...video.meta, ...change };
+    // A private video must need signed URLs at Stream too, or anyone with its uid could play it.
+    const requireSignedURLs = meta.visibility === "private" ? true : (video.requireSignedURLs ?? false);
+    return adminView(StreamVideo.parse(await this.call("POST", `/stream/${uid}`, { meta, requireSignedURLs })));
+  }
+
+  async remove(uid: string): Promise<boolean> {
+    if (!(await this.find(uid))) return false;
+    await this.call("DELETE", `/stream/${uid}`);
+    return true;
+  }
+
+  private async find(uid: string): Promise<StreamVideo | undefined> {
+    try {
+      return StreamVideo.parse(await this.call("GET", `/stream/${uid}`, undefined, false));
+    } catch (error) {
+      if (error instanceof Refusal && error.code === "not_found") return undefined;
+      throw error;
+    }
+  }
+
   private async sign(key: SigningKey, video: StreamVideo): Promise<Video> {
     const { token, exp } = await playbackToken(key, video.uid);
     const base = `https://customer-${this.config.customerCode}.cloudflarestream.com`;
@@ -122,10 +166,12 @@ export class StreamProvider implements VideoProvider {
   }
 
   /** One Stream API call; failures become errors the owner can read, never a leak of the token. */
-  private async call(method: "GET" | "POST", path: string, body?: unknown): Promise<unknown> {
+  private async call(method: "GET" | "POST" | "DELETE", path: string, body?: unknown, remember = true): Promise<unknown> {
     const url = `${this.config.apiBase.replace(/\/+$/, "")}/accounts/${this.config.accountId}${path}`;
     const memoKey = `${this.config.apiToken}\n${url}`;
-    const remembered = method === "GET" ? memo.get(memoKey) : undefined;
+    // A change makes every remembered answer of this isolate stale.
+    if (method !== "GET") memo.clear();
+    const remembered = method === "GET" && remember ? memo.get(memoKey) : undefined;
     if (remembered && Date.now() - remembered.at < MEMO_MS) return remembered.result;
     let response: Response;
     try {
@@ -140,6 +186,8 @@ export class StreamProvider implements VideoProvider {
     }
     const envelope = Envelope.safeParse(await response.json().catch(() => undefined));
     if (response.status === 404) throw new Refusal("not_found", "No such video.");
+    // Stream answers a delete with an empty body.
+    if (method === "DELETE" && response.ok) return null;
     if (!response.ok || !envelope.success || !envelope.data.success) {
       const detail = envelope.success ? envelope.data.errors.map((e) => e.message).join("; ") : `HTTP ${response.status}`;
       console.error("Stream API refused", method, path, response.status, detail);
@@ -151,6 +199,17 @@ export class StreamProvider implements VideoProvider {
     }
     return envelope.data.result;
   }
+}
+
+function adminView(video: StreamVideo): AdminVideo {
+  return {
+    uid: video.uid,
+    name: typeof video.meta?.name === "string" ? video.meta.name : video.uid,
+    created: video.created,
+    duration: Math.max(0, video.duration ?? 0),
+    visibility: isPublic(video.requireSignedURLs ?? false, video.meta?.visibility) ? "public" : "private",
+    status: video.status?.state ?? (video.readyToStream ? "ready" : "unknown"),
+  };
 }
 
 function playable(video: StreamVideo): boolean {

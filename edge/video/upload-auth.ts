@@ -1,5 +1,5 @@
 import type { Env } from "../env.ts";
-import { bearerToken, isAdminToken } from "../http/admin.ts";
+import { bearerToken, isAdminRequest, isAdminToken } from "../http/admin.ts";
 import { Refusal } from "../http/refusal.ts";
 import { maxTokenLifetime, verifyToken } from "../http/tokens.ts";
 import { guard } from "../router.ts";
@@ -18,6 +18,7 @@ const refused = (message = "Uploading needs the admin token or an upload token f
  */
 export async function authorizeUpload(env: Env, request: Request): Promise<string> {
   const bearer = bearerToken(request);
+  if (!bearer && (await isAdminRequest(env, request))) return "admin";
   if (!bearer) throw refused();
   if (await isAdminToken(env, bearer)) return "admin";
   if (!env.VIDEO_UPLOAD_SECRET) throw refused();

@@ -2,6 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_LIMITS } from "../rate-limiter/policies.ts";
+import { tinyMp4 } from "../../test/edge/tiny-mp4.ts";
 import { BASE, fetchWithVars, freshIp } from "../../test/edge/support.ts";
 
 const ADMIN = "test-admin-token";
@@ -22,27 +23,6 @@ function askForUpload(bearer: string | undefined, body: unknown = { name: "Holid
     headers: { "Content-Type": "application/json", ...(bearer ? { Authorization: `Bearer ${bearer}` } : {}) },
     body: JSON.stringify(body),
   });
-}
-
-/** The smallest ISO BMFF movie with a duration: ftyp, then moov holding mvhd (timescale 1000). */
-function tinyMp4(milliseconds: number): Uint8Array {
-  const box = (type: string, body: Uint8Array) => {
-    const out = new Uint8Array(8 + body.length);
-    new DataView(out.buffer).setUint32(0, out.length);
-    out.set(new TextEncoder().encode(type), 4);
-    out.set(body, 8);
-    return out;
-  };
-  const mvhd = new Uint8Array(100);
-  const view = new DataView(mvhd.buffer);
-  view.setUint32(12, 1000);
-  view.setUint32(16, milliseconds);
-  const ftyp = box("ftyp", new TextEncoder().encode("isom\0\0\x02\0isomiso2mp41"));
-  const moov = box("moov", box("mvhd", mvhd));
-  const file = new Uint8Array(ftyp.length + moov.length);
-  file.set(ftyp);
-  file.set(moov, ftyp.length);
-  return file;
 }
 
 function send(uploadURL: string, bytes: Uint8Array | string, field = "file") {

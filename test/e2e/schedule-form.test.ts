@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Backend } from "../../scripts/backend.ts";
 import { RUNTIMES } from "../runtimes.ts";
 import type { Received } from "../webhook-receiver.ts";
-import { startReceiver, verifySignature, type Receiver } from "../webhook-receiver.ts";
+import { startReceiver, verifyDelivery, type Receiver } from "../webhook-receiver.ts";
 import { embedding, hostPage, launchBrowser, pageErrors } from "./support.ts";
 
 const SECRET = "e2e-signing-secret";
@@ -74,7 +74,8 @@ describe.each(RUNTIMES)("on $name", (runtime) => {
 
         const [delivery] = await receiver.waitFor(1, (r) => r.path === "/inbox");
         expect(JSON.parse(delivery!.body)).toEqual({ note: "call the plumber" });
-        expect(verifySignature(delivery!.headers["webhook-signature"]!, delivery!.body, SECRET)).toBe(true);
+        expect(verifyDelivery(delivery!, SECRET)).toEqual({ note: "call the plumber" });
+        expect(() => verifyDelivery({ ...delivery!, body: JSON.stringify({ note: "call the locksmith" }) }, SECRET)).toThrow();
         await expect.poll(() => form.locator("[part=schedule]").textContent(), { timeout: 15_000 }).toMatch(/Delivered/);
 
         await form.getByRole("button", { name: /Cancel schedule/ }).click();

@@ -10,15 +10,7 @@ const INERT = { "Content-Security-Policy": "sandbox; default-src 'none'", "X-Con
 /** What browsers show as text; everything else is a download. */
 const SHOWN_AS_TEXT = /^(application\/([\w.+-]+\+)?json|text\/plain|text\/event-stream)$/;
 
-export function makeInert(response: Response): Response {
-  // A WebSocket upgrade is not a document, and its response cannot be copied.
-  if (response.status === 101) return response;
-  const copy = new Response(response.body, response);
-  addInertHeaders(copy.headers);
-  return copy;
-}
-
-/** The same, on a response's own (mutable) headers. */
+/** Adds them to a response's own (mutable) headers; edge/index.ts copies one whose are not. */
 export function addInertHeaders(headers: Headers): void {
   for (const [name, value] of Object.entries(INERT)) headers.set(name, value);
   const type = headers.get("Content-Type")?.split(";")[0]!.trim().toLowerCase();

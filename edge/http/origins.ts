@@ -92,14 +92,6 @@ export function preflight(env: Env, request: Request): Response {
   });
 }
 
-/** Copies a response and adds the CORS headers for this request. */
-export function withCors(env: Env, request: Request, response: Response): Response {
-  if (response.status === 101) return response;
-  const copy = new Response(response.body, response);
-  addCorsHeaders(env, request, copy.headers);
-  return copy;
-}
-
 /** Adds the CORS headers for this request to a response's own (mutable) headers. */
 export function addCorsHeaders(env: Env, request: Request, headers: Headers): void {
   for (const [name, value] of Object.entries(corsHeaders(env, request))) {

@@ -21,6 +21,7 @@ const tsc = bin("typescript", "bin/tsc");
 await step("type check: contract, on its own", [tsc, "-p", "contract"]);
 await step("type check: edge", [tsc, "-p", "edge"]);
 await step("type check: widgets", [tsc, "-p", "widgets"]);
+await step("type check: the owner's console", [tsc, "-p", "admin"]);
 await step("type check: scripts, tests, benchmarks", [tsc, "-p", "."]);
 await step("build widgets and demo", [bin("vite", "bin/vite.js"), "build", "--logLevel", "warn"]);
 await step("tests", [bin("vitest", "vitest.mjs"), "run", ...process.argv.slice(2)]);

@@ -9,6 +9,7 @@ import { preflight, withCors } from "./http/origins.ts";
 import { logRequest } from "./http/request-log.ts";
 import { Router } from "./router.ts";
 import { routes as schedules } from "./scheduler/routes.ts";
+import { routes as stopping } from "./stopping.ts";
 import { STREAM_METHODS } from "./streams/routes.ts";
 import { routes as subscriptions } from "./subscriptions/routes.ts";
 import { routes as videos } from "./video/routes.ts";
@@ -28,6 +29,7 @@ const streams = { "/v1/stream/*": STREAM_METHODS };
 /** Each feature's routes, with their guards, in the order they are tried. */
 const router = new Router()
   .mount(health)
+  .mount(stopping)
   .mount(counter)
   .mount(videos)
   .mount(chat)

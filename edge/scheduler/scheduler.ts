@@ -5,6 +5,7 @@ import { backoffDelay } from "../backoff.ts";
 import type { Env } from "../env.ts";
 import { MAX_JSON_DEPTH, nestsTooDeep } from "../http/json-depth.ts";
 import { Refusal, carry, type Carried } from "../http/refusal.ts";
+import { isStopping } from "../stopping.ts";
 import { deliver, type Outcome } from "./delivery.ts";
 import { schedulerSettings } from "./settings.ts";
 import { releasePlaces, type Holder } from "./quotas.ts";
@@ -321,6 +322,7 @@ export class Scheduler extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     if (this.dispatching) return;
+    if (isStopping()) await waitForTheStop();
     this.dispatching = true;
     this.alarmClock.fired();
     this.prune();
@@ -332,7 +334,8 @@ export class Scheduler extends DurableObject<Env> {
     try {
       for (;;) {
         if (ended.length > 0) finished.push(...this.record(ended.splice(0)));
-        for (const row of this.claimDue(inFlight)) {
+        // Stopping: no new delivery, so none is cut off by the stop and sent again after it.
+        for (const row of isStopping() ? [] : this.claimDue(inFlight)) {
           inFlight.add(row.id);
           void this.attempt(row).then((done) => {
             ended.push(done);
@@ -341,6 +344,7 @@ export class Scheduler extends DurableObject<Env> {
           });
         }
         let wait = POLL_MS;
+        if (inFlight.size === 0 && isStopping()) break;
         if (inFlight.size === 0) {
           // An alarm may fire a little before its time; waiting here beats re-arming it.
           // Busy shards hand over to a fresh alarm now and then instead of running one forever.
@@ -364,6 +368,7 @@ export class Scheduler extends DurableObject<Env> {
       // Once per alarm: a place held a few seconds longer costs nothing, a call per delivery does.
       await this.release(finished);
     }
+    if (isStopping()) await waitForTheStop();
   }
 
   /**
@@ -588,6 +593,13 @@ export class Scheduler extends DurableObject<Env> {
     return view;
   }
 }
+
+/**
+ * What an alarm does once the server is stopping: it waits, neither done (which would drop the
+ * alarm) nor failed (which would spend its retries), so the restart finds the alarm set and
+ * runs it. Should the stop not come, the alarm carries on after a minute, re-armed before it ends.
+ */
+const waitForTheStop = () => new Promise<void>((done) => setTimeout(done, 60_000));
 
 function stateOf(row: ScheduleRow): ScheduleState {
   if (row.paused_ms !== null) return "paused";

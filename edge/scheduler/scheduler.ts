@@ -100,9 +100,11 @@ export type Caller = { admin: true } | { admin: false; tokenHash: string };
 /** Runs kept per schedule; older ones are dropped. */
 const RUNS_KEPT = 50;
 /**
- * Most deliveries one shard has in flight. An invocation (an alarm included) keeps at most 6
- * outgoing connections open at a time on Cloudflare and queues the rest inside the runtime,
- * where their timeouts would already be running; 6 keeps each attempt's timeout its own.
+ * Most deliveries one shard keeps in flight. On Cloudflare an invocation (an alarm included)
+ * keeps at most 6 outgoing connections open and queues the rest inside the runtime; plain
+ * workerd has no such limit, and there starting a shard's whole due set at once gets the last
+ * delivery out soonest (rounds of 6, each waiting for the one before, left a same-second burst
+ * several times later). The bound keeps a backlog from holding thousands of requests at once.
  */
 const IN_FLIGHT_LIMIT = 64;
 /** While deliveries are in flight the dispatcher looks for newly due schedules this often. */

@@ -111,6 +111,8 @@ const IN_FLIGHT_LIMIT = 64;
 const POLL_MS = 100;
 /** A due time this close is waited for inside the running alarm rather than by a new one. */
 const WAIT_IN_ALARM_MS = 1_000;
+/** How much before a due time its alarm goes off; well within WAIT_IN_ALARM_MS. */
+const WAKE_EARLY_MS = 300;
 /** How long one alarm keeps dispatching before it leaves the rest to the next alarm. */
 const HANDLER_BUDGET_MS = 60_000;
 /** About the most finished schedules one alarm deletes; a larger backlog takes a few alarms. */
@@ -382,6 +384,9 @@ export class Scheduler extends DurableObject<Env> {
   private claimDue(inFlight: Set<string>): ScheduleRow[] {
     const room = IN_FLIGHT_LIMIT - inFlight.size;
     if (room <= 0) return [];
+    // What is in flight is still due (its row changes only once recorded), so a count from the
+    // index says whether anything else is, without reading every due row at each look.
+    if (this.db.one<{ n: number }>("SELECT COUNT(*) AS n FROM schedules WHERE due_ms <= ?", Date.now())!.n <= inFlight.size) return [];
     const due = this.db.all<ScheduleRow>("SELECT * FROM schedules WHERE due_ms <= ? ORDER BY due_ms LIMIT ?", Date.now(), inFlight.size + room);
     return due.filter((row) => !inFlight.has(row.id)).slice(0, room);
   }
@@ -538,17 +543,25 @@ export class Scheduler extends DurableObject<Env> {
   }
 
   /** The times the alarm has work: the earliest due time and the earliest prune time. */
-  private nextWake(): (number | null)[] {
+  private nextWake(): [due: number | null, prune: number | null] {
     const due = this.db.one<{ at: number }>("SELECT due_ms AS at FROM schedules WHERE due_ms IS NOT NULL ORDER BY due_ms LIMIT 1");
     const done = this.db.one<{ at: number }>("SELECT done_ms AS at FROM schedules WHERE done_ms IS NOT NULL ORDER BY done_ms LIMIT 1");
     const prune = done ? done.at + schedulerSettings(this.env).retentionMs : null;
     return [due?.at ?? null, prune];
   }
 
-  /** Brings the alarm forward to `at` if that is earlier, or (without `at`) sets it to the next time there is work. */
+  /**
+   * Brings the alarm forward for a delivery due at `at` if that is earlier, or (without `at`)
+   * sets it to the next time there is work. For a delivery it goes off WAKE_EARLY_MS before:
+   * waking the shard (loading it, running its alarm) overlaps the wait, and the alarm itself
+   * waits for the due time.
+   */
   private async armAlarm(at?: number): Promise<void> {
-    if (at !== undefined) await this.alarmClock.bringForward(at);
-    else await this.alarmClock.setToEarliest(...this.nextWake());
+    if (at !== undefined) await this.alarmClock.bringForward(at - WAKE_EARLY_MS);
+    else {
+      const [due, prune] = this.nextWake();
+      await this.alarmClock.setToEarliest(due === null ? null : due - WAKE_EARLY_MS, prune);
+    }
   }
 
   private row(id: string): ScheduleRow | null {

@@ -27,6 +27,8 @@ export interface Env {
    * runner knows the server answering on its port is the one it started.
    */
   LOCAL_INSTANCE?: string;
+  /** Set by `npm run serve` to a random token, fresh each start, for its `POST /api/stopping` before SIGTERM (edge/stopping.ts). */
+  SERVE_STOP_TOKEN?: string;
   /**
    * The request header that holds the client's IP because a proxy the owner runs sets it (for
    * example `X-Real-IP` behind nginx). Unset: `CF-Connecting-IP` on Cloudflare's network, and

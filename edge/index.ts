@@ -11,6 +11,7 @@ import { addCorsHeaders, preflight } from "./http/origins.ts";
 import { logRequest } from "./http/request-log.ts";
 import { Router } from "./router.ts";
 import { routes as schedules } from "./scheduler/routes.ts";
+import { routes as stopping } from "./stopping.ts";
 import { STREAM_METHODS } from "./streams/routes.ts";
 import { routes as subscriptions } from "./subscriptions/routes.ts";
 import { routes as videos } from "./video/routes.ts";
@@ -34,6 +35,7 @@ const streams = { "/v1/stream/*": STREAM_METHODS };
 const router = new Router()
   .mount(health)
   .mount(adminConsole)
+  .mount(stopping)
   .mount(counter)
   .mount(videos)
   .mount(chat)

@@ -9,7 +9,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { checkPortFree, offlineEnv, PortInUseError, root, stopWatched, type Backend } from "./backend.ts";
+import { checkPortFree, offlineEnv, PortInUseError, root, type Backend } from "./backend.ts";
 import { positiveNumber } from "../edge/settings.ts";
 import { readWranglerToml } from "./serve/config.ts";
 import { startServe } from "./serve/runner.ts";
@@ -67,7 +67,7 @@ const shutdown = async (signal: NodeJS.Signals) => {
   stopping = true;
   logEvent("info", "stopping", { signal });
   // Still starting: the watchdog stops workerd once this process is gone.
-  if (server) await stopWatched(server.process);
+  if (server) await server.stop();
   logEvent("info", "stopped");
   process.exit(0);
 };

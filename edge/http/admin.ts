@@ -9,7 +9,7 @@ export function bearerToken(request: Request): string | undefined {
 }
 
 /** Compares secrets in constant time (by their digests, so lengths do not leak either). */
-async function sameSecret(a: string, b: string): Promise<boolean> {
+export async function sameSecret(a: string, b: string): Promise<boolean> {
   const encoder = new TextEncoder();
   const [x, y] = await Promise.all([crypto.subtle.digest("SHA-256", encoder.encode(a)), crypto.subtle.digest("SHA-256", encoder.encode(b))]);
   return crypto.subtle.timingSafeEqual(x, y);

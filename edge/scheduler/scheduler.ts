@@ -5,6 +5,7 @@ import { backoffDelay } from "../backoff.ts";
 import type { Env } from "../env.ts";
 import { MAX_JSON_DEPTH, nestsTooDeep } from "../http/json-depth.ts";
 import { Refusal, carry, type Carried } from "../http/refusal.ts";
+import { isStopping } from "../stopping.ts";
 import { deliver, type Outcome } from "./delivery.ts";
 import { schedulerSettings } from "./settings.ts";
 import { releasePlaces, type Holder } from "./quotas.ts";
@@ -100,15 +101,19 @@ export type Caller = { admin: true } | { admin: false; tokenHash: string };
 /** Runs kept per schedule; older ones are dropped. */
 const RUNS_KEPT = 50;
 /**
- * Most deliveries one shard has in flight. An invocation (an alarm included) keeps at most 6
- * outgoing connections open at a time on Cloudflare and queues the rest inside the runtime,
- * where their timeouts would already be running; 6 keeps each attempt's timeout its own.
+ * Most deliveries one shard keeps in flight. On Cloudflare an invocation (an alarm included)
+ * keeps at most 6 outgoing connections open and queues the rest inside the runtime; plain
+ * workerd has no such limit, and there starting a shard's whole due set at once gets the last
+ * delivery out soonest (rounds of 6, each waiting for the one before, left a same-second burst
+ * several times later). The bound keeps a backlog from holding thousands of requests at once.
  */
 const IN_FLIGHT_LIMIT = 64;
 /** While deliveries are in flight the dispatcher looks for newly due schedules this often. */
 const POLL_MS = 100;
 /** A due time this close is waited for inside the running alarm rather than by a new one. */
 const WAIT_IN_ALARM_MS = 1_000;
+/** How much before a due time its alarm goes off; well within WAIT_IN_ALARM_MS. */
+const WAKE_EARLY_MS = 300;
 /** How long one alarm keeps dispatching before it leaves the rest to the next alarm. */
 const HANDLER_BUDGET_MS = 60_000;
 /** About the most finished schedules one alarm deletes; a larger backlog takes a few alarms. */
@@ -323,6 +328,7 @@ export class Scheduler extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     if (this.dispatching) return;
+    if (isStopping()) await waitForTheStop();
     this.dispatching = true;
     this.alarmClock.fired();
     this.prune();
@@ -334,7 +340,8 @@ export class Scheduler extends DurableObject<Env> {
     try {
       for (;;) {
         if (ended.length > 0) finished.push(...this.record(ended.splice(0)));
-        for (const row of this.claimDue(inFlight)) {
+        // Stopping: no new delivery, so none is cut off by the stop and sent again after it.
+        for (const row of isStopping() ? [] : this.claimDue(inFlight)) {
           inFlight.add(row.id);
           void this.attempt(row).then((done) => {
             ended.push(done);
@@ -343,6 +350,7 @@ export class Scheduler extends DurableObject<Env> {
           });
         }
         let wait = POLL_MS;
+        if (inFlight.size === 0 && isStopping()) break;
         if (inFlight.size === 0) {
           // An alarm may fire a little before its time; waiting here beats re-arming it.
           // Busy shards hand over to a fresh alarm now and then instead of running one forever.
@@ -366,6 +374,7 @@ export class Scheduler extends DurableObject<Env> {
       // Once per alarm: a place held a few seconds longer costs nothing, a call per delivery does.
       await this.release(finished);
     }
+    if (isStopping()) await waitForTheStop();
   }
 
   /**
@@ -377,6 +386,9 @@ export class Scheduler extends DurableObject<Env> {
   private claimDue(inFlight: Set<string>): ScheduleRow[] {
     const room = IN_FLIGHT_LIMIT - inFlight.size;
     if (room <= 0) return [];
+    // What is in flight is still due (its row changes only once recorded), so a count from the
+    // index says whether anything else is, without reading every due row at each look.
+    if (this.db.one<{ n: number }>("SELECT COUNT(*) AS n FROM schedules WHERE due_ms <= ?", Date.now())!.n <= inFlight.size) return [];
     const due = this.db.all<ScheduleRow>("SELECT * FROM schedules WHERE due_ms <= ? ORDER BY due_ms LIMIT ?", Date.now(), inFlight.size + room);
     return due.filter((row) => !inFlight.has(row.id)).slice(0, room);
   }
@@ -534,17 +546,25 @@ export class Scheduler extends DurableObject<Env> {
   }
 
   /** The times the alarm has work: the earliest due time and the earliest prune time. */
-  private nextWake(): (number | null)[] {
+  private nextWake(): [due: number | null, prune: number | null] {
     const due = this.db.one<{ at: number }>("SELECT due_ms AS at FROM schedules WHERE due_ms IS NOT NULL ORDER BY due_ms LIMIT 1");
     const done = this.db.one<{ at: number }>("SELECT done_ms AS at FROM schedules WHERE done_ms IS NOT NULL ORDER BY done_ms LIMIT 1");
     const prune = done ? done.at + schedulerSettings(this.env).retentionMs : null;
     return [due?.at ?? null, prune];
   }
 
-  /** Brings the alarm forward to `at` if that is earlier, or (without `at`) sets it to the next time there is work. */
+  /**
+   * Brings the alarm forward for a delivery due at `at` if that is earlier, or (without `at`)
+   * sets it to the next time there is work. For a delivery it goes off WAKE_EARLY_MS before:
+   * waking the shard (loading it, running its alarm) overlaps the wait, and the alarm itself
+   * waits for the due time.
+   */
   private async armAlarm(at?: number): Promise<void> {
-    if (at !== undefined) await this.alarmClock.bringForward(at);
-    else await this.alarmClock.setToEarliest(...this.nextWake());
+    if (at !== undefined) await this.alarmClock.bringForward(at - WAKE_EARLY_MS);
+    else {
+      const [due, prune] = this.nextWake();
+      await this.alarmClock.setToEarliest(due === null ? null : due - WAKE_EARLY_MS, prune);
+    }
   }
 
   private row(id: string): ScheduleRow | null {
@@ -591,6 +611,13 @@ export class Scheduler extends DurableObject<Env> {
     return view;
   }
 }
+
+/**
+ * What an alarm does once the server is stopping: it waits, neither done (which would drop the
+ * alarm) nor failed (which would spend its retries), so the restart finds the alarm set and
+ * runs it. Should the stop not come, the alarm carries on after a minute, re-armed before it ends.
+ */
+const waitForTheStop = () => new Promise<void>((done) => setTimeout(done, 60_000));
 
 function stateOf(row: ScheduleRow): ScheduleState {
   if (row.paused_ms !== null) return "paused";

@@ -90,7 +90,9 @@ async function startOnce(port: number, options: ServeOptions): Promise<Backend> 
 
   // /api/health echoes it under LOCAL_DEV, so the server that answers is known to be this one.
   const instance = options.localDev ? randomUUID() : undefined;
-  const vars = { ...options.vars, ...(instance && { LOCAL_DEV: "true", LOCAL_INSTANCE: instance }) };
+  // For the stop below: only this runner can tell the Worker a stop is coming (edge/stopping.ts).
+  const stopToken = randomUUID();
+  const vars = { ...options.vars, SERVE_STOP_TOKEN: stopToken, ...(instance && { LOCAL_DEV: "true", LOCAL_INSTANCE: instance }) };
   writeFileSync(
     join(runtime, "config.capnp"),
     serveConfig(wrangler, {
@@ -118,7 +120,13 @@ async function startOnce(port: number, options: ServeOptions): Promise<Backend> 
 
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
   const local = url.replace("0.0.0.0", "127.0.0.1").replace("[::]", "[::1]");
-  const stop = () => stopWatched(child);
+  const stop = async () => {
+    // First the Worker hears of it, so it starts no delivery the stop would cut off; then SIGTERM.
+    await fetch(`${local}/api/stopping`, { method: "POST", headers: { Authorization: `Bearer ${stopToken}` }, signal: AbortSignal.timeout(2_000) })
+      .then((answer) => answer.body?.cancel())
+      .catch(() => undefined);
+    await stopWatched(child);
+  };
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {

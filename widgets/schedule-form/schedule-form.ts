@@ -139,7 +139,7 @@ interface LastRun {
 interface ScheduleView {
   id: string;
   next: string | null;
-  state: "scheduled" | "retrying" | "done";
+  state: "scheduled" | "retrying" | "paused" | "done" | "dead";
   at?: string;
   every?: number;
   cron?: string;

@@ -1,4 +1,4 @@
-import { html, type CSSResultGroup } from "lit";
+import { html, nothing, type CSSResultGroup } from "lit";
 import { property, state } from "lit/decorators.js";
 import type { CounterClientFrame, CounterServerFrame } from "../../contract/counter.ts";
 import { EdgeElement, define } from "../internal/edge-element.ts";
@@ -14,7 +14,7 @@ declare global {
   }
   interface GlobalEventHandlersEventMap {
     /** The shared count changed (a click from anyone, or the first value on connect). */
-    "edge-count": CustomEvent<{ name: string; count: number }>;
+    "edge-count": CustomEvent<{ name: string; count: number; viewers?: number }>;
     /** A click was refused; `retryAfterMs` says when clicking works again. */
     "edge-refused": CustomEvent<{ code: string; message: string; retryAfterMs?: number }>;
   }
@@ -29,6 +29,7 @@ declare global {
  * @csspart count - The current count (an `<output>` announced politely).
  * @csspart button - The button that adds one.
  * @csspart status - Why a click was refused or the counter is unavailable.
+ * @csspart viewers - About how many are watching, with `show-viewers`.
  * @cssprop --click-counter-button-background - Button background (default: accent colour).
  * @cssprop --click-counter-button-color - Button text colour.
  * @cssprop --click-counter-count-size - Font size of the count.
@@ -43,7 +44,14 @@ export class ClickCounter extends EdgeElement {
   /** The counter's name: 1–64 of `A-Z a-z 0-9 . _ -`, not dots alone. */
   @property({ reflect: true }) name = "";
 
+  /**
+   * Shows about how many people are watching this counter. Approximate: the backend adds up
+   * figures its objects report about once a second, and a visitor with two tabs counts twice.
+   */
+  @property({ type: Boolean, attribute: "show-viewers", reflect: true }) showViewers = false;
+
   @state() private count: number | undefined;
+  @state() private viewers: number | undefined;
   @state() private problem = "";
   @state() private coolingDown = false;
 
@@ -51,7 +59,7 @@ export class ClickCounter extends EdgeElement {
   private cooldownTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly format = new Intl.NumberFormat();
 
-  protected static override readonly restartOn = ["name"];
+  protected static override readonly restartOn = ["name", "showViewers"];
 
   /** Adds one to the shared count, as the button does. */
   increment(): void {
@@ -62,6 +70,7 @@ export class ClickCounter extends EdgeElement {
   protected override start(): void {
     this.stop();
     this.count = undefined;
+    this.viewers = undefined;
     this.problem = "";
     if (!NAME_PATTERN.test(this.name)) {
       this.problem = "This counter needs a name of 1–64 letters, digits, dots, dashes or underscores, not dots alone.";
@@ -70,7 +79,7 @@ export class ClickCounter extends EdgeElement {
     }
     let url: URL;
     try {
-      url = socketUrl(this.endpointUrl, `/api/counters/${this.name}/ws`);
+      url = socketUrl(this.endpointUrl, `/api/counters/${this.name}/ws`, this.showViewers ? { viewers: 1 } : undefined);
     } catch (error) {
       this.problem = `Bad endpoint: ${(error as Error).message}`;
       this.setConnection("closed");
@@ -98,9 +107,10 @@ export class ClickCounter extends EdgeElement {
     switch (frame.type) {
       case "ready":
       case "count":
+        if (frame.viewers !== undefined) this.viewers = frame.viewers;
         if (frame.count !== this.count) {
           this.count = frame.count;
-          emit(this, "edge-count", { name: this.name, count: frame.count });
+          emit(this, "edge-count", { name: this.name, count: frame.count, viewers: this.viewers });
         }
         if (frame.type === "ready") this.problem = "";
         break;
@@ -140,6 +150,12 @@ export class ClickCounter extends EdgeElement {
           <slot>+1</slot>
         </button>
       </div>
+      ${this.showViewers && this.viewers !== undefined
+        ? html`<span part="viewers"
+            ><span aria-hidden="true">≈ ${this.format.format(this.viewers)} watching</span
+            ><span class="visually-hidden">about ${this.format.format(this.viewers)} watching (approximate)</span></span
+          >`
+        : nothing}
       <span part="status" role="status">${this.problem}</span>
     `;
   }

@@ -68,6 +68,7 @@ export class Counter extends SocketRoom<Env, Viewer, CounterClientFrame, Counter
 
   private reporting: Promise<void> | undefined;
   private reportAgain = false;
+  private reportTimer: ReturnType<typeof setTimeout> | undefined;
   private lastReport = 0;
 
   /** The count, for `GET /api/counters/{name}` (asked of the count's object). */
@@ -126,6 +127,8 @@ export class Counter extends SocketRoom<Env, Viewer, CounterClientFrame, Counter
       response = await super.fetch(request);
     } finally {
       this.arriving -= 1;
+      // Whether it was accepted or refused (the address's slots were taken), the figure changed.
+      void this.reportSockets();
     }
     if (response.webSocket && this.known) response.headers.set(SPREAD_HEADER, String(this.known.spread));
     return response;
@@ -140,7 +143,6 @@ export class Counter extends SocketRoom<Env, Viewer, CounterClientFrame, Counter
   }
 
   protected onOpen(ws: WebSocket, viewer: Viewer): void {
-    void this.reportSockets();
     // Set in `fetch` before the socket was accepted.
     const { count, viewers } = this.known!;
     this.send(ws, viewer.viewers ? { type: "ready", count, viewers } : { type: "ready", count });
@@ -190,21 +192,31 @@ export class Counter extends SocketRoom<Env, Viewer, CounterClientFrame, Counter
       this.reportAgain = true;
       return this.reporting;
     }
+    const wait = this.lastReport + REPORT_EVERY_MS - Date.now();
+    if (wait > 0 && this.known) {
+      this.reportTimer ??= setTimeout(() => {
+        this.reportTimer = undefined;
+        void this.reportSockets();
+      }, wait);
+      return Promise.resolve();
+    }
+    this.lastReport = Date.now();
     this.reporting = (async () => {
-      do {
+      const figures = this.figures();
+      const { counter, shard } = this.place();
+      const tally = this.tallyHere();
+      const state = tally ? tally.report(0, figures) : await this.retried("report sockets", () => this.countObject().report(counter, shard, figures));
+      if (state) this.learn(state);
+    })().finally(() => {
+      this.reporting = undefined;
+      if (this.reportAgain) {
         this.reportAgain = false;
-        const wait = this.lastReport + REPORT_EVERY_MS - Date.now();
-        if (wait > 0 && this.known) await new Promise((done) => setTimeout(done, wait));
-        this.lastReport = Date.now();
-        const figures = this.figures();
-        const { counter, shard } = this.place();
-        const tally = this.tallyHere();
-        const state = tally ? tally.report(0, figures) : await this.retried("report sockets", () => this.countObject().report(counter, shard, figures));
-        if (state) this.learn(state);
-      } while (this.reportAgain);
-    })().finally(() => (this.reporting = undefined));
+        void this.reportSockets();
+      }
+    });
     return this.reporting;
   }
+
 
   /**
    * A state the count's object answered with: as new as any publish, so taken like one, except
@@ -216,11 +228,15 @@ export class Counter extends SocketRoom<Env, Viewer, CounterClientFrame, Counter
     else this.known = state;
   }
 
+  /**
+   * Sockets being accepted count as held: the report a first socket waits for then already
+   * puts this object on the count's list, so no publish misses it.
+   */
   private figures(): ViewerReport {
-    let sockets = 0;
-    for (const ws of this.ctx.getWebSockets()) if (ws.readyState === WebSocket.OPEN) sockets += 1;
-    this.peak = Math.max(this.peak, sockets);
-    return { sockets, peak: this.peak };
+    let open = 0;
+    for (const ws of this.ctx.getWebSockets()) if (ws.readyState === WebSocket.OPEN) open += 1;
+    this.peak = Math.max(this.peak, open);
+    return { sockets: open + this.arriving, peak: this.peak };
   }
 
   private broadcastState({ count, viewers }: CounterState): void {

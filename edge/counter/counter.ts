@@ -10,7 +10,7 @@ import { SocketRoom } from "../socket/socket-room.ts";
 import { closedSocket } from "../socket/upgrade.ts";
 import * as CloseCode from "../../contract/close-codes.ts";
 import { FULL_HEADER, OBJECT_HEADER, SOCKETS_PER_OBJECT, SPREAD_HEADER, objectName, shardOf, type CounterState } from "./placement.ts";
-import { Tally, type ClickBatch, type CounterStats, type ViewerReport } from "./tally.ts";
+import { FRAMES_PER_SECOND, Tally, type ClickBatch, type CounterStats, type ViewerReport } from "./tally.ts";
 
 const ClientMessage = z.discriminatedUnion("type", [z.object({ type: z.literal("click") }).strict()]);
 // A frame or field in the contract that no schema checks, or the other way round, fails here.
@@ -63,6 +63,7 @@ export class Counter extends SocketRoom<Env, Viewer, CounterClientFrame, Counter
   /** Clicks accepted and not yet forwarded, and the batch numbering of this life of the object. */
   private unsent = 0;
   private forwarding = false;
+  private lastForward = 0;
   private readonly session = crypto.randomUUID();
   private seq = 0;
 
@@ -157,24 +158,30 @@ export class Counter extends SocketRoom<Env, Viewer, CounterClientFrame, Counter
     if (!decision.ok) {
       throw new Refusal("rate_limited", "Too many clicks; wait a moment.", { retryAfterMs: decision.retryAfterMs });
     }
-    const tally = this.tallyHere();
-    if (tally) {
-      tally.add(0, { session: this.session, seq: ++this.seq, clicks: 1 });
-      return;
-    }
     this.unsent += 1;
     if (!this.forwarding) void this.forwardClicks();
   }
 
-  /** One batch in flight at a time; clicks accepted meanwhile go together in the next. */
+  /**
+   * One batch in flight at a time, and batches at least a frame apart, or one millisecond per
+   * viewer object of the counter apart when there are more: however many objects, the count's
+   * object gets about a thousand batches a second at most, and stores (one commit each) no
+   * more. Clicks accepted meanwhile go together in the next batch. The count's object's own
+   * viewers batch their clicks the same way.
+   */
   private async forwardClicks(): Promise<void> {
     this.forwarding = true;
     try {
       while (this.unsent > 0) {
+        const gap = Math.max(1000 / FRAMES_PER_SECOND.read(this.env), this.known?.spread ?? 0);
+        const wait = this.lastForward + gap - Date.now();
+        if (wait > 0) await new Promise((done) => setTimeout(done, wait));
+        this.lastForward = Date.now();
         const batch: ClickBatch = { session: this.session, seq: ++this.seq, clicks: this.unsent };
         this.unsent = 0;
         const { counter, shard } = this.place();
-        const state = await this.retried("forward clicks", () => this.countObject().addClicks(counter, shard, batch));
+        const tally = this.tallyHere();
+        const state = tally ? tally.add(0, batch) : await this.retried("forward clicks", () => this.countObject().addClicks(counter, shard, batch));
         if (state) this.learn(state);
       }
     } finally {
@@ -242,9 +249,9 @@ export class Counter extends SocketRoom<Env, Viewer, CounterClientFrame, Counter
   private broadcastState({ count, viewers }: CounterState): void {
     const plain = JSON.stringify({ type: "count", count } satisfies CounterServerFrame);
     const withViewers = JSON.stringify({ type: "count", count, viewers } satisfies CounterServerFrame);
-    for (const ws of this.ctx.getWebSockets()) {
-      this.sendText(ws, (ws.deserializeAttachment() as Viewer).viewers ? withViewers : plain);
-    }
+    // By tag rather than by each socket's attachment, which would be decoded for every frame.
+    const asking = new Set(this.ctx.getWebSockets(VIEWERS_TAG));
+    for (const ws of this.ctx.getWebSockets()) this.sendText(ws, asking.has(ws) ? withViewers : plain);
   }
 
   private sendText(ws: WebSocket, text: string): void {

@@ -88,7 +88,9 @@ export class Tally {
     const before = this.objects.get(shard);
     if (report.sockets === 0) this.objects.delete(shard);
     else this.objects.set(shard, { sockets: report.sockets, peak: Math.max(report.peak, before?.peak ?? 0) });
-    this.storage.kv.put("objects", [...this.objects]);
+    // Written when an object joins or leaves the list, not for every new figure: a row written
+    // is what storage bills, and the figures come back with the next publish after a restart.
+    if (!before || report.sockets === 0) this.storage.kv.put("objects", [...this.objects]);
     if (report.sockets !== (before?.sockets ?? 0)) this.publishSoon();
     return this.state();
   }

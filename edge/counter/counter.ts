@@ -95,7 +95,11 @@ export class Counter extends SocketRoom<Env, Viewer, CounterClientFrame, Counter
   /** A viewer object (`self` is its name): the count's object publishes a new state; it answers with its own figures. */
   publish(self: string, state: CounterState): ViewerReport {
     this.place(shardOf(self));
-    return this.take(state);
+    const figures = this.take(state);
+    // Still on the count's list with no sockets (they all went with a restart): leave it, by a
+    // report, since reports are what the list trusts.
+    if (figures.sockets === 0) void this.reportSockets();
+    return figures;
   }
 
   private take(state: CounterState): ViewerReport {

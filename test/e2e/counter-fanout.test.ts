@@ -163,5 +163,7 @@ describe.each(RUNTIMES)("a counter with more viewers than one object holds, on $
     after.at(-1)!.click();
     await Promise.all(after.map((viewer) => viewer.sees(kept + 2)));
     expect(await countOf(restarted, "killed")).toBe(kept + 2);
+    // The objects whose sockets all went with the crash leave the viewer figure.
+    await expect.poll(async () => (await stats(restarted, "killed")).viewers, { timeout: 10_000 }).toBe(after.length);
   }, 120_000);
 });

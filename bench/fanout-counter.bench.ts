@@ -14,7 +14,7 @@
  * (it is still asked for every click). Measured on `npm run serve` (plain workerd); then
  * `wrangler dev` is tried with the same crowd and its figures reported as far as it holds it.
  * BENCH_VIEWERS and BENCH_SECONDS change the size for a quick look, BENCH_RUNTIMES (a comma
- * list) the runtimes.
+ * list) the runtimes, BENCH_FRAMES_PER_SECOND the server's COUNTER_FRAMES_PER_SECOND.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -256,6 +256,7 @@ async function onRuntime(runtime: Runtime): Promise<Figure[]> {
       CLIENT_IP_HEADER: "X-Real-IP",
       RATE_LIMITS: JSON.stringify({ click: { burst: 1e9, perSecond: 1e9 } }),
       ADMIN_TOKEN,
+      ...(process.env.BENCH_FRAMES_PER_SECOND ? { COUNTER_FRAMES_PER_SECOND: process.env.BENCH_FRAMES_PER_SECOND } : {}),
     },
   });
   const url = `${backend.url.replace("http", "ws")}/api/counters/crowd/ws`;

@@ -62,7 +62,8 @@ export class Counter extends SocketRoom<Env, Viewer, CounterClientFrame, Counter
 
   /** Clicks accepted and not yet forwarded, and the batch numbering of this life of the object. */
   private unsent = 0;
-  private forwarding = false;
+  /** The batches under way, until every accepted click is stored. */
+  private forwarding: Promise<void> | undefined;
   private lastForward = 0;
   private readonly session = crypto.randomUUID();
   private seq = 0;
@@ -160,10 +161,13 @@ export class Counter extends SocketRoom<Env, Viewer, CounterClientFrame, Counter
   protected async onMessage(_ws: WebSocket, _message: CounterClientFrame, viewer: Viewer): Promise<void> {
     const decision = await this.clicks.check(viewer.ip);
     if (!decision.ok) {
+      // Told after the clicks accepted before it are stored, so a refused clicker who then
+      // reads the count finds every click of theirs that was let through.
+      await this.forwarding;
       throw new Refusal("rate_limited", "Too many clicks; wait a moment.", { retryAfterMs: decision.retryAfterMs });
     }
     this.unsent += 1;
-    if (!this.forwarding) void this.forwardClicks();
+    this.forwarding ??= this.forwardClicks().finally(() => (this.forwarding = undefined));
   }
 
   /**
@@ -174,22 +178,17 @@ export class Counter extends SocketRoom<Env, Viewer, CounterClientFrame, Counter
    * viewers batch their clicks the same way.
    */
   private async forwardClicks(): Promise<void> {
-    this.forwarding = true;
-    try {
-      while (this.unsent > 0) {
-        const gap = Math.max(1000 / FRAMES_PER_SECOND.read(this.env), this.known?.spread ?? 0);
-        const wait = this.lastForward + gap - Date.now();
-        if (wait > 0) await new Promise((done) => setTimeout(done, wait));
-        this.lastForward = Date.now();
-        const batch: ClickBatch = { session: this.session, seq: ++this.seq, clicks: this.unsent };
-        this.unsent = 0;
-        const { counter, shard } = this.place();
-        const tally = this.tallyHere();
-        const state = tally ? tally.add(0, batch) : await this.retried("forward clicks", () => this.countObject().addClicks(counter, shard, batch));
-        if (state) this.learn(state);
-      }
-    } finally {
-      this.forwarding = false;
+    while (this.unsent > 0) {
+      const gap = Math.max(1000 / FRAMES_PER_SECOND.read(this.env), this.known?.spread ?? 0);
+      const wait = this.lastForward + gap - Date.now();
+      if (wait > 0) await new Promise((done) => setTimeout(done, wait));
+      this.lastForward = Date.now();
+      const batch: ClickBatch = { session: this.session, seq: ++this.seq, clicks: this.unsent };
+      this.unsent = 0;
+      const { counter, shard } = this.place();
+      const tally = this.tallyHere();
+      const state = tally ? tally.add(0, batch) : await this.retried("forward clicks", () => this.countObject().addClicks(counter, shard, batch));
+      if (state) this.learn(state);
     }
   }
 

@@ -57,6 +57,9 @@ export class Tally {
   ) {
     this.count = storage.kv.get<number>("count") ?? 0;
     this.objects = new Map(storage.kv.get<[number, ViewerReport][]>("objects") ?? []);
+    // A roll call after a restart: the objects listed may have lost their sockets with it, and
+    // those that did say so when this publish reaches them.
+    if (this.objects.size > 0) queueMicrotask(() => this.publishSoon());
   }
 
   state(): CounterState {

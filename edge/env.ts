@@ -42,6 +42,10 @@ export interface Env {
   LOG_REQUESTS?: string;
   /** Concurrent sockets per client IP on each socket route (counters, chat); default 100. */
   SOCKETS_PER_IP?: string;
+  /** Viewer sockets one counter object holds at most; more viewers go to more objects. Default 5000. */
+  COUNTER_SOCKETS_PER_OBJECT?: string;
+  /** Count frames a counter viewer gets per second at most; default 10. */
+  COUNTER_FRAMES_PER_SECOND?: string;
   /**
    * The longest any token (stream, chat identity, video upload) may still be valid for, in
    * seconds; a token whose `exp` lies further ahead is refused. Default 86400 (24 h).

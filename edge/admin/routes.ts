@@ -111,7 +111,7 @@ function listOf<T extends object>(kind: Kind, describe: (env: Env, entry: Entry)
   };
 }
 
-const counters = listOf("counters", async (env, { name }) => ({ value: await env.COUNTER.getByName(name).getCount() }));
+const counters = listOf("counters", async (env, { name }) => ({ value: await env.COUNTER.getByName(name).getCount(name) }));
 const rooms = listOf("rooms", (env, { name }) => env.CHAT_ROOMS.getByName(name).summary());
 const streams = listOf("streams", (env, { name }) => env.STREAMS.getByName(name).summary());
 const subscriptions = listOf("subscriptions", async (env, { name }) => {

@@ -35,6 +35,12 @@ export const styles = css`
     opacity: 0.55;
     cursor: not-allowed;
   }
+  [part="viewers"] {
+    display: block;
+    margin-top: 0.25rem;
+    font-size: 0.85em;
+    color: var(--_muted);
+  }
   [part="status"] {
     display: block;
     margin-top: 0.25rem;

@@ -120,6 +120,24 @@ describe("<click-counter>", () => {
     expect(part(element, "status").textContent).toBe("");
   });
 
+  it("shows about how many are watching with show-viewers, saying it is approximate", async () => {
+    const name = unique("watched");
+    const first = mount({ name, endpoint, "show-viewers": "" });
+    const second = mount({ name, endpoint, "show-viewers": "" });
+    await Promise.all([first, second].map((el) => nextEvent(el, "edge-connection", (e) => e.detail.state === "open")));
+    await expect.poll(() => part(first, "viewers")?.textContent, { timeout: 10_000 }).toMatch(/≈\s*2 watching/);
+    expect(part(first, "viewers").textContent).toMatch(/about 2 watching \(approximate\)/);
+    second.remove();
+    await expect.poll(() => part(first, "viewers").textContent, { timeout: 10_000 }).toMatch(/≈\s*1 watching/);
+  });
+
+  it("shows no viewer figure without show-viewers", async () => {
+    const element = mount({ name: unique("unwatched"), endpoint });
+    await nextEvent(element, "edge-connection", (e) => e.detail.state === "open");
+    await element.updateComplete;
+    expect(part(element, "viewers")).toBeNull();
+  });
+
   it("follows a change of name to another counter", async () => {
     const element = mount({ name: unique("before"), endpoint });
     await nextEvent(element, "edge-connection", (e) => e.detail.state === "open");

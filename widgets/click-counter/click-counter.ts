@@ -1,4 +1,4 @@
-import { html, type CSSResultGroup } from "lit";
+import { html, nothing, type CSSResultGroup } from "lit";
 import { property, state } from "lit/decorators.js";
 import type { CounterClientFrame, CounterServerFrame } from "../../contract/counter.ts";
 import { EdgeElement, define } from "../internal/edge-element.ts";
@@ -20,6 +20,9 @@ export interface CounterStrings {
   closed: (code: number) => string;
   tryLater: string;
   tooMany: (seconds: number) => string;
+  /** With `show-viewers`: shown, and said (which says it is approximate); `count` is formatted. */
+  watching: (count: string) => string;
+  watchingSpoken: (count: string) => string;
 }
 
 export const COUNTER_STRINGS: CounterStrings = {
@@ -32,6 +35,8 @@ export const COUNTER_STRINGS: CounterStrings = {
   closed: (code) => `closed (${code})`,
   tryLater: "try again later",
   tooMany: (count) => `Too many clicks. Try again in ${count} s.`,
+  watching: (count) => `≈ ${count} watching`,
+  watchingSpoken: (count) => `about ${count} watching (approximate)`,
 };
 
 type Problem = (text: CounterStrings) => string;
@@ -42,7 +47,7 @@ declare global {
   }
   interface GlobalEventHandlersEventMap {
     /** The shared count changed (a click from anyone, or the first value on connect). */
-    "edge-count": CustomEvent<{ name: string; count: number }>;
+    "edge-count": CustomEvent<{ name: string; count: number; viewers?: number }>;
     /** A click was refused; `retryAfterMs` says when clicking works again. */
     "edge-refused": CustomEvent<{ code: string; message: string; retryAfterMs?: number }>;
   }
@@ -59,6 +64,7 @@ declare global {
  * @csspart count - The current count (an `<output>` announced politely).
  * @csspart button - The button that adds one.
  * @csspart status - Why a click was refused or the counter is unavailable.
+ * @csspart viewers - About how many are watching, with `show-viewers`.
  * @cssprop --click-counter-button-background - Button background (default: accent colour).
  * @cssprop --click-counter-button-color - Button text colour.
  * @cssprop --click-counter-count-size - Font size of the count.
@@ -75,7 +81,14 @@ export class ClickCounter extends EdgeElement {
   /** Overrides of the UI text. As an attribute, a JSON object of the plain-text entries. */
   @property({ converter: stringsAttribute(COUNTER_STRINGS) }) strings: Partial<CounterStrings> = {};
 
+  /**
+   * Shows about how many people are watching this counter. Approximate: the backend adds up
+   * figures its objects report about once a second, and a visitor with two tabs counts twice.
+   */
+  @property({ type: Boolean, attribute: "show-viewers", reflect: true }) showViewers = false;
+
   @state() private count: number | undefined;
+  @state() private viewers: number | undefined;
   /** What is wrong, in the language shown when it renders. */
   @state() private problem: Problem | undefined;
   @state() private coolingDown = false;
@@ -84,7 +97,7 @@ export class ClickCounter extends EdgeElement {
   private cooldownTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly l10n = new Localizer(this, COUNTER_STRINGS, import.meta.glob("./translations/*.ts"));
 
-  protected static override readonly restartOn = ["name"];
+  protected static override readonly restartOn = ["name", "showViewers"];
 
   /** Adds one to the shared count, as the button does. */
   increment(): void {
@@ -95,6 +108,7 @@ export class ClickCounter extends EdgeElement {
   protected override start(): void {
     this.stop();
     this.count = undefined;
+    this.viewers = undefined;
     this.problem = undefined;
     if (!NAME_PATTERN.test(this.name)) {
       this.problem = (t) => t.badName;
@@ -103,7 +117,7 @@ export class ClickCounter extends EdgeElement {
     }
     let url: URL;
     try {
-      url = socketUrl(this.endpointUrl, `/api/counters/${this.name}/ws`);
+      url = socketUrl(this.endpointUrl, `/api/counters/${this.name}/ws`, this.showViewers ? { viewers: 1 } : undefined);
     } catch (error) {
       const reason = (error as Error).message;
       this.problem = (t) => t.badEndpoint(reason);
@@ -132,9 +146,10 @@ export class ClickCounter extends EdgeElement {
     switch (frame.type) {
       case "ready":
       case "count":
+        if (frame.viewers !== undefined) this.viewers = frame.viewers;
         if (frame.count !== this.count) {
           this.count = frame.count;
-          emit(this, "edge-count", { name: this.name, count: frame.count });
+          emit(this, "edge-count", { name: this.name, count: frame.count, viewers: this.viewers });
         }
         if (frame.type === "ready") this.problem = undefined;
         break;
@@ -175,6 +190,12 @@ export class ClickCounter extends EdgeElement {
           <slot>${this.l10n.text.add}</slot>
         </button>
       </div>
+      ${this.showViewers && this.viewers !== undefined
+        ? html`<span part="viewers"
+            ><span aria-hidden="true">${this.l10n.text.watching(this.l10n.number(this.viewers))}</span
+            ><span class="visually-hidden">${this.l10n.text.watchingSpoken(this.l10n.number(this.viewers))}</span></span
+          >`
+        : nothing}
       <span part="status" role="status">${this.problem?.(this.l10n.text) ?? ""}</span>
     `;
   }

@@ -13,5 +13,7 @@ export default (locale: string): CounterStrings => {
     closed: (code) => `مغلق (${code})`,
     tryLater: "حاول مرة أخرى لاحقًا",
     tooMany: (count) => `نقرات كثيرة جدًا. حاول مرة أخرى بعد ${inSeconds(count)}.`,
+    watching: (count) => `≈ ${count} يشاهدون`,
+    watchingSpoken: (count) => `نحو ${count} يشاهدون (تقريبي)`,
   };
 };

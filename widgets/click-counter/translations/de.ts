@@ -13,5 +13,7 @@ export default (locale: string): CounterStrings => {
     closed: (code) => `geschlossen (${code})`,
     tryLater: "bitte später erneut versuchen",
     tooMany: (count) => `Zu viele Klicks. Erneut möglich in ${inSeconds(count)}.`,
+    watching: (count) => `≈ ${count} sehen zu`,
+    watchingSpoken: (count) => `etwa ${count} sehen zu (ungefähr)`,
   };
 };

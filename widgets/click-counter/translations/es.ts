@@ -13,5 +13,7 @@ export default (locale: string): CounterStrings => {
     closed: (code) => `cerrado (${code})`,
     tryLater: "inténtalo más tarde",
     tooMany: (count) => `Demasiados clics. Vuelve a intentarlo en ${inSeconds(count)}.`,
+    watching: (count) => `≈ ${count} mirando`,
+    watchingSpoken: (count) => `unas ${count} personas mirando (aproximado)`,
   };
 };

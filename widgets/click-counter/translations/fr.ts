@@ -13,5 +13,7 @@ export default (locale: string): CounterStrings => {
     closed: (code) => `fermé (${code})`,
     tryLater: "réessayez plus tard",
     tooMany: (count) => `Trop de clics. Réessayez dans ${inSeconds(count)}.`,
+    watching: (count) => `≈ ${count} spectateurs`,
+    watchingSpoken: (count) => `environ ${count} spectateurs (approximatif)`,
   };
 };

@@ -13,5 +13,7 @@ export default (locale: string): CounterStrings => {
     closed: (code) => `切断されました（${code}）`,
     tryLater: "しばらくしてからもう一度お試しください",
     tooMany: (count) => `クリックが多すぎます。${inSeconds(count)}後にもう一度お試しください。`,
+    watching: (count) => `≈ ${count} 人が視聴中`,
+    watchingSpoken: (count) => `約 ${count} 人が視聴中（概算）`,
   };
 };

@@ -6,7 +6,7 @@ import { forwardedIp } from "../http/client-ip.ts";
 import { Refusal } from "../http/refusal.ts";
 import { maxTokenLifetime, verifyToken } from "../http/tokens.ts";
 import { describeIssue } from "../http/validate.ts";
-import { BatchedRateCheck, checkRate } from "../rate-limiter/rate-limiter.ts";
+import { BatchedRateCheck } from "../rate-limiter/rate-limiter.ts";
 import { wholeNumber } from "../settings.ts";
 import { SocketRoom } from "../socket/socket-room.ts";
 import { Database } from "../storage/database.ts";
@@ -84,6 +84,7 @@ const toMessage = (row: MessageRow): ChatMessage => ({
  */
 export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServerFrame> {
   protected readonly route = "chat";
+  protected override readonly joins = "chat-join";
   protected readonly maxFrameBytes = 16 * 1024;
   protected readonly messages = ClientMessage;
 
@@ -146,9 +147,6 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
     if (!query.success) throw new Refusal("invalid_request", describeIssue(query.error));
     const ip = forwardedIp(request);
     const { name, session, after, identify } = query.data;
-    const join = await checkRate(this.env, ip, "chat-join");
-    if (!join.ok) throw new Refusal("rate_limited", `too many joins; retry in ${Math.ceil(join.retryAfterMs / 1000)} s`);
-
     let member: Member;
     if (identify) {
       member = { ip, name: "", verified: false, session: "", after, pending: true };
@@ -159,14 +157,6 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
     }
     const ban = this.activeBan(member.ip, member.name);
     if (ban) throw new Refusal("forbidden", banReason(ban));
-    // The same anonymous session reconnecting (its old socket may linger half-open) replaces the
-    // old socket. A socket still to identify has no session yet: it replaces nothing.
-    if (!identify) {
-      for (const ws of this.ctx.getWebSockets(SESSION_TAG + member.session)) {
-        this.leave(ws);
-        ws.close(CloseCode.normal, "replaced by a new connection");
-      }
-    }
     return member;
   }
 
@@ -202,6 +192,14 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
         ws.close(CloseCode.unauthorized, `no identify frame within ${IDENTIFY_WITHIN_MS / 1000} s`);
       }, IDENTIFY_WITHIN_MS);
       return;
+    }
+    // The same anonymous session reconnecting (its old socket may linger half-open) replaces the
+    // old socket, once the new one is admitted. A socket still to identify has no session yet:
+    // it replaces nothing.
+    for (const old of this.ctx.getWebSockets(SESSION_TAG + member.session)) {
+      if (old === ws) continue;
+      this.leave(old);
+      old.close(CloseCode.normal, "replaced by a new connection");
     }
     this.welcome(ws, member);
   }

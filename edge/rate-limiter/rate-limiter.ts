@@ -10,6 +10,9 @@ export interface RateGrant {
   retryAfterMs: number;
 }
 
+/** A socket's admission: `refused` says which limit turned it away. */
+export type SocketAdmission = { ok: true } | { ok: false; refused: "joins" | "sockets"; retryAfterMs: number };
+
 export interface RateDecision {
   ok: boolean;
   /** Milliseconds until the action would be allowed again; 0 when allowed. */
@@ -87,6 +90,23 @@ export class RateLimiter extends DurableObject<Env> {
   // --- concurrent sockets: one slot per open socket of this IP, per socket route ---
 
   private lastPrune = new Map<SocketRoute, number>();
+  /** Slots held per route, counted once per wake and then kept in step with every take and release. */
+  private held: Map<string, number> | undefined;
+
+  /**
+   * Admits a socket about to open in the object `holder` (its id) in one call: first spends a
+   * token of `join`, the joins' rate limit of its route, if it has one, then takes a socket slot
+   * as `takeSocketSlot` does. A socket refused for its joins takes no slot; one refused for its
+   * slot has spent its join token, as a join that was asked for.
+   */
+  async admitSocket(route: SocketRoute, holder: string, socket: string, max: number, join?: { action: string; policy: RatePolicy }): Promise<SocketAdmission> {
+    if (join) {
+      const decision = this.consume(join.action, join.policy);
+      if (!decision.ok) return { ok: false, refused: "joins", retryAfterMs: decision.retryAfterMs };
+    }
+    if (!(await this.takeSocketSlot(route, holder, socket, max))) return { ok: false, refused: "sockets", retryAfterMs: 0 };
+    return { ok: true };
+  }
 
   /**
    * Takes a slot for a socket about to open in the object `holder` (its id), unless this IP
@@ -99,16 +119,25 @@ export class RateLimiter extends DurableObject<Env> {
       await this.pruneSlots(route);
       if (this.slotsHeld(route) >= max) return false;
     }
-    this.db.run("INSERT OR REPLACE INTO socket_slots (socket, route, holder) VALUES (?, ?, ?)", socket, route, holder);
+    const added = this.db.all<{ route: string }>("INSERT INTO socket_slots (socket, route, holder) VALUES (?, ?, ?) ON CONFLICT (socket) DO NOTHING RETURNING route", socket, route, holder);
+    if (added.length > 0) this.countSlots().set(route, this.slotsHeld(route) + 1);
     return true;
   }
 
   releaseSocketSlot(socket: string): void {
-    this.db.run("DELETE FROM socket_slots WHERE socket = ?", socket);
+    for (const { route } of this.db.all<{ route: string }>("DELETE FROM socket_slots WHERE socket = ? RETURNING route", socket)) {
+      this.countSlots().set(route, this.slotsHeld(route as SocketRoute) - 1);
+    }
   }
 
   private slotsHeld(route: SocketRoute): number {
-    return this.db.one<{ n: number }>("SELECT count(*) AS n FROM socket_slots WHERE route = ?", route)!.n;
+    return this.countSlots().get(route) ?? 0;
+  }
+
+  /** A count per take would read every slot of the route: the table is counted once, then kept. */
+  private countSlots(): Map<string, number> {
+    this.held ??= new Map(this.db.all<{ route: string; n: number }>("SELECT route, count(*) AS n FROM socket_slots GROUP BY route").map(({ route, n }) => [route, n]));
+    return this.held;
   }
 
   private async pruneSlots(route: SocketRoute): Promise<void> {

@@ -92,6 +92,9 @@ export class RateLimiter extends DurableObject<Env> {
   private lastPrune = new Map<SocketRoute, number>();
   /** Slots held per route, counted once per wake and then kept in step with every take and release. */
   private held: Map<string, number> | undefined;
+  /** Slots taken since the table was last written, waiting for `slotTimer`. */
+  private readonly unwrittenSlots = new Map<string, { route: SocketRoute; holder: string }>();
+  private slotTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * Admits a socket about to open in the object `holder` (its id) in one call: first spends a
@@ -119,15 +122,40 @@ export class RateLimiter extends DurableObject<Env> {
       await this.pruneSlots(route);
       if (this.slotsHeld(route) >= max) return false;
     }
-    const added = this.db.all<{ route: string }>("INSERT INTO socket_slots (socket, route, holder) VALUES (?, ?, ?) ON CONFLICT (socket) DO NOTHING RETURNING route", socket, route, holder);
-    if (added.length > 0) this.countSlots().set(route, this.slotsHeld(route) + 1);
+    if (this.unwrittenSlots.has(socket)) return true;
+    this.unwrittenSlots.set(socket, { route, holder });
+    this.countSlots().set(route, this.slotsHeld(route) + 1);
+    this.slotTimer ??= setTimeout(() => this.writeSlots(), WRITE_SLOTS_EVERY_MS);
     return true;
   }
 
   releaseSocketSlot(socket: string): void {
-    for (const { route } of this.db.all<{ route: string }>("DELETE FROM socket_slots WHERE socket = ? RETURNING route", socket)) {
-      this.countSlots().set(route, this.slotsHeld(route as SocketRoute) - 1);
+    const unwritten = this.unwrittenSlots.get(socket);
+    if (unwritten) {
+      this.unwrittenSlots.delete(socket);
+      this.countSlots().set(unwritten.route, this.slotsHeld(unwritten.route) - 1);
+      return;
     }
+    for (const { route } of this.db.all<{ route: SocketRoute }>("DELETE FROM socket_slots WHERE socket = ? RETURNING route", socket)) {
+      this.countSlots().set(route, this.slotsHeld(route) - 1);
+    }
+  }
+
+  /**
+   * Writes the slots taken since the last write, in one transaction: a crowd of sockets opening
+   * at once (a reconnect after a deploy) costs one commit per interval, not one per socket.
+   * Should the object go away before, the sockets of that interval go uncounted until they close,
+   * as a lost write of a bucket forgives a few tokens.
+   */
+  private writeSlots(): void {
+    this.slotTimer = undefined;
+    if (this.unwrittenSlots.size === 0) return;
+    this.ctx.storage.transactionSync(() => {
+      for (const [socket, { route, holder }] of this.unwrittenSlots) {
+        this.db.run("INSERT OR REPLACE INTO socket_slots (socket, route, holder) VALUES (?, ?, ?)", socket, route, holder);
+      }
+    });
+    this.unwrittenSlots.clear();
   }
 
   private slotsHeld(route: SocketRoute): number {
@@ -145,6 +173,7 @@ export class RateLimiter extends DurableObject<Env> {
     const now = Date.now();
     if (now - (this.lastPrune.get(route) ?? 0) < PRUNE_EVERY_MS) return;
     this.lastPrune.set(route, now);
+    this.writeSlots();
     const byHolder = new Map<string, string[]>();
     for (const { socket, holder } of this.db.all<{ socket: string; holder: string }>("SELECT socket, holder FROM socket_slots WHERE route = ?", route)) {
       byHolder.set(holder, [...(byHolder.get(holder) ?? []), socket]);
@@ -203,6 +232,9 @@ const socketHolders = (env: Env) => ({ counter: env.COUNTER, chat: env.CHAT_ROOM
 
 /** How often a limiter at its socket cap may ask the holders which of its sockets still live. */
 const PRUNE_EVERY_MS = 1000;
+
+/** How long a socket slot taken may wait to be written with the others taken meanwhile. */
+const WRITE_SLOTS_EVERY_MS = 100;
 
 /** How long a bucket at least half full may wait to be written. */
 const WRITE_EVERY_MS = 1000;

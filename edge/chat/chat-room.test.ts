@@ -79,6 +79,36 @@ const sign = (claims: Record<string, unknown>, secret = "test-chat-identity-secr
 };
 
 describe("joining a room", () => {
+  const outcome = (socket: TestSocket) => Promise.race([socket.closed, socket.next(ofType("ready")).then(() => "ready" as const)]);
+
+  it("refuses a join past the IP's join rate with 1013 and when to retry, sending it nothing of the room", async () => {
+    // The default join rate: a burst of 20, then one a second. Each socket closes before the
+    // next opens, so the socket cap never gets in the way.
+    const ip = freshIp();
+    const room = roomName("join-rate");
+    let refused: { socket: TestSocket; closed: { code: number; reason: string } } | undefined;
+    for (let attempt = 0; attempt < 40 && !refused; attempt++) {
+      const socket = await join(room, { ip });
+      const result = await outcome(socket);
+      if (result !== "ready") refused = { socket, closed: result };
+      socket.ws.close(1000);
+      await socket.closed;
+    }
+    expect(refused?.closed).toMatchObject({ code: 1013, reason: expect.stringMatching(/too many joins; retry in \d+ s/) });
+    expect(await Promise.race([refused!.socket.next(), "nothing"])).toBe("nothing");
+  });
+
+  it("refuses the socket past SOCKETS_PER_IP with 1013, sending it nothing of the room", async () => {
+    // The edge tests allow 6 at once per IP and route (SOCKETS_PER_IP in vitest.config.ts).
+    const ip = freshIp();
+    const room = roomName("socket-cap");
+    const held = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => join(room, { ip, name: `P${n}` })));
+    for (const socket of held) expect(await outcome(socket)).toBe("ready");
+    const refused = await join(room, { ip, name: "P7" });
+    expect(await outcome(refused)).toMatchObject({ code: 1013, reason: expect.stringContaining("too many connections") });
+    expect(await Promise.race([refused.next(), "nothing"])).toBe("nothing");
+  });
+
   it("sends the history, then the roster, then ready", async () => {
     const room = roomName("order");
     const socket = await join(room, { name: "Ann" });

@@ -6,7 +6,7 @@ import { forwardedIp } from "../http/client-ip.ts";
 import { Refusal } from "../http/refusal.ts";
 import { maxTokenLifetime, verifyToken } from "../http/tokens.ts";
 import { describeIssue } from "../http/validate.ts";
-import { BatchedRateCheck, checkRate } from "../rate-limiter/rate-limiter.ts";
+import { BatchedRateCheck } from "../rate-limiter/rate-limiter.ts";
 import { wholeNumber } from "../settings.ts";
 import { SocketRoom } from "../socket/socket-room.ts";
 import { Database } from "../storage/database.ts";
@@ -40,6 +40,9 @@ const IDENTIFY_WITHIN_MS = 5000;
 const TYPING_EVERY_MS = 2000;
 /** A reconnect that missed more than this gets the latest messages instead, and resets. */
 const MAX_RESUME = 1000;
+
+/** History frames kept for joiners to share; past it they are made again (each up to `MAX_RESUME` messages). */
+const HISTORY_FRAMES_KEPT = 16;
 
 /** Messages kept per room; older ones are deleted. */
 const HISTORY_LIMIT = wholeNumber("CHAT_HISTORY_LIMIT", 10_000);
@@ -85,6 +88,7 @@ const toMessage = (row: MessageRow): ChatMessage => ({
  */
 export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServerFrame> {
   protected readonly route = "chat";
+  protected override readonly joins = "chat-join";
   protected readonly maxFrameBytes = 16 * 1024;
   protected readonly messages = ClientMessage;
 
@@ -112,8 +116,13 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
   private readonly presenceEvery: number;
   private readonly peopleListMax: number;
   private readonly typingMax: number;
-  /** The history frame of a first join, while no message has changed since: a crowd joining shares it. */
-  private latestHistory: string | undefined;
+  /**
+   * History frames by the last id their joiners saw (none for a first join), while no message
+   * has changed since: a crowd joining, or reconnecting from the same place, shares one.
+   */
+  private readonly historyFrames = new Map<number | undefined, string>();
+  /** The bans, by kind and value, read once per wake and kept in step with every change. */
+  private banned: Map<string, Ban> | undefined;
   /** This room's own blocked words and slow mode, read from storage once per wake. */
   private ownWords: WordList | undefined;
   private slowSeconds: number | undefined;
@@ -148,9 +157,6 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
     if (!query.success) throw new Refusal("invalid_request", describeIssue(query.error));
     const ip = forwardedIp(request);
     const { name, session, after, identify } = query.data;
-    const join = await checkRate(this.env, ip, "chat-join");
-    if (!join.ok) throw new Refusal("rate_limited", `too many joins; retry in ${Math.ceil(join.retryAfterMs / 1000)} s`);
-
     let member: Member;
     if (identify) {
       member = { ip, name: "", verified: false, session: "", after, pending: true };
@@ -161,14 +167,6 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
     }
     const ban = this.activeBan(member.ip, member.name);
     if (ban) throw new Refusal("forbidden", banReason(ban));
-    // The same anonymous session reconnecting (its old socket may linger half-open) replaces the
-    // old socket. A socket still to identify has no session yet: it replaces nothing.
-    if (!identify) {
-      for (const ws of this.ctx.getWebSockets(SESSION_TAG + member.session)) {
-        this.leave(ws);
-        ws.close(CloseCode.normal, "replaced by a new connection");
-      }
-    }
     return member;
   }
 
@@ -204,6 +202,14 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
         ws.close(CloseCode.unauthorized, `no identify frame within ${IDENTIFY_WITHIN_MS / 1000} s`);
       }, IDENTIFY_WITHIN_MS);
       return;
+    }
+    // The same anonymous session reconnecting (its old socket may linger half-open) replaces the
+    // old socket, once the new one is admitted. A socket still to identify has no session yet:
+    // it replaces nothing.
+    for (const old of this.ctx.getWebSockets(SESSION_TAG + member.session)) {
+      if (old === ws) continue;
+      this.leave(old);
+      old.close(CloseCode.normal, "replaced by a new connection");
     }
     this.welcome(ws, member);
   }
@@ -254,24 +260,28 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
    * that starting over is cheaper.
    */
   private sendHistory(ws: WebSocket, after: number | undefined): void {
+    let frame = this.historyFrames.get(after);
+    if (frame === undefined) {
+      frame = this.historyFrame(after);
+      if (this.historyFrames.size >= HISTORY_FRAMES_KEPT) this.historyFrames.clear();
+      this.historyFrames.set(after, frame);
+    }
+    try {
+      ws.send(frame);
+    } catch {
+      // Closed already; its close handler cleans up.
+    }
+  }
+
+  private historyFrame(after: number | undefined): string {
     const deleted = this.db.all<{ id: number }>("SELECT id FROM messages WHERE deleted = 1 ORDER BY id DESC LIMIT 500").map((row) => row.id);
     // An `after` beyond the last id ever assigned comes from a room that was since reset.
     if (after !== undefined && after <= this.lastAssignedId()) {
       const missed = this.db.all<MessageRow>("SELECT * FROM messages WHERE id > ? AND deleted = 0 ORDER BY id LIMIT ?", after, MAX_RESUME + 1);
-      if (missed.length <= MAX_RESUME) {
-        this.send(ws, { type: "history", resumed: true, messages: missed.map(toMessage), deleted });
-        return;
-      }
+      if (missed.length <= MAX_RESUME) return JSON.stringify({ type: "history", resumed: true, messages: missed.map(toMessage), deleted } satisfies ChatServerFrame);
     }
-    if (this.latestHistory === undefined) {
-      const { messages, hasMore } = this.page(undefined, this.joinHistory);
-      this.latestHistory = JSON.stringify({ type: "history", resumed: false, messages, hasMore, deleted } satisfies ChatServerFrame);
-    }
-    try {
-      ws.send(this.latestHistory);
-    } catch {
-      // Closed already; its close handler cleans up.
-    }
+    const { messages, hasMore } = this.page(undefined, this.joinHistory);
+    return JSON.stringify({ type: "history", resumed: false, messages, hasMore, deleted } satisfies ChatServerFrame);
   }
 
   private lastAssignedId(): number {
@@ -358,7 +368,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
     this.db.run("DELETE FROM messages WHERE id <= ?", inserted.id - this.retention);
     this.figures.count("chat_messages");
     this.listing.active();
-    this.latestHistory = undefined;
+    this.historyFrames.clear();
     const stored = toMessage(inserted);
     this.fanOut(stored, ws);
     // Others stop showing this person as typing when the message arrives; typing again is news.
@@ -470,7 +480,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
   deleteMessage(id: number): boolean {
     const changed = this.db.run("UPDATE messages SET deleted = 1, text = '' WHERE id = ? AND deleted = 0", id);
     if (changed === 0) return false;
-    this.latestHistory = undefined;
+    this.historyFrames.clear();
     this.flushOutgoing();
     this.broadcast({ type: "deleted", id });
     return true;
@@ -488,6 +498,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
       reason,
     );
     const ban: Ban = { kind, value: stored, until, reason };
+    this.banned = undefined;
     for (const ws of this.ctx.getWebSockets()) {
       const member = ws.deserializeAttachment() as Member;
       if (kind === "ip" ? member.ip === stored : member.name.toLowerCase() === stored) {
@@ -500,6 +511,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
 
   unban(kind: "name" | "ip", value: string): boolean {
     const stored = kind === "name" ? value.toLowerCase() : value;
+    this.banned = undefined;
     return this.db.run("DELETE FROM bans WHERE kind = ? AND value = ?", kind, stored) > 0;
   }
 
@@ -590,12 +602,13 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
   }
 
   private activeBan(ip: string, name: string): Ban | null {
-    return this.db.one<Ban>(
-      "SELECT kind, value, until, reason FROM bans WHERE until > ? AND ((kind = 'ip' AND value = ?) OR (kind = 'name' AND value = ?)) LIMIT 1",
-      Date.now(),
-      ip,
-      name.toLowerCase(),
-    );
+    this.banned ??= new Map(this.db.all<Ban>("SELECT kind, value, until, reason FROM bans").map((ban) => [`${ban.kind}:${ban.value}`, ban]));
+    const now = Date.now();
+    for (const key of [`ip:${ip}`, `name:${name.toLowerCase()}`]) {
+      const ban = this.banned.get(key);
+      if (ban && ban.until > now) return ban;
+    }
+    return null;
   }
 }
 

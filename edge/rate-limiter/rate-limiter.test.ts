@@ -47,6 +47,36 @@ describe("RateLimiter", () => {
   });
 });
 
+describe("admitting a socket in one call", () => {
+  const joins = { action: "test-join", policy: { burst: 2, perSecond: 0.001 } };
+  const holder = () => env.COUNTER.idFromName("admit").toString();
+
+  it("spends a join and takes a slot, and refuses for joins before it looks at the slots", async () => {
+    const limiter = env.RATE_LIMITER.getByName("198.51.100.20");
+    expect(await limiter.admitSocket("counter", holder(), crypto.randomUUID(), 2, joins)).toEqual({ ok: true });
+    expect(await limiter.admitSocket("counter", holder(), crypto.randomUUID(), 2, joins)).toEqual({ ok: true });
+    const refused = await limiter.admitSocket("counter", holder(), crypto.randomUUID(), 2, joins);
+    expect(refused).toMatchObject({ ok: false, refused: "joins" });
+    expect(!refused.ok && refused.retryAfterMs).toBeGreaterThan(0);
+  });
+
+  it("writes the slots taken together shortly after, and forgets a slot released before", async () => {
+    const limiter = env.RATE_LIMITER.getByName("198.51.100.22");
+    const stored = () => runInDurableObject(limiter, (_instance, state) => state.storage.sql.exec("SELECT socket FROM socket_slots ORDER BY socket").toArray().map((row) => row.socket));
+    for (const socket of ["a", "b", "c"]) expect(await limiter.admitSocket("chat", holder(), socket, 10)).toEqual({ ok: true });
+    await limiter.releaseSocketSlot("b");
+    await new Promise((done) => setTimeout(done, 300));
+    expect(await stored()).toEqual(["a", "c"]);
+    await limiter.releaseSocketSlot("a");
+    expect(await stored()).toEqual(["c"]);
+  });
+
+  it("admits on slots alone where the route limits no joins", async () => {
+    const limiter = env.RATE_LIMITER.getByName("198.51.100.21");
+    for (let i = 0; i < 5; i++) expect(await limiter.admitSocket("counter", holder(), crypto.randomUUID(), 10)).toEqual({ ok: true });
+  });
+});
+
 describe("whose bucket a request spends", () => {
   const read = (vars: Partial<Env>, headers: Record<string, string>) => fetchWithVars(vars, `/api/rooms/lobby/messages?limit=1`, { headers });
   const strict = JSON.stringify({ "chat-read": { burst: 3, perSecond: 0.01 } });

@@ -11,6 +11,9 @@ export interface RateGrant {
   retryAfterMs: number;
 }
 
+/** A socket's admission: `refused` says which limit turned it away. */
+export type SocketAdmission = { ok: true } | { ok: false; refused: "joins" | "sockets"; retryAfterMs: number };
+
 export interface RateDecision {
   ok: boolean;
   /** Milliseconds until the action would be allowed again; 0 when allowed. */
@@ -91,6 +94,26 @@ export class RateLimiter extends DurableObject<Env> {
   // --- concurrent sockets: one slot per open socket of this IP, per socket route ---
 
   private lastPrune = new Map<SocketRoute, number>();
+  /** Slots held per route, counted once per wake and then kept in step with every take and release. */
+  private held: Map<string, number> | undefined;
+  /** Slots taken since the table was last written, waiting for `slotTimer`. */
+  private readonly unwrittenSlots = new Map<string, { route: SocketRoute; holder: string }>();
+  private slotTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * Admits a socket about to open in the object `holder` (its id) in one call: first spends a
+   * token of `join`, the joins' rate limit of its route, if it has one, then takes a socket slot
+   * as `takeSocketSlot` does. A socket refused for its joins takes no slot; one refused for its
+   * slot has spent its join token, as a join that was asked for.
+   */
+  async admitSocket(route: SocketRoute, holder: string, socket: string, max: number, join?: { action: string; policy: RatePolicy }): Promise<SocketAdmission> {
+    if (join) {
+      const decision = this.consume(join.action, join.policy);
+      if (!decision.ok) return { ok: false, refused: "joins", retryAfterMs: decision.retryAfterMs };
+    }
+    if (!(await this.takeSocketSlot(route, holder, socket, max))) return { ok: false, refused: "sockets", retryAfterMs: 0 };
+    return { ok: true };
+  }
 
   /**
    * Takes a slot for a socket about to open in the object `holder` (its id), unless this IP
@@ -103,16 +126,50 @@ export class RateLimiter extends DurableObject<Env> {
       await this.pruneSlots(route);
       if (this.slotsHeld(route) >= max) return false;
     }
-    this.db.run("INSERT OR REPLACE INTO socket_slots (socket, route, holder) VALUES (?, ?, ?)", socket, route, holder);
+    if (this.unwrittenSlots.has(socket)) return true;
+    this.unwrittenSlots.set(socket, { route, holder });
+    this.countSlots().set(route, this.slotsHeld(route) + 1);
+    this.slotTimer ??= setTimeout(() => this.writeSlots(), WRITE_SLOTS_EVERY_MS);
     return true;
   }
 
   releaseSocketSlot(socket: string): void {
-    this.db.run("DELETE FROM socket_slots WHERE socket = ?", socket);
+    const unwritten = this.unwrittenSlots.get(socket);
+    if (unwritten) {
+      this.unwrittenSlots.delete(socket);
+      this.countSlots().set(unwritten.route, this.slotsHeld(unwritten.route) - 1);
+      return;
+    }
+    for (const { route } of this.db.all<{ route: SocketRoute }>("DELETE FROM socket_slots WHERE socket = ? RETURNING route", socket)) {
+      this.countSlots().set(route, this.slotsHeld(route) - 1);
+    }
+  }
+
+  /**
+   * Writes the slots taken since the last write, in one transaction: a crowd of sockets opening
+   * at once (a reconnect after a deploy) costs one commit per interval, not one per socket.
+   * Should the object go away before, the sockets of that interval go uncounted until they close,
+   * as a lost write of a bucket forgives a few tokens.
+   */
+  private writeSlots(): void {
+    this.slotTimer = undefined;
+    if (this.unwrittenSlots.size === 0) return;
+    this.ctx.storage.transactionSync(() => {
+      for (const [socket, { route, holder }] of this.unwrittenSlots) {
+        this.db.run("INSERT OR REPLACE INTO socket_slots (socket, route, holder) VALUES (?, ?, ?)", socket, route, holder);
+      }
+    });
+    this.unwrittenSlots.clear();
   }
 
   private slotsHeld(route: SocketRoute): number {
-    return this.db.one<{ n: number }>("SELECT count(*) AS n FROM socket_slots WHERE route = ?", route)!.n;
+    return this.countSlots().get(route) ?? 0;
+  }
+
+  /** A count per take would read every slot of the route: the table is counted once, then kept. */
+  private countSlots(): Map<string, number> {
+    this.held ??= new Map(this.db.all<{ route: string; n: number }>("SELECT route, count(*) AS n FROM socket_slots GROUP BY route").map(({ route, n }) => [route, n]));
+    return this.held;
   }
 
   private async pruneSlots(route: SocketRoute): Promise<void> {
@@ -120,6 +177,7 @@ export class RateLimiter extends DurableObject<Env> {
     const now = Date.now();
     if (now - (this.lastPrune.get(route) ?? 0) < PRUNE_EVERY_MS) return;
     this.lastPrune.set(route, now);
+    this.writeSlots();
     const byHolder = new Map<string, string[]>();
     for (const { socket, holder } of this.db.all<{ socket: string; holder: string }>("SELECT socket, holder FROM socket_slots WHERE route = ?", route)) {
       byHolder.set(holder, [...(byHolder.get(holder) ?? []), socket]);
@@ -185,6 +243,9 @@ const socketHolders = (env: Env) => ({ counter: env.COUNTER, chat: env.CHAT_ROOM
 
 /** How often a limiter at its socket cap may ask the holders which of its sockets still live. */
 const PRUNE_EVERY_MS = 1000;
+
+/** How long a socket slot taken may wait to be written with the others taken meanwhile. */
+const WRITE_SLOTS_EVERY_MS = 100;
 
 /** How long a bucket at least half full may wait to be written. */
 const WRITE_EVERY_MS = 1000;

@@ -6,7 +6,8 @@ import type { Env } from "../env.ts";
 import { forwardedIp } from "../http/client-ip.ts";
 import { TOO_DEEP, readJsonText } from "../http/json-depth.ts";
 import { describeIssue } from "../http/validate.ts";
-import type { SocketRoute } from "../rate-limiter/rate-limiter.ts";
+import type { SocketAdmission, SocketRoute } from "../rate-limiter/rate-limiter.ts";
+import { ratePolicy, type RateAction } from "../rate-limiter/policies.ts";
 import { Refusal, errorResponse, isFrameRefusal } from "../http/refusal.ts";
 import { wholeNumber } from "../settings.ts";
 import { Figures } from "../admin/metrics.ts";
@@ -33,6 +34,8 @@ const SLOT_TAG = "slot:";
 export abstract class SocketRoom<E extends Env, Attachment extends { ip: string }, In, Out extends { type: string }> extends DurableObject<E> {
   /** Which per-IP socket budget this object's sockets spend. */
   protected abstract readonly route: SocketRoute;
+  /** The per-IP rate limit each new socket spends, if the route has one; asked in the same call as the slot. */
+  protected readonly joins?: RateAction;
   /** Largest text frame accepted, in bytes; larger frames close the socket with 1009. */
   protected abstract readonly maxFrameBytes: number;
   /** One schema for every client message; invalid ones are answered with an error frame. */
@@ -70,7 +73,7 @@ export abstract class SocketRoom<E extends Env, Attachment extends { ip: string 
     let slot: string;
     try {
       attachment = await this.attach(request);
-      slot = await this.takeSlot(forwardedIp(request));
+      slot = await this.admit(forwardedIp(request));
     } catch (error) {
       // A refused handshake looks like a network error to a browser, which would retry it
       // forever; a socket closed with a final code says why and stops the retries.
@@ -86,19 +89,24 @@ export abstract class SocketRoom<E extends Env, Attachment extends { ip: string 
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  /** Takes one of the IP's socket slots on this route, or refuses the socket with 1013. */
-  private async takeSlot(ip: string): Promise<string> {
+  /**
+   * Spends a join of the IP (when the route limits joins) and takes one of its socket slots on
+   * this route, in one call to its limiter, or refuses the socket with 1013.
+   */
+  private async admit(ip: string): Promise<string> {
     const slot = crypto.randomUUID();
     const max = SOCKETS_PER_IP.read(this.env);
+    const join = this.joins && { action: this.joins, policy: ratePolicy(this.env, this.joins) };
     this.opening.add(slot);
-    let taken = false;
+    let admission: SocketAdmission = { ok: false, refused: "sockets", retryAfterMs: 0 };
     try {
-      taken = await this.env.RATE_LIMITER.getByName(ip).takeSocketSlot(this.route, this.ctx.id.toString(), slot, max);
+      admission = await this.env.RATE_LIMITER.getByName(ip).admitSocket(this.route, this.ctx.id.toString(), slot, max, join);
     } finally {
-      if (!taken) this.opening.delete(slot);
+      if (!admission.ok) this.opening.delete(slot);
     }
-    if (!taken) throw new Refusal("rate_limited", `too many connections from your address (at most ${max}); retrying later`);
-    return slot;
+    if (admission.ok) return slot;
+    if (admission.refused === "joins") throw new Refusal("rate_limited", `too many joins; retry in ${Math.ceil(admission.retryAfterMs / 1000)} s`);
+    throw new Refusal("rate_limited", `too many connections from your address (at most ${max}); retrying later`);
   }
 
   /** For the limiter at its cap: which of these slots still have a socket here. */

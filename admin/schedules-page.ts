@@ -161,7 +161,7 @@ export class SchedulesPage extends LitElement {
           <div class="row">
             ${live ? html`<button type="button" @click=${() => this.act(s, "pause")} aria-label=${`Pause ${s.id}`}>Pause</button>` : ""}
             ${s.state === "paused" ? html`<button type="button" @click=${() => this.act(s, "resume")} aria-label=${`Resume ${s.id}`}>Resume</button>` : ""}
-            ${s.state !== "done" && s.state !== "dead" ? html`<button type="button" @click=${() => this.act(s, "run")} aria-label=${`Run ${s.id} now`}>Run now</button>` : ""}
+            ${s.state !== "done" && s.state !== "dead" ? html`<button type="button" @click=${() => this.act(s, "run")} aria-label=${`Run now: ${s.id}`}>Run now</button>` : ""}
             ${s.state === "dead" ? html`<button type="button" @click=${() => this.act(s, "retry")} aria-label=${`Retry ${s.id}`}>Retry</button>` : ""}
             <button type="button" @click=${() => this.toggleRuns(s.id)} aria-expanded=${runs !== undefined} aria-label=${`Runs of ${s.id}`}>Runs</button>
             ${s.state !== "done" ? html`<button type="button" class="danger" @click=${() => this.act(s, "cancel")} aria-label=${`Cancel ${s.id}`}>Cancel</button>` : ""}

@@ -7,6 +7,7 @@ import { routes as counter } from "./counter/routes.ts";
 import { routes as health } from "./health.ts";
 import { Refusal, errorResponse, notFound } from "./http/refusal.ts";
 import { addInertHeaders } from "./http/inert.ts";
+import { withHeaders } from "./http/response-headers.ts";
 import { addCorsHeaders, preflight } from "./http/origins.ts";
 import { logRequest } from "./http/request-log.ts";
 import { Router } from "./router.ts";
@@ -81,18 +82,7 @@ function finish(env: Env, request: Request, { response, cors }: Answer, api: boo
     if (cors) addCorsHeaders(env, request, headers);
     if (api) addInertHeaders(headers);
   };
-  try {
-    // A response this Worker built takes them in place, which spares a copy per request.
-    add(response.headers);
-    return response;
-  } catch (error) {
-    // One from elsewhere (a fetch, the assets) has immutable headers: the first change throws,
-    // before anything changed, and a copy takes them instead.
-    if (!(error instanceof TypeError)) throw error;
-    const copy = new Response(response.body, response);
-    add(copy.headers);
-    return copy;
-  }
+  return withHeaders(response, add);
 }
 
 export default {

@@ -34,12 +34,30 @@ export class LogStorage {
     private readonly record: StreamRecord,
   ) {}
 
-  /** Appends one message to the hot log, moving the stream's tail (the caller saves `meta`). */
+  /**
+   * Appends one message to the hot log, moving the stream's tail and hot bytes in memory. A
+   * plain append writes nothing else: the log's own rows say where it ends (`catchUp`), so the
+   * `meta` entry is saved only when something it alone holds changes.
+   */
   write(meta: Meta, data: Uint8Array): void {
     const offset = advance(meta.tail, data.byteLength);
     this.db.run("INSERT INTO messages (end_offset, data) VALUES (?, ?)", offset, data);
     meta.tail = offset;
     meta.hotBytes += data.byteLength;
+  }
+
+  /**
+   * Brings a `meta` entry just loaded up to its log: the rows past its saved tail were
+   * appended after it was last saved, so they move the tail and count as hot bytes.
+   */
+  catchUp(meta: Meta): void {
+    const since = this.db.one<{ tail: string | null; bytes: number }>(
+      "SELECT MAX(end_offset) AS tail, COALESCE(SUM(length(data)), 0) AS bytes FROM messages WHERE end_offset > ?",
+      meta.tail,
+    )!;
+    if (since.tail === null) return;
+    meta.tail = since.tail;
+    meta.hotBytes += since.bytes;
   }
 
   /** This stream's own messages after `after`, up to `cap` if given, about `maxBytes` at most. */

@@ -1,5 +1,6 @@
 import type { Env } from "../env.ts";
 import { Refusal, badRequest, carry, errorResponse, type Carried } from "../http/refusal.ts";
+import { withHeaders } from "../http/response-headers.ts";
 import { readBytes } from "../http/validate.ts";
 import type { Handler } from "../router.ts";
 import { authOff, authorize } from "./auth.ts";
@@ -43,9 +44,7 @@ export const streamRoute: Handler = async (route) => {
   } catch (error) {
     response = errorResponse(error);
   }
-  const copy = new Response(response.body, response);
-  copy.headers.set("Cross-Origin-Resource-Policy", "cross-origin");
-  return copy;
+  return withHeaders(response, (headers) => headers.set("Cross-Origin-Resource-Policy", "cross-origin"));
 };
 
 export const STREAM_METHODS = Object.fromEntries(Object.keys(handlers).map((method) => [method, streamRoute]));

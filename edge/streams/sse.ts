@@ -3,7 +3,6 @@
  * `control` event with its offset; the response stays open, waiting on the bridge, until the
  * stream closes or goes, sending a `control` keep-alive every long-poll interval.
  */
-import { concatBytes } from "../http/validate.ts";
 import { toBase64 } from "./base64.ts";
 import { Bridge, type BridgeEvent } from "./bridge.ts";
 import { responseCursor } from "./cursors.ts";
@@ -20,9 +19,8 @@ const decoder = new TextDecoder();
 // ── framing ──────────────────────────────────────────────────────────────────────────────
 
 /** One SSE event; every line of the payload gets its own `data:` line (no CR/LF injection). */
-function sseEvent(type: string, payload: string): Uint8Array {
-  const lines = payload.split(/\r\n|\r|\n/).map((line) => `data:${line}`);
-  return encoder.encode(`event: ${type}\n${lines.join("\n")}\n\n`);
+function sseEvent(type: string, payload: string): string {
+  return `event: ${type}\ndata:${payload.replace(/\r\n|\r|\n/g, "\ndata:")}\n\n`;
 }
 
 /** How a stream's messages travel as event text: JSON as an array, text as it is, the rest base64. */
@@ -37,7 +35,7 @@ function payloadFormat(contentType: string): { base64: boolean; payload: (messag
 }
 
 /** The `control` event after a message (or alone): where to resume, and whether the stream is closed. */
-function controlEvent(offset: string, upToDate: boolean, closed: boolean, clientCursor: string | null): Uint8Array {
+function controlEvent(offset: string, upToDate: boolean, closed: boolean, clientCursor: string | null): string {
   const data: Record<string, unknown> = { streamNextOffset: offset };
   if (closed) data.streamClosed = true;
   else {
@@ -63,19 +61,22 @@ export async function serveSse(route: StreamRequest, offset: string, authorized:
   }
   const { base64, payload } = payloadFormat(first.info.contentType);
 
-  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  // The runtime's own byte pipe: each event goes to the socket without a JavaScript stream's
+  // read loop between the writer and the response (a standard TransformStream has one).
+  const { readable, writable } = new IdentityTransformStream();
   const writer = writable.getWriter();
   const keepAliveMs = longPollMs(env);
 
   const control = (offset: string, upToDate: boolean, closed: boolean) => controlEvent(offset, upToDate, closed, clientCursor);
+  const write = (text: string) => writer.write(encoder.encode(text));
   /** Each data event goes out with its control event in one chunk. Returns the new cursor. */
   const send = async (messages: StoredMessage[], upToDate: boolean, closedAtEnd: boolean): Promise<string> => {
-    const parts: Uint8Array[] = [];
+    let text = "";
     messages.forEach((message, i) => {
       const last = i === messages.length - 1;
-      parts.push(sseEvent("data", payload(message)), control(message.offset, last && upToDate, last && closedAtEnd));
+      text += sseEvent("data", payload(message)) + control(message.offset, last && upToDate, last && closedAtEnd);
     });
-    await writer.write(concatBytes(parts));
+    await write(text);
     return messages.at(-1)!.offset;
   };
 
@@ -93,7 +94,7 @@ export async function serveSse(route: StreamRequest, offset: string, authorized:
         if (fresh.length > 0) {
           cursor = await send(fresh, result.upToDate, closedAtEnd);
         } else {
-          await writer.write(control(cursor, result.upToDate, closedAtEnd));
+          await write(control(cursor, result.upToDate, closedAtEnd));
         }
         if (closedAtEnd) return;
         if (!result.upToDate) continue;
@@ -102,7 +103,7 @@ export async function serveSse(route: StreamRequest, offset: string, authorized:
         for (;;) {
           const event: BridgeEvent = await bridge.next(keepAliveMs);
           if (event.type === "timeout") {
-            await writer.write(control(cursor, true, false));
+            await write(control(cursor, true, false));
             continue;
           }
           if (event.type === "gone") return;
@@ -112,7 +113,7 @@ export async function serveSse(route: StreamRequest, offset: string, authorized:
           }
           if (event.type === "closed") {
             if (event.offset !== cursor) break;
-            await writer.write(control(cursor, true, true));
+            await write(control(cursor, true, true));
             return;
           }
           if (event.after > cursor) break; // A gap: read it from the log.

@@ -44,6 +44,23 @@ describe("StreamLog storage: hot SQLite log and cold R2 segments", () => {
     expect(await (await call(name, { query: "?offset=-1" })).text()).toBe(lines.join(""));
   });
 
+  it("keeps its tail and hot bytes across a restart, though a plain append saves only its row", async () => {
+    const name = unique("tail-restart");
+    await createStream(name, { public: true });
+    const lines = Array.from({ length: 5 }, (_, i) => `${i}:${"t".repeat(20)};`);
+    const offsets: string[] = [];
+    for (const line of lines) offsets.push(await append(name, line));
+    const { hotBytes } = await settled(name);
+    await evictDurableObject(stub(name));
+
+    const head = await call(name, { method: "HEAD" });
+    expect(head.headers.get("Stream-Next-Offset")).toBe(offsets.at(-1));
+    expect((await settled(name)).hotBytes).toBe(hotBytes);
+    const next = await append(name, "after;");
+    expect(next > offsets.at(-1)!).toBe(true);
+    expect(await (await call(name, { query: "?offset=-1" })).text()).toBe([...lines, "after;"].join(""));
+  });
+
   it("keys a stream's segments by its object's id and incarnation, never by the path a visitor chose", async () => {
     const name = `${unique("keys")}/.hidden/x..`;
     await createStream(name, { public: true });

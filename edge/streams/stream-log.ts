@@ -92,6 +92,7 @@ export class StreamLog extends DurableObject<Env> {
     this.alarmClock = new Alarm(ctx.storage);
     this.record = new StreamRecord(ctx.storage.kv);
     this.log = new LogStorage(ctx, env, db, this.record);
+    if (this.record.meta) this.log.catchUp(this.record.meta);
     this.producers = new Producers(db);
     this.watchers = new Watchers(ctx, env, db, this.record, () => this.setAlarm());
   }
@@ -115,7 +116,8 @@ export class StreamLog extends DurableObject<Env> {
 
   /**
    * Durability, and why appends need no batching of their own. An append is written
-   * synchronously (one row in the hot log, the `meta` entry) and answered at once: what keeps
+   * synchronously (one row in the hot log; the `meta` entry only when a close, a `Stream-Seq`
+   * or a TTL changes it) and answered at once: what keeps
    * that safe is the Durable Object output gate. The runtime holds everything the object sends
    * (this RPC's result, the frames `broadcast` sends to live readers) until the storage writes
    * made before it are confirmed: under `npm run serve` the SQLite COMMIT with its fsync, on
@@ -413,13 +415,20 @@ export class StreamLog extends DurableObject<Env> {
     const data = closeOnly ? undefined : isJsonType(meta.contentType) ? jsonFragment(input.body, false) : input.body;
     if (data) this.log.write(meta, data);
     if (producer) this.producers.accept(producer);
-    if (input.seq !== undefined && !closeOnly) meta.lastSeq = input.seq;
+    // The new tail is in the log's row; `meta` is saved only for what the row cannot say.
+    let saved = false;
+    if (input.seq !== undefined && !closeOnly) {
+      meta.lastSeq = input.seq;
+      saved = true;
+    }
     if (input.close) {
       meta.closed = true;
       if (producer) meta.closedBy = { producerId: producer.id, epoch: producer.epoch, seq: producer.seq };
+      saved = true;
     }
     meta.lastAccessedAt = Date.now();
-    this.record.save(meta);
+    // Only a stream with a TTL expires by its last use.
+    if (saved || meta.ttlSeconds !== undefined) this.record.save(meta);
 
     broadcast(this.ctx, after, meta.tail, data, meta.closed);
     this.log.maybeRotate(meta);

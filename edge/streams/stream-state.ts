@@ -12,7 +12,10 @@ export interface Meta {
   closed: boolean;
   closedBy?: { producerId: string; epoch: number; seq: number };
   public: boolean;
-  /** The offset after the last message. */
+  /**
+   * The offset after the last message. Stored as of the entry's last save: appends since then
+   * are rows of the log, which `LogStorage.catchUp` adds back when the object starts.
+   */
   tail: string;
   /** The last `Stream-Seq` a writer sent (compared as a string, per the protocol). */
   lastSeq?: string;
@@ -22,13 +25,16 @@ export interface Meta {
   /** Forks reading through this stream; while any remain, delete and expiry only hide it. */
   refCount: number;
   softDeleted: boolean;
-  /** Bytes in the SQLite hot log; past `STREAMS_HOT_BYTES` the oldest rotate into R2. */
+  /** Bytes in the SQLite hot log; past `STREAMS_HOT_BYTES` the oldest rotate into R2 (stored as `tail` is). */
   hotBytes: number;
   /** The subscription registry knows this stream (streams older than it register on append). */
   registered?: boolean;
 }
 
-/** The `meta` entry, read once when the object starts and written on every change. */
+/**
+ * The `meta` entry, read once when the object starts and written on every change but the
+ * tail's move by a plain append (see `tail`).
+ */
 export class StreamRecord {
   meta: Meta | undefined;
 

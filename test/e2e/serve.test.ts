@@ -76,10 +76,17 @@ describe("npm run serve", () => {
     const first = await startServe({ dataDir });
     expect(await click(first, "serve-survivor")).toBe(1);
     expect((await stream(first, "PUT", [{ note: "before the crash" }])).status).toBe(201);
+    // A plain append stores only its log row: the tail after the restart comes from the log.
+    const appended = await stream(first, "POST", [{ note: "appended before it" }]);
+    expect(appended.status).toBe(204);
     await first.crash();
     const second = await startServe({ dataDir, port: first.port });
     expect(await click(second, "serve-survivor")).toBe(2);
-    expect(await (await stream(second, "GET")).json()).toEqual([{ note: "before the crash" }]);
+    const read = await stream(second, "GET");
+    expect(read.headers.get("Stream-Next-Offset")).toBe(appended.headers.get("Stream-Next-Offset"));
+    expect(await read.json()).toEqual([{ note: "before the crash" }, { note: "appended before it" }]);
+    const after = await stream(second, "POST", [{ note: "after" }]);
+    expect(after.headers.get("Stream-Next-Offset")! > appended.headers.get("Stream-Next-Offset")!).toBe(true);
   });
 
   it("delivers once, after a restart, a schedule that fell due while workerd was down", async () => {

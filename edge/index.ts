@@ -9,7 +9,7 @@ import { preflight, withCors } from "./http/origins.ts";
 import { logRequest } from "./http/request-log.ts";
 import { Router } from "./router.ts";
 import { routes as schedules } from "./scheduler/routes.ts";
-import { STREAM_METHODS } from "./streams/routes.ts";
+import { STREAM_METHODS, routes as streamAdmin } from "./streams/routes.ts";
 import { routes as subscriptions } from "./subscriptions/routes.ts";
 import { routes as videos } from "./video/routes.ts";
 import { routes as widgetFiles } from "./widget-files.ts";
@@ -34,6 +34,7 @@ const router = new Router()
   .mount(schedules)
   .mount(widgetFiles)
   .mount(subscriptions)
+  .mount(streamAdmin)
   .mount(streams);
 
 /** Widget files carry their own `*` CORS header; everything else follows ALLOWED_ORIGINS. */

@@ -7,6 +7,7 @@ import { acceptBridge, answerClose, broadcast, closeBridges } from "./bridge.ts"
 import { forkLifetime, grantFork, readThroughSource, type ForkGrant, type ForkRequest, type SourceAccess } from "./forks.ts";
 import { isJsonType, jsonFragment, mediaType } from "./json-mode.ts";
 import { LogStorage, type Collected } from "./log-storage.ts";
+import { LoadCounter, type ObjectLoad } from "./object-load.ts";
 import { ZERO_OFFSET } from "./offsets.ts";
 import { Producers, retriesClose, type Producer } from "./producers.ts";
 import { privateStream, refuse } from "./refusals.ts";
@@ -81,6 +82,7 @@ export class StreamLog extends DurableObject<Env> {
   /** Set to the sooner of the stream's expiry and a retry of a notice its subscriptions missed. */
   private readonly alarmClock: Alarm;
   private creating: Promise<unknown> = Promise.resolve();
+  private readonly counter: LoadCounter;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -90,6 +92,7 @@ export class StreamLog extends DurableObject<Env> {
     this.log = new LogStorage(ctx, env, db, this.record);
     this.producers = new Producers(db);
     this.watchers = new Watchers(ctx, env, db, this.record, () => this.setAlarm());
+    this.counter = new LoadCounter(ctx);
   }
 
   private get meta(): Meta | undefined {
@@ -99,10 +102,12 @@ export class StreamLog extends DurableObject<Env> {
   // ── RPC used by the Worker's protocol handler ─────────────────────────────────────────
 
   async head(authorized: boolean): Promise<StreamInfo | Carried> {
+    this.counter.request();
     return carryRefusals(async () => info(this.readable(await this.existing(), authorized)));
   }
 
   async create(input: CreateInput): Promise<Created | Carried> {
+    this.counter.request();
     // Creation awaits the fork source; two PUTs of one name must not interleave.
     const run = this.creating.then(() => this.createNow(input));
     this.creating = run.catch(() => undefined);
@@ -110,6 +115,7 @@ export class StreamLog extends DurableObject<Env> {
   }
 
   async append(input: AppendInput): Promise<Appended | Carried> {
+    this.counter.request();
     return carryRefusals(async () => {
       const { result, wrote } = await this.appendNow(input);
       // A watched stream answers once its subscriptions know the new tail, so a consumer
@@ -124,6 +130,7 @@ export class StreamLog extends DurableObject<Env> {
 
   /** Reads from `offset` (`-1`, `now` or a concrete offset), at most about `maxBytes`. */
   async read(offset: string, maxBytes: number, authorized: boolean): Promise<ReadResult | Carried> {
+    this.counter.read();
     return carryRefusals(async () => {
       const meta = this.readable(await this.existing(), authorized);
       this.touch(meta);
@@ -136,6 +143,7 @@ export class StreamLog extends DurableObject<Env> {
   }
 
   async remove(): Promise<{ removed: true } | Carried> {
+    this.counter.request();
     return carryRefusals(async () => {
       await this.discard(await this.existing());
       return { removed: true } as const;
@@ -211,7 +219,14 @@ export class StreamLog extends DurableObject<Env> {
   // ── the bridge: live readers in the Worker hold a hibernatable socket each ───────────
 
   override async fetch(request: Request): Promise<Response> {
-    return acceptBridge(this.ctx, request, !this.meta || this.meta.softDeleted);
+    const response = acceptBridge(this.ctx, request, !this.meta || this.meta.softDeleted);
+    this.counter.bridgeOpened();
+    return response;
+  }
+
+  /** What reached this object since it started (the admin's load route, tests). */
+  load(): ObjectLoad {
+    return this.counter.now;
   }
 
   override webSocketMessage(): void {

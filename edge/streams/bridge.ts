@@ -76,6 +76,7 @@ export type BridgeEvent =
 const HANDOVER_MS = 15_000;
 /** A socket nobody listens to stays this long, so back-to-back long-polls reuse it. */
 const IDLE_MS = 2_000;
+/** How often the opener's request checks whether its socket has ended. */
 const LIFETIME_CHECK_MS = 500;
 
 /**
@@ -216,7 +217,11 @@ export class Bridge {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const event = await new Promise<BridgeEvent>((done) => {
       this.waiter = done;
-      timer = setTimeout(() => done({ type: "timeout" }), ms);
+      timer = setTimeout(() => {
+        // From here on an event queues rather than settling a promise that already timed out.
+        this.waiter = undefined;
+        done({ type: "timeout" });
+      }, ms);
     });
     this.waiter = undefined;
     if (timer !== undefined) clearTimeout(timer);

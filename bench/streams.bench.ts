@@ -27,7 +27,7 @@ const APPEND_SECONDS = 5;
 const READ_MIB = 24;
 const LATENCY_SAMPLES = 300;
 
-interface Server {
+export interface Server {
   name: string;
   url: string;
   /** CPU milliseconds the server's processes have used so far; NaN where /proc is missing. */
@@ -50,7 +50,7 @@ interface Result {
   emptyP50: number;
 }
 
-async function startPeer(): Promise<Server> {
+export async function startPeer(): Promise<Server> {
   const port = await freePort();
   const child = spawnWatched(process.execPath, [resolve(root, "bench/reference-streams-server.ts"), String(port)], {
     env: offlineEnv(),

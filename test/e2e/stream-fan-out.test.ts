@@ -1,6 +1,7 @@
 /**
  * Live readers of one stream in one Worker isolate share one socket to the stream's object
- * (edge/streams/bridge.ts) and one read per round trip (shared-reads.ts), on both runtimes. What
+ * (edge/streams/bridge.ts) and one read per round trip (shared-reads.ts), and repeats of a
+ * public range come from the Cache API (read-cache.ts), on both runtimes. What
  * reached the object is its own count, shown to the admin by `GET /api/streams/load`.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -113,6 +114,19 @@ describe.each(RUNTIMES)("live readers of one stream on $name", (runtime) => {
     const after = await load(name);
     expect(after.bridgesOpened - before.bridgesOpened).toBe(1);
     expect(after.reads - before.reads).toBeLessThan(20);
+  });
+
+  it("answers repeats of a public range before the tail from the cache, not the object", async () => {
+    const name = unique("fan-cache");
+    await create(name, true);
+    for (let i = 0; i < 7; i++) await append(name, String(i).repeat(1_000_000));
+    const first = await fetch(url(name, "?offset=-1"));
+    expect(first.headers.get("Cache-Control")).toMatch(/^public, max-age=\d+, immutable$/);
+    const body = await first.text();
+    const before = await load(name);
+
+    for (let i = 0; i < 3; i++) expect(await (await fetch(url(name, "?offset=-1"))).text()).toBe(body);
+    expect((await load(name)).reads).toBe(before.reads);
   });
 
   it("checks each reader of a private stream before it joins: one without a token never gets the data", async () => {

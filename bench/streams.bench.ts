@@ -60,7 +60,7 @@ interface Result {
   emptyP50: number;
 }
 
-async function startPeer(): Promise<Server> {
+export async function startPeer(): Promise<Server> {
   const port = await freePort();
   const child = spawnWatched(process.execPath, [resolve(root, "bench/reference-streams-server.ts"), String(port)], {
     env: offlineEnv(),

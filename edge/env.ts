@@ -79,6 +79,8 @@ export interface Env {
   STREAMS_AUTH?: string;
   /** How long a long-poll (and an idle SSE keep-alive) waits, in ms; default 20000. */
   STREAMS_LONG_POLL_MS?: string;
+  /** Seconds caches may keep a public stream's range that ends before its tail (read-cache.ts). */
+  STREAMS_CACHE_SECONDS?: string;
   /** Hot-log bytes per stream before the oldest rotate into R2; default 8 MiB. */
   STREAMS_HOT_BYTES?: string;
   /** The local video library (and its signing key when Stream's is not set). */

@@ -13,7 +13,7 @@ import { logRequest } from "./http/request-log.ts";
 import { Router } from "./router.ts";
 import { routes as schedules } from "./scheduler/routes.ts";
 import { routes as stopping } from "./stopping.ts";
-import { STREAM_METHODS } from "./streams/routes.ts";
+import { STREAM_METHODS, routes as streamAdmin } from "./streams/routes.ts";
 import { routes as subscriptions } from "./subscriptions/routes.ts";
 import { routes as videos } from "./video/routes.ts";
 import { routes as widgetFiles } from "./widget-files.ts";
@@ -43,6 +43,7 @@ const router = new Router()
   .mount(schedules)
   .mount(widgetFiles)
   .mount(subscriptions)
+  .mount(streamAdmin)
   .mount(streams);
 
 /** Widget files carry their own `*` CORS header; everything else follows ALLOWED_ORIGINS. */

@@ -5,6 +5,7 @@
  * ends live here: the object's (`acceptBridge`, `broadcast`, `closeBridges`) and the Worker's
  * (`Bridge`).
  */
+import { waitUntil } from "cloudflare:workers";
 import { STREAM_GONE, type BridgeFrame } from "../../contract/stream-bridge.ts";
 import { fromBase64, toBase64 } from "./base64.ts";
 import type { StoredMessage } from "./segments.ts";
@@ -68,66 +69,182 @@ export type BridgeEvent =
   /** The socket dropped (the object was evicted or restarted): resubscribe and read again. */
   | { type: "dropped" };
 
-/** The Worker's end: one reader's socket to the stream object, read as a queue of events. */
-export class Bridge {
-  private readonly events: BridgeEvent[] = [];
-  private waiter: ((event: BridgeEvent) => void) | undefined;
-  private ended = false;
+/**
+ * How long a shared socket outlives the reader that opened it while others still listen. The
+ * socket belongs to that reader's request (a Worker may do I/O only in the request that made
+ * it), which the runtime keeps alive for a while after it answered (up to 30 s on Cloudflare);
+ * before then the socket is closed on purpose, its listeners hear `dropped`, and one of them
+ * opens the next, rather than the socket dying silently with the request.
+ */
+const HANDOVER_MS = 15_000;
+/** A socket nobody listens to stays this long, so back-to-back long-polls reuse it. */
+const IDLE_MS = 2_000;
+/** How often the opener's request checks whether its socket has ended. */
+const LIFETIME_CHECK_MS = 500;
 
-  private constructor(private readonly ws: WebSocket) {
+/**
+ * One socket per stream object per Worker isolate, shared by every live reader there: each
+ * append arrives once and is parsed once, then queued to each reader. So the object holds one
+ * socket per isolate, not one per reader.
+ */
+class SharedSocket {
+  private readonly listeners = new Set<Bridge>();
+  ended = false;
+  /** When the opener left: the socket must be closed by then plus HANDOVER_MS. */
+  private handoverAt: number | undefined;
+  private retireTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly key: string,
+    private readonly ws: WebSocket,
+  ) {
+    // The opener's request lives until this socket is closed (bounded by the timers below). It
+    // watches on its own timer: a promise another request resolved could not keep it alive.
+    waitUntil(
+      (async () => {
+        while (!this.ended) await new Promise((tick) => setTimeout(tick, LIFETIME_CHECK_MS));
+      })(),
+    );
     ws.addEventListener("message", (event: MessageEvent) => {
       if (typeof event.data !== "string") return;
       const frame = JSON.parse(event.data) as BridgeFrame;
-      this.push(
+      const parsed: BridgeEvent =
         frame.type === "append"
           ? { type: "append", after: frame.after, closed: frame.closed, messages: frame.messages.map((m) => ({ offset: m.offset, data: fromBase64(m.data) })) }
-          : frame,
-      );
+          : frame;
+      for (const listener of this.listeners) listener.push(parsed);
     });
     ws.addEventListener("close", (event: CloseEvent) => this.end(event.code === STREAM_GONE ? { type: "gone" } : { type: "dropped" }));
     ws.addEventListener("error", () => this.end({ type: "dropped" }));
     ws.accept();
   }
 
-  static async open(stub: { fetch(request: Request): Promise<Response> }): Promise<Bridge> {
-    const response = await stub.fetch(new Request("https://stream-log/bridge", { headers: { Upgrade: "websocket" } }));
-    const ws = response.webSocket;
-    if (!ws) throw new Error(`the stream object refused the bridge (${response.status})`);
-    return new Bridge(ws);
+  join(listener: Bridge): void {
+    this.listeners.add(listener);
+    this.schedule();
   }
 
-  /** The next event, or `timeout` after `ms`. */
-  next(ms: number): Promise<BridgeEvent> {
-    const queued = this.events.shift();
-    if (queued) return Promise.resolve(queued);
-    return new Promise((done) => {
-      const timer = setTimeout(() => {
-        this.waiter = undefined;
-        done({ type: "timeout" });
-      }, ms);
-      this.waiter = (event) => {
-        clearTimeout(timer);
-        this.waiter = undefined;
-        done(event);
-      };
-    });
+  leave(listener: Bridge, opener: boolean): void {
+    this.listeners.delete(listener);
+    if (opener) this.handoverAt = Date.now() + HANDOVER_MS;
+    this.schedule();
   }
 
-  close(): void {
+  /** Once the opener has left: close at the handover time, or sooner when nobody listens. */
+  private schedule(): void {
+    if (this.handoverAt === undefined || this.ended) return;
+    const left = this.handoverAt - Date.now();
+    if (this.retireTimer !== undefined) clearTimeout(this.retireTimer);
+    this.retireTimer = setTimeout(() => this.end({ type: "dropped" }), this.listeners.size === 0 ? Math.min(IDLE_MS, left) : left);
+  }
+
+  /** Ends the socket; every reader still listening hears why. */
+  end(event: BridgeEvent): void {
+    if (this.ended) return;
     this.ended = true;
+    if (this.retireTimer !== undefined) clearTimeout(this.retireTimer);
+    if (sockets.get(this.key)?.socket === this) sockets.delete(this.key);
+    for (const listener of this.listeners) listener.end(event);
+    this.listeners.clear();
     try {
       this.ws.close(1000, "done");
     } catch {
       // Already closed.
     }
   }
+}
 
-  private push(event: BridgeEvent): void {
-    if (this.waiter) this.waiter(event);
+interface BridgeStub {
+  id: DurableObjectId;
+  fetch(request: Request): Promise<Response>;
+}
+
+interface Entry {
+  opening: Promise<SharedSocket>;
+  socket?: SharedSocket;
+}
+
+/** The shared socket per stream object (by object id) in this isolate, open or opening. */
+const sockets = new Map<string, Entry>();
+
+function connect(stub: BridgeStub): Promise<SharedSocket> {
+  const key = stub.id.toString();
+  const entry = {} as Entry;
+  entry.opening = (async () => {
+    const response = await stub.fetch(new Request("https://stream-log/bridge", { headers: { Upgrade: "websocket" } }));
+    const ws = response.webSocket;
+    if (!ws) throw new Error(`the stream object refused the bridge (${response.status})`);
+    return (entry.socket = new SharedSocket(key, ws));
+  })();
+  sockets.set(key, entry);
+  entry.opening.catch(() => sockets.get(key) === entry && sockets.delete(key));
+  return entry.opening;
+}
+
+/** The Worker's end for one live reader: its queue of events from the stream's shared socket. */
+export class Bridge {
+  private readonly events: BridgeEvent[] = [];
+  private waiter: ((event: BridgeEvent) => void) | undefined;
+  private ended = false;
+
+  private constructor(
+    private readonly socket: SharedSocket,
+    private readonly opener: boolean,
+  ) {}
+
+  /**
+   * Joins the stream's socket in this isolate, opening it if there is none. Events from the
+   * moment this resolves are queued for this reader (read the log after joining, and nothing
+   * appended in between is missed).
+   */
+  static async open(stub: BridgeStub): Promise<Bridge> {
+    for (;;) {
+      const existing = sockets.get(stub.id.toString());
+      const socket = await (existing?.opening ?? connect(stub));
+      // Ended between its opening and this reader's turn: open the next one.
+      if (socket.ended) continue;
+      const bridge = new Bridge(socket, existing === undefined);
+      socket.join(bridge);
+      return bridge;
+    }
+  }
+
+  /**
+   * The next event, or `timeout` after `ms`. Events arrive in the request that opened the
+   * socket, which may only settle this reader's promise: the timer is this reader's own, so
+   * only this reader touches it.
+   */
+  async next(ms: number): Promise<BridgeEvent> {
+    const queued = this.events.shift();
+    if (queued) return queued;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const event = await new Promise<BridgeEvent>((done) => {
+      this.waiter = done;
+      timer = setTimeout(() => {
+        // From here on an event queues rather than settling a promise that already timed out.
+        this.waiter = undefined;
+        done({ type: "timeout" });
+      }, ms);
+    });
+    this.waiter = undefined;
+    if (timer !== undefined) clearTimeout(timer);
+    return event;
+  }
+
+  close(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.socket.leave(this, this.opener);
+  }
+
+  push(event: BridgeEvent): void {
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    if (waiter) waiter(event);
     else this.events.push(event);
   }
 
-  private end(event: BridgeEvent): void {
+  end(event: BridgeEvent): void {
     if (this.ended) return;
     this.ended = true;
     this.push(event);

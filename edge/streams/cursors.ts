@@ -1,6 +1,6 @@
 /** Cursors keep CDN caches of long-polls from looping (protocol §cursors): 20 s intervals. */
 const CURSOR_EPOCH = Date.UTC(2024, 9, 9);
-const CURSOR_INTERVAL_S = 20;
+export const CURSOR_INTERVAL_S = 20;
 
 /** The `Stream-Cursor` to answer a client that sent `clientCursor` (or none). */
 export function responseCursor(clientCursor: string | null | undefined): string {

@@ -7,7 +7,9 @@ import { responseCursor } from "./cursors.ts";
 import { notFound } from "../http/refusal.ts";
 import { Header, longPollMs } from "./protocol.ts";
 import { dataResponse, read, type StreamRequest } from "./reads.ts";
-import type { StreamInfo } from "./stream-state.ts";
+import type { Env } from "../env.ts";
+import { longPollCacheControl } from "./read-cache.ts";
+import type { ReadResult } from "./stream-log.ts";
 
 export async function serveLongPoll(route: StreamRequest, offset: string, authorized: boolean): Promise<Response> {
   const { stub, name, request, url, env } = route;
@@ -16,7 +18,7 @@ export async function serveLongPoll(route: StreamRequest, offset: string, author
   const from = result.next;
   // Data already there, or a first read of the stream (`-1`), answers at once.
   if (result.messages.length > 0 || !result.upToDate || offset === "-1") {
-    return dataResponse(name, request, offset, result, longPollHeaders(result.info, result.next, cursor));
+    return dataResponse(name, request, offset, result, longPollHeaders(env, result, offset, cursor));
   }
   if (result.info.closed) return noContent(result.info.tail, cursor, true);
 
@@ -26,7 +28,7 @@ export async function serveLongPoll(route: StreamRequest, offset: string, author
     // Anything appended between the first read and the subscription.
     result = await read(stub, from, authorized);
     for (;;) {
-      if (result.messages.length > 0) return dataResponse(name, request, offset, result, longPollHeaders(result.info, result.next, cursor));
+      if (result.messages.length > 0) return dataResponse(name, request, offset, result, longPollHeaders(env, result, offset, cursor));
       if (result.info.closed) return noContent(result.info.tail, cursor, true);
       const event: BridgeEvent = await bridge.next(Math.max(0, deadline - Date.now()));
       if (event.type === "timeout") return noContent(from, cursor, false);
@@ -50,12 +52,18 @@ export async function serveLongPoll(route: StreamRequest, offset: string, author
   }
 }
 
-function longPollHeaders(info: StreamInfo, next: string, cursor: string | null): Record<string, string> {
-  return { [Header.ContentType]: info.contentType, [Header.NextOffset]: next, [Header.Cursor]: responseCursor(cursor) };
+function longPollHeaders(env: Env, result: ReadResult, offset: string, cursor: string | null): Record<string, string> {
+  return {
+    [Header.ContentType]: result.info.contentType,
+    [Header.NextOffset]: result.next,
+    [Header.Cursor]: responseCursor(cursor),
+    "Cache-Control": longPollCacheControl(env, result, offset),
+  };
 }
 
 function noContent(offset: string, cursor: string | null, closed: boolean): Response {
-  const headers: Record<string, string> = { [Header.NextOffset]: offset, [Header.UpToDate]: "true", [Header.Cursor]: responseCursor(cursor) };
+  // A timeout must not be kept: a reader answered from a cache would poll again at once.
+  const headers: Record<string, string> = { [Header.NextOffset]: offset, [Header.UpToDate]: "true", [Header.Cursor]: responseCursor(cursor), "Cache-Control": "no-store" };
   if (closed) headers[Header.Closed] = "true";
   return new Response(null, { status: 204, headers });
 }

@@ -3,12 +3,15 @@
  * ETag and flags) and the plain catch-up read. Live reads build on it: long-poll.ts, sse.ts.
  */
 import type { Env } from "../env.ts";
+import type { Carried } from "../http/refusal.ts";
 import { concatBytes } from "../http/validate.ts";
 import type { RouteContext } from "../router.ts";
 import { unwrapStream } from "./http-refusals.ts";
 import { isJsonType, jsonArray } from "./json-mode.ts";
 import { Header, READ_CHUNK_BYTES } from "./protocol.ts";
 import type { StoredMessage } from "./segments.ts";
+import { catchUpCacheControl } from "./read-cache.ts";
+import { SharedReads } from "./shared-reads.ts";
 import type { ReadResult } from "./stream-log.ts";
 import type { StreamInfo } from "./stream-state.ts";
 
@@ -20,9 +23,16 @@ export interface StreamRequest extends RouteContext {
   stub: Stub;
 }
 
-/** One read of the object; a refusal becomes the HTTP error it stands for. */
+const sharedReads = new SharedReads<ReadResult | Carried>();
+
+/**
+ * One read of the object; a refusal becomes the HTTP error it stands for. Readers here asking
+ * for the same offset at once share it (shared-reads.ts). Whether the reader holds a read token
+ * is part of what they share, so the object checks a private stream for each kind of reader.
+ */
 export async function read(stub: Stub, offset: string, authorized: boolean): Promise<ReadResult> {
-  return unwrapStream(await stub.read(offset, READ_CHUNK_BYTES, authorized));
+  const key = `${stub.id.toString()} ${offset} ${authorized}`;
+  return unwrapStream(await sharedReads.read(key, () => stub.read(offset, READ_CHUNK_BYTES, authorized)));
 }
 
 /** The headers that describe a stream (HEAD, and every create). */
@@ -41,7 +51,7 @@ function body(info: StreamInfo, messages: StoredMessage[]): Uint8Array | string 
   return concatBytes(messages.map((m) => m.data));
 }
 
-export async function serveCatchUp({ stub, name, request }: StreamRequest, offset: string, authorized: boolean): Promise<Response> {
+export async function serveCatchUp({ stub, name, request, env }: StreamRequest, offset: string, authorized: boolean): Promise<Response> {
   const result = await read(stub, offset, authorized);
   const { info } = result;
   const headers: Record<string, string> = { [Header.ContentType]: info.contentType, [Header.NextOffset]: result.next };
@@ -51,6 +61,7 @@ export async function serveCatchUp({ stub, name, request }: StreamRequest, offse
     if (info.closed) headers[Header.Closed] = "true";
     return new Response(isJsonType(info.contentType) ? "[]" : "", { status: 200, headers });
   }
+  headers["Cache-Control"] = catchUpCacheControl(env, result);
   return dataResponse(name, request, offset, result, headers);
 }
 

@@ -2,11 +2,13 @@ import type { Env } from "../env.ts";
 import { Refusal, badRequest, carry, errorResponse, type Carried } from "../http/refusal.ts";
 import { withHeaders } from "../http/response-headers.ts";
 import { readBytes } from "../http/validate.ts";
-import type { Handler } from "../router.ts";
+import { admin } from "../http/admin.ts";
+import type { Handler, Routes } from "../router.ts";
 import { authOff, authorize } from "./auth.ts";
 import type { SourceAccess } from "./forks.ts";
 import { unwrapStream } from "./http-refusals.ts";
 import { serveLongPoll } from "./long-poll.ts";
+import { fromCache, keep } from "./read-cache.ts";
 import { CONCRETE_OFFSET, OFFSET_PARAM } from "./offsets.ts";
 import { STREAM_PREFIX, parseStreamPath } from "./paths.ts";
 import { Header, MAX_BODY_BYTES } from "./protocol.ts";
@@ -48,6 +50,16 @@ export const streamRoute: Handler = async (route) => {
 };
 
 export const STREAM_METHODS = Object.fromEntries(Object.keys(handlers).map((method) => [method, streamRoute]));
+
+/** The owner's view of what reached one stream's object (object-load.ts). */
+export const routes: Routes = {
+  "/api/streams/load": {
+    GET: admin(async ({ env, url }) => {
+      const name = parseStreamPath(url.searchParams.get("stream") ?? "");
+      return Response.json(await env.STREAMS.getByName(name).load());
+    }),
+  },
+};
 
 const readBody = (request: Request) => readBytes(request, MAX_BODY_BYTES);
 
@@ -211,7 +223,11 @@ async function readStream(request: StreamRequest): Promise<Response> {
   }
   const authorized = await authorize(request.env, request.request, request.name, "read");
   if (live === "sse") return serveSse(request, offset!, authorized);
-  if (live === "long-poll") return serveLongPoll(request, offset!, authorized);
-  return serveCatchUp(request, offset ?? "-1", authorized);
+  // Only public streams' answers are in the cache, and this reader's token was checked above.
+  const cached = offset === "now" ? undefined : await fromCache(request);
+  if (cached) return cached;
+  const response = live === "long-poll" ? await serveLongPoll(request, offset!, authorized) : await serveCatchUp(request, offset ?? "-1", authorized);
+  keep(request, response);
+  return response;
 }
 

@@ -7,6 +7,7 @@ import { acceptBridge, answerClose, broadcast, closeBridges } from "./bridge.ts"
 import { forkLifetime, grantFork, readThroughSource, type ForkGrant, type ForkRequest, type SourceAccess } from "./forks.ts";
 import { isJsonType, jsonFragment, mediaType } from "./json-mode.ts";
 import { LogStorage, type Collected } from "./log-storage.ts";
+import { LoadCounter, type ObjectLoad } from "./object-load.ts";
 import { ZERO_OFFSET } from "./offsets.ts";
 import { Producers, retriesClose, type Producer } from "./producers.ts";
 import { privateStream, refuse } from "./refusals.ts";
@@ -85,6 +86,8 @@ export class StreamLog extends DurableObject<Env> {
   private creating: Promise<unknown> = Promise.resolve();
   private readonly figures = new Figures(this.env, () => this.ctx.id.toString(), () => ({ feeds: this.ctx.getWebSockets().length }));
   private readonly listing = new Listing(this.env, "streams", () => this.ctx.id.name);
+  /** What reached this object (requests, bridge sockets), for the fan-out tests and bench. */
+  private readonly reached: LoadCounter;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -95,6 +98,7 @@ export class StreamLog extends DurableObject<Env> {
     if (this.record.meta) this.log.catchUp(this.record.meta);
     this.producers = new Producers(db);
     this.watchers = new Watchers(ctx, env, db, this.record, () => this.setAlarm());
+    this.reached = new LoadCounter(ctx);
   }
 
   private get meta(): Meta | undefined {
@@ -104,10 +108,12 @@ export class StreamLog extends DurableObject<Env> {
   // ── RPC used by the Worker's protocol handler ─────────────────────────────────────────
 
   async head(authorized: boolean): Promise<StreamInfo | Carried> {
+    this.reached.request();
     return carryRefusals(async () => info(this.readable(await this.existing(), authorized)));
   }
 
   async create(input: CreateInput): Promise<Created | Carried> {
+    this.reached.request();
     // Creation awaits the fork source; two PUTs of one name must not interleave.
     const run = this.creating.then(() => this.createNow(input));
     this.creating = run.catch(() => undefined);
@@ -133,6 +139,7 @@ export class StreamLog extends DurableObject<Env> {
    * settle one request's promise from another request's I/O.
    */
   async append(input: AppendInput): Promise<Appended | Carried> {
+    this.reached.request();
     return carryRefusals(async () => {
       const { result, wrote } = await this.appendNow(input);
       // A watched stream answers once its subscriptions know the new tail, so a consumer
@@ -149,6 +156,7 @@ export class StreamLog extends DurableObject<Env> {
 
   /** Reads from `offset` (`-1`, `now` or a concrete offset), at most about `maxBytes`. */
   async read(offset: string, maxBytes: number, authorized: boolean): Promise<ReadResult | Carried> {
+    this.reached.read();
     return carryRefusals(async () => {
       const meta = this.readable(await this.existing(), authorized);
       this.touch(meta);
@@ -168,6 +176,7 @@ export class StreamLog extends DurableObject<Env> {
   }
 
   async remove(): Promise<{ removed: true } | Carried> {
+    this.reached.request();
     return carryRefusals(async () => {
       await this.discard(await this.existing());
       return { removed: true } as const;
@@ -244,7 +253,14 @@ export class StreamLog extends DurableObject<Env> {
 
   override async fetch(request: Request): Promise<Response> {
     this.figures.levelsChange();
-    return acceptBridge(this.ctx, request, !this.meta || this.meta.softDeleted);
+    const response = acceptBridge(this.ctx, request, !this.meta || this.meta.softDeleted);
+    this.reached.bridgeOpened();
+    return response;
+  }
+
+  /** What reached this object since it started (the admin's load route, tests). */
+  load(): ObjectLoad {
+    return this.reached.now;
   }
 
   override webSocketMessage(): void {

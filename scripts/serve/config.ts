@@ -2,8 +2,8 @@
  * The workerd configuration of `npm run serve`, generated from wrangler.toml so that a deploy
  * and a self-hosted server never disagree: the Worker's bundle and compatibility settings, every
  * Durable Object class with SQLite storage on disk, the vars, the R2 buckets (an `ObjectStore`
- * per bucket, see object-store.worker.js) and the ASSETS binding (dist/ through
- * assets.worker.js). A wrangler.toml section this file does not know stops the generation,
+ * per bucket, see object-store.worker.js), the ASSETS binding (dist/ through
+ * assets.worker.js) and the Cache API (cache.worker.js). A wrangler.toml section this file does not know stops the generation,
  * so a binding added for deploys cannot silently be missing here.
  */
 import { parse } from "smol-toml";
@@ -41,7 +41,7 @@ export function readWranglerToml(text: string): WranglerConfig {
 }
 
 /** The modules of the serve runtime, copied beside the generated config (which embeds them by name). */
-export const RUNTIME_MODULES = ["assets.worker.js", "object-store.worker.js", "r2-bucket.js"] as const;
+export const RUNTIME_MODULES = ["assets.worker.js", "cache.worker.js", "object-store.worker.js", "r2-bucket.js"] as const;
 
 export interface ServeSettings {
   host: string;
@@ -124,6 +124,15 @@ export function serveConfig(wrangler: WranglerConfig, settings: ServeSettings): 
           durableObjectNamespaces: classes.map((className) => ({ className, uniqueKey: `${wrangler.name}-${className}`, enableSql: sqlite.has(className) })),
           durableObjectStorage: { localDisk: "durable-objects" },
           globalOutbound: { name: "internet" },
+          // caches.default, kept in memory (cache.worker.js), as a data centre's cache would.
+          cacheApiOutbound: { name: "cache" },
+        },
+      },
+      {
+        name: "cache",
+        worker: {
+          modules: [{ name: "cache.worker.js", esModule: new Embed("cache.worker.js") }],
+          compatibilityDate,
         },
       },
       {

@@ -1,0 +1,153 @@
+/**
+ * Live readers of one stream in one Worker isolate share one socket to the stream's object
+ * (edge/streams/bridge.ts) and one read per round trip (shared-reads.ts), and repeats of a
+ * public range come from the Cache API (read-cache.ts), on both runtimes. What
+ * reached the object is its own count, shown to the admin by `GET /api/streams/load`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Backend } from "../../scripts/backend.ts";
+import { mintStreamToken } from "../../edge/streams/tokens.ts";
+import type { ObjectLoad } from "../../edge/streams/object-load.ts";
+import { RUNTIMES } from "../runtimes.ts";
+
+const ADMIN_TOKEN = "fan-out-admin-token";
+const SECRET = "fan-out-streams-secret-0123456789";
+const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+
+/** The data events of one SSE response, as they come. */
+function sseReader(response: Response) {
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  const data: string[] = [];
+  return {
+    /** Resolves with the first `count` data payloads (or fewer, if the response ends). */
+    async take(count: number): Promise<string[]> {
+      while (data.length < count) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        let split: number;
+        while ((split = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, split);
+          buffer = buffer.slice(split + 2);
+          if (block.startsWith("event: data")) data.push(block.split("\n").slice(1).map((line) => line.slice(5)).join("\n"));
+        }
+      }
+      return data.splice(0, count);
+    },
+    cancel: () => reader.cancel().catch(() => undefined),
+  };
+}
+
+describe.each(RUNTIMES)("live readers of one stream on $name", (runtime) => {
+  let backend: Backend;
+  const url = (name: string, query = "") => `${backend.url}/v1/stream/${name}${query}`;
+  const unique = (label: string) => `${label}-${crypto.randomUUID().slice(0, 8)}`;
+  const load = async (name: string): Promise<ObjectLoad> => (await fetch(`${backend.url}/api/streams/load?stream=${name}`, { headers: admin })).json() as Promise<ObjectLoad>;
+
+  async function create(name: string, isPublic: boolean): Promise<void> {
+    const response = await fetch(url(name, isPublic ? "?public=true" : ""), { method: "PUT", headers: { ...admin, "Content-Type": "text/plain" } });
+    expect(response.status).toBe(201);
+  }
+  async function append(name: string, body: string): Promise<string> {
+    const response = await fetch(url(name), { method: "POST", headers: { ...admin, "Content-Type": "text/plain" }, body });
+    expect(response.status).toBe(204);
+    return response.headers.get("Stream-Next-Offset")!;
+  }
+  async function sseReaders(name: string, count: number, headers: Record<string, string> = {}) {
+    const responses = await Promise.all(Array.from({ length: count }, () => fetch(url(name, "?offset=now&live=sse"), { headers })));
+    for (const response of responses) expect(response.status).toBe(200);
+    return responses.map(sseReader);
+  }
+
+  beforeAll(async () => {
+    backend = await runtime.start({ vars: { ADMIN_TOKEN, STREAMS_JWT_SECRET: SECRET, STREAMS_LONG_POLL_MS: "3000" } });
+  });
+  afterAll(() => backend?.stop());
+
+  it("gives 30 SSE readers at one offset one socket to the object, and each item once", async () => {
+    const name = unique("fan-sse");
+    await create(name, true);
+    const before = await load(name);
+    const readers = await sseReaders(name, 30);
+    for (const item of ["a", "b", "c"]) await append(name, item);
+
+    for (const reader of readers) expect(await reader.take(3)).toEqual(["a", "b", "c"]);
+    const after = await load(name);
+    expect(after.bridgesOpened - before.bridgesOpened).toBe(1);
+    expect(after.peakSockets).toBe(1);
+    // Each reader reads once on joining; readers arriving together share reads, so 30 cost far fewer.
+    expect(after.reads - before.reads).toBeLessThan(15);
+    await Promise.all(readers.map((reader) => reader.cancel()));
+  });
+
+  it("keeps serving the other readers when some drop, the one that opened the socket included", async () => {
+    const name = unique("fan-drop");
+    await create(name, true);
+    const [opener, second, ...rest] = await sseReaders(name, 6);
+    await append(name, "first");
+    for (const reader of [opener!, second!, ...rest]) expect(await reader.take(1)).toEqual(["first"]);
+
+    await opener!.cancel();
+    await second!.cancel();
+    await append(name, "second");
+    for (const reader of rest) expect(await reader.take(1)).toEqual(["second"]);
+    expect((await load(name)).bridgesOpened).toBe(1);
+    await Promise.all(rest.map((reader) => reader.cancel()));
+  });
+
+  it("answers 20 long-polls waiting at one offset from one socket", async () => {
+    const name = unique("fan-long-poll");
+    await create(name, true);
+    const tail = await append(name, "start");
+    const before = await load(name);
+    const waiting = Array.from({ length: 20 }, () => fetch(url(name, `?offset=${tail}&live=long-poll`)));
+    await expect.poll(async () => (await load(name)).sockets).toBe(1);
+    const next = await append(name, "woken");
+
+    for (const response of await Promise.all(waiting)) {
+      expect(response.status).toBe(200);
+      expect(response.headers.get("Stream-Next-Offset")).toBe(next);
+      expect(await response.text()).toBe("woken");
+    }
+    const after = await load(name);
+    expect(after.bridgesOpened - before.bridgesOpened).toBe(1);
+    expect(after.reads - before.reads).toBeLessThan(20);
+  });
+
+  it("answers repeats of a public range before the tail from the cache, not the object", async () => {
+    const name = unique("fan-cache");
+    await create(name, true);
+    for (let i = 0; i < 7; i++) await append(name, String(i).repeat(1_000_000));
+    const first = await fetch(url(name, "?offset=-1"));
+    expect(first.headers.get("Cache-Control")).toMatch(/^public, max-age=\d+, immutable$/);
+    const body = await first.text();
+    const before = await load(name);
+
+    for (let i = 0; i < 3; i++) expect(await (await fetch(url(name, "?offset=-1"))).text()).toBe(body);
+    expect((await load(name)).reads).toBe(before.reads);
+  });
+
+  it("checks each reader of a private stream before it joins: one without a token never gets the data", async () => {
+    const name = unique("fan-private");
+    await create(name, false);
+    const readToken = await mintStreamToken(SECRET, { stream: name, scope: "read" }, "5m");
+    const withToken = { Authorization: `Bearer ${readToken}` };
+    const [reader] = await sseReaders(name, 1, withToken);
+    const tail = (await fetch(url(name, "?offset=now"), { headers: withToken })).headers.get("Stream-Next-Offset")!;
+
+    const anonymousSse = await fetch(url(name, "?offset=now&live=sse"));
+    const anonymousPoll = fetch(url(name, `?offset=${tail}&live=long-poll`));
+    const forgedPoll = fetch(url(name, `?offset=${tail}&live=long-poll`), { headers: { Authorization: "Bearer forged" } });
+    await append(name, "classified-7f3");
+
+    expect(await reader!.take(1)).toEqual(["classified-7f3"]);
+    expect(anonymousSse.status).toBe(401);
+    for (const refused of [await anonymousPoll, await forgedPoll]) {
+      expect(refused.status).toBe(401);
+      expect(await refused.text()).not.toContain("classified");
+    }
+    await reader!.cancel();
+  });
+});

@@ -82,6 +82,13 @@ describe("the figures", () => {
     expect(text).toContain('edge_widgets_refusals_total{code="rate_limited"} 4');
   });
 
+  it("escape label values as the text format says, so no name can add lines of its own", () => {
+    const code = 'x"} 1\nedge_widgets_errors_total 999\n\\';
+    const text = prometheusText({ enabled: true, at: "", open: { counters: 0, rooms: 0, feeds: 0 }, perSecond: {}, totals: { [`refusals:${code}`]: 2 }, minutes: [] });
+    expect(text).toContain('edge_widgets_refusals_total{code="x\\"} 1\\nedge_widgets_errors_total 999\\n\\\\"} 2\n');
+    expect(text.split("\n").filter((line) => line.startsWith("edge_widgets_errors_total"))).toEqual(["edge_widgets_errors_total 0"]);
+  });
+
   it("are for the admin only", async () => {
     expect((await exports.default.fetch(`${BASE}/api/admin/metrics`)).status).toBe(401);
   });

@@ -180,18 +180,25 @@ const HELP: Record<string, string> = {
   errors: "Requests answered with a 5xx or an uncaught exception.",
 };
 
+/**
+ * A label value as the text format wants it: backslash, double quote and line feed escaped.
+ * Refusal codes come from the catalogue today, but the Metrics object adds up whatever names it
+ * is sent, and one unescaped quote or newline would let a name write lines of its own.
+ */
+const labelValue = (value: string) => value.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll("\n", "\\n");
+
 /** The report in Prometheus's text format (version 0.0.4). */
 export function prometheusText(report: MetricsReport): string {
   const lines: string[] = [];
   lines.push("# HELP edge_widgets_open_sockets Open WebSockets and live stream readers, by kind.", "# TYPE edge_widgets_open_sockets gauge");
-  for (const [kind, value] of Object.entries(report.open)) lines.push(`edge_widgets_open_sockets{kind="${kind}"} ${value}`);
+  for (const [kind, value] of Object.entries(report.open)) lines.push(`edge_widgets_open_sockets{kind="${labelValue(kind)}"} ${value}`);
   const refusals = Object.entries(report.totals).filter(([name]) => name.startsWith("refusals:"));
   for (const name of Object.keys(HELP)) {
     const metric = `edge_widgets_${name}_total`;
     lines.push(`# HELP ${metric} ${HELP[name]}`, `# TYPE ${metric} counter`, `${metric} ${report.totals[name] ?? 0}`);
   }
   lines.push("# HELP edge_widgets_refusals_total Requests refused, by error code.", "# TYPE edge_widgets_refusals_total counter");
-  for (const [name, value] of refusals) lines.push(`edge_widgets_refusals_total{code="${name.slice("refusals:".length)}"} ${value}`);
+  for (const [name, value] of refusals) lines.push(`edge_widgets_refusals_total{code="${labelValue(name.slice("refusals:".length))}"} ${value}`);
   return lines.join("\n") + "\n";
 }
 

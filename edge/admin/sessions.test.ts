@@ -66,6 +66,23 @@ describe("signing in to the console", () => {
     await signIn();
   });
 
+  it("counts a wrong bearer token on an admin route as a guess too, refused before it is compared once the address is out of guesses", async () => {
+    const ip = freshIp();
+    const withToken = (token: string) => call("/api/admin/metrics", { headers: { Authorization: `Bearer ${token}`, "CF-Connecting-IP": ip } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i += 1) statuses.push((await withToken(`guess-${i}`)).status);
+    expect(statuses).toEqual(Array(10).fill(401));
+    // Even the right token is not compared now: a guesser cannot tell a hit among the refusals.
+    const refused = await withToken(ADMIN_TOKEN);
+    expect(refused.status).toBe(429);
+    // The same budget holds back sign-ins from that address.
+    const signInAttempt = await call("/api/admin/session", { method: "POST", headers: { "Content-Type": "application/json", "CF-Connecting-IP": ip }, body: JSON.stringify({ token: ADMIN_TOKEN }) });
+    expect(signInAttempt.status).toBe(429);
+    // The owner's scripts with the right token are never charged.
+    const owner = freshIp();
+    for (let i = 0; i < 12; i += 1) expect((await call("/api/admin/metrics", { headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "CF-Connecting-IP": owner } })).status).toBe(200);
+  });
+
   it("refuses a sign-in sent as a form, which any site could post", async () => {
     const response = await call("/api/admin/session", {
       method: "POST",

@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
+import { sameSecret } from "../http/admin.ts";
 import { Refusal } from "../http/refusal.ts";
 import { Database, type Migration } from "../storage/database.ts";
 
@@ -108,7 +109,7 @@ const SAFE_METHODS = new Set(["GET", "HEAD"]);
  * must come from this origin (Origin, or Sec-Fetch-Site where a browser sends it) and carry the
  * session's CSRF token in a header, which no HTML form can set and no other origin can read.
  */
-export function checkSameSite(request: Request, session: Session): void {
+export async function checkSameSite(request: Request, session: Session): Promise<void> {
   if (SAFE_METHODS.has(request.method)) return;
   const site = request.headers.get("Sec-Fetch-Site");
   const origin = request.headers.get("Origin");
@@ -121,7 +122,8 @@ export function checkSameSite(request: Request, session: Session): void {
     type.startsWith("application/x-www-form-urlencoded") ||
     type.startsWith("multipart/form-data");
   if (crossSite) throw new Refusal("forbidden", "The console's session works only for requests from the console's own page.");
-  if (request.headers.get(CSRF_HEADER) !== session.csrf) {
+  const csrf = request.headers.get(CSRF_HEADER);
+  if (csrf === null || !(await sameSecret(csrf, session.csrf))) {
     throw new Refusal("forbidden", `A state-changing request with the console's session needs its ${CSRF_HEADER} header.`);
   }
 }

@@ -1,6 +1,8 @@
 import type { Env } from "../env.ts";
 import { checkSameSite, findSession } from "../admin/sessions.ts";
 import { guard, type Handler } from "../router.ts";
+import { checkRate, refuseWhenSpent } from "../rate-limiter/rate-limiter.ts";
+import { clientIp } from "./client-ip.ts";
 import { Refusal } from "./refusal.ts";
 
 /** The token of `Authorization: Bearer <token>`; undefined when the header is absent or not that. */
@@ -32,12 +34,20 @@ export async function isAdminRequest(env: Env, request: Request): Promise<boolea
 }
 
 async function adminVerdict(env: Env, request: Request): Promise<true | false | Refusal> {
-  if (await isAdminToken(env, bearerToken(request))) return true;
   if (!env.ADMIN_TOKEN) return false;
+  const bearer = bearerToken(request);
+  if (bearer !== undefined) {
+    // A bearer header is a guess at ADMIN_TOKEN as much as a sign-in is, and shares its budget:
+    // an address out of guesses is refused before its token is compared, so a right guess
+    // among the refused ones reveals nothing; a wrong one is charged, a right one costs nothing.
+    await refuseWhenSpent(env, request, "admin-sign-in", "wrong admin tokens");
+    if (await isAdminToken(env, bearer)) return true;
+    await checkRate(env, clientIp(env, request), "admin-sign-in");
+  }
   const session = await findSession(env, request);
   if (!session) return false;
   try {
-    checkSameSite(request, session);
+    await checkSameSite(request, session);
     return true;
   } catch (error) {
     if (error instanceof Refusal) return error;

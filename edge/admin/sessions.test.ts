@@ -201,6 +201,18 @@ describe("the session cookie in place of the bearer token", () => {
     expect((await call(stream, { method: "DELETE", headers: fromConsole(cookie, csrf) })).status).toBe(204);
   });
 
+  it("is worthless once the owner changes ADMIN_TOKEN, as after a leak", async () => {
+    const { cookie } = await signIn();
+    expect((await call("/api/admin/metrics", { headers: { Cookie: cookie } })).status).toBe(200);
+    const rotated = await fetchWithVars({ ADMIN_TOKEN: "the-new-admin-token" }, "/api/admin/metrics", { headers: { Cookie: cookie } });
+    expect(rotated.status).toBe(401);
+    const asked = await fetchWithVars({ ADMIN_TOKEN: "the-new-admin-token" }, "/api/admin/session", { headers: { Cookie: cookie } });
+    expect(await asked.json()).toEqual({ signedIn: false });
+    // With the token removed, the console is off: the old cookie is asked about and signed out calmly.
+    expect(await (await fetchWithVars({ ADMIN_TOKEN: "" }, "/api/admin/session", { headers: { Cookie: cookie } })).json()).toEqual({ signedIn: false });
+    expect((await fetchWithVars({ ADMIN_TOKEN: "" }, "/api/admin/session", { method: "DELETE", headers: { Cookie: cookie } })).status).toBe(204);
+  });
+
   it("tells the page its CSRF token again after a reload", async () => {
     const { cookie, csrf } = await signIn();
     const response = await call("/api/admin/session", { headers: { Cookie: cookie } });

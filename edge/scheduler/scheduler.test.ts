@@ -474,6 +474,16 @@ describe("pause, resume, run now and retry", slow, () => {
     expect(await runs(schedule)).toHaveLength(3);
   });
 
+  it("charges a token that is no manage token as a guess at the admin token, refused before it is compared once the address is out of guesses", async () => {
+    const schedule = await created({ target: "hook", at: tomorrow });
+    const ip = `2001:db8::${crypto.randomUUID().slice(0, 4)}:1`;
+    const read = (token: string) => exports.default.fetch(`${BASE}/api/schedules/${schedule.id}`, { headers: { Authorization: `Bearer ${token}`, "CF-Connecting-IP": ip } });
+    for (let i = 0; i < 10; i += 1) expect((await read(`guess-${i}`)).status).toBe(404);
+    expect((await read("test-admin-token")).status).toBe(429);
+    // The schedule's own manage token is never charged.
+    expect((await read(schedule.manageToken)).status).toBe(200);
+  });
+
   it("refuses to pause, resume or run a finished schedule, and to run a paused one, with a 409", async () => {
     const done = await created({ target: "hook", at: soon(300) });
     await recorded(done, 1);

@@ -213,6 +213,16 @@ describe("the session cookie in place of the bearer token", () => {
     expect((await fetchWithVars({ ADMIN_TOKEN: "" }, "/api/admin/session", { method: "DELETE", headers: { Cookie: cookie } })).status).toBe(204);
   });
 
+  it("never lets another origin read the session's CSRF token or send it, even with ALLOWED_ORIGINS *", async () => {
+    const { cookie } = await signIn();
+    const read = await call("/api/admin/session", { headers: { Cookie: cookie, Origin: "https://evil.example" } });
+    // A credentialed read from another origin needs this header; without it the browser hides the answer.
+    expect(read.headers.get("Access-Control-Allow-Credentials")).toBeNull();
+    const preflight = await call("/api/admin/session", { method: "OPTIONS", headers: { Origin: "https://evil.example", "Access-Control-Request-Method": "DELETE", "Access-Control-Request-Headers": "x-admin-csrf" } });
+    expect(preflight.headers.get("Access-Control-Allow-Headers") ?? "").not.toMatch(/x-admin-csrf/i);
+    expect(preflight.headers.get("Access-Control-Allow-Credentials")).toBeNull();
+  });
+
   it("tells the page its CSRF token again after a reload", async () => {
     const { cookie, csrf } = await signIn();
     const response = await call("/api/admin/session", { headers: { Cookie: cookie } });

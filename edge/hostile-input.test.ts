@@ -104,6 +104,11 @@ async function cases(): Promise<Case[]> {
     ["POST", "/v1/stream/__ds/subscriptions/hostile-sub/ack", ADMIN],
     ["POST", "/v1/stream/__ds/subscriptions/hostile-sub/callback", ADMIN],
     ["POST", "/v1/stream/__ds/subscriptions/hostile-sub/release", ADMIN],
+    ["POST", "/api/admin/session", {}],
+    ["PUT", "/api/rooms/lobby/blocked-words", ADMIN],
+    ["PUT", "/api/chat/blocked-words", ADMIN],
+    ["PUT", "/api/rooms/lobby/slow-mode", ADMIN],
+    ["PATCH", `/api/videos/${"0".repeat(32)}`, ADMIN],
   ];
   for (const [method, path, auth] of jsonRoutes) {
     for (const [label, body] of BAD_JSON) {
@@ -150,6 +155,57 @@ async function cases(): Promise<Case[]> {
   schedule({ target: "reminders", at: future(), idempotencyKey: "" }, "an empty idempotency key");
   schedule({ target: "reminders", at: future(), idempotencyKey: "k".repeat(500) }, "an overlong idempotency key");
   schedule({ target: "reminders", at: future(), extra: true }, "an unknown field");
+  // The console's sign-in: wrong shapes, and the token where it must not go.
+  for (const [label, body] of [
+    ["an empty token", '{"token":""}'],
+    ["a token of 5,000 characters", JSON.stringify({ token: "x".repeat(5000) })],
+    ["a token that is a number", '{"token":1}'],
+    ["a token beside another field", JSON.stringify({ token: env.ADMIN_TOKEN, admin: true })],
+  ] as const) {
+    out.push({ name: `POST /api/admin/session: ${label}`, method: "POST", path: "/api/admin/session", headers: JSON_TYPE, body });
+  }
+  out.push(
+    { name: "POST /api/admin/session as a form", method: "POST", path: "/api/admin/session", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: `token=${env.ADMIN_TOKEN}` },
+    { name: "POST /api/admin/session as text/plain", method: "POST", path: "/api/admin/session", headers: { "Content-Type": "text/plain" }, body: JSON.stringify({ token: env.ADMIN_TOKEN }) },
+    { name: "POST /api/admin/session without a type", method: "POST", path: "/api/admin/session", body: JSON.stringify({ token: env.ADMIN_TOKEN }) },
+    { name: "POST /api/admin/session with the token in the query", method: "POST", path: `/api/admin/session?token=${env.ADMIN_TOKEN}`, headers: JSON_TYPE, body: "{}" },
+  );
+  // Forged, malformed and oversized session cookies: never the owner, never a 5xx.
+  const COOKIES = [
+    "edge_admin_session=" + "A".repeat(43),
+    "edge_admin_session=" + "A".repeat(42),
+    "edge_admin_session=" + "x".repeat(8000),
+    "edge_admin_session=../../x",
+    "edge_admin_session=%00",
+    "edge_admin_session=; edge_admin_session=" + "B".repeat(43),
+    "edge_admin_session",
+    "=" + "C".repeat(43),
+    ";;;===;;",
+  ];
+  const cookieRoutes: [string, string, string | undefined][] = [
+    ["GET", "/api/admin/metrics", undefined],
+    ["GET", "/api/admin/metrics.prom", undefined],
+    ["GET", "/api/admin/rooms", undefined],
+    ["GET", "/api/admin/videos", undefined],
+    ["DELETE", "/api/rooms/lobby/messages/1", undefined],
+    ["PUT", "/api/chat/blocked-words", '{"words":["x"]}'],
+    ["PATCH", `/api/videos/${"0".repeat(32)}`, '{"name":"x"}'],
+    ["POST", "/api/schedules/00AAAAAAAAAAAAAAAAAAAAAA/run", undefined],
+  ];
+  for (const cookie of COOKIES) {
+    for (const [method, path, body] of cookieRoutes) {
+      const headers = { Cookie: cookie, Origin: BASE, "Sec-Fetch-Site": "same-origin", "X-Admin-CSRF": "A".repeat(43), ...JSON_TYPE };
+      out.push({ name: `${method} ${path} with the cookie ${cookie.slice(0, 30)}`, method, path, headers, ...(body !== undefined && { body }) });
+    }
+    out.push(
+      { name: `GET /api/admin/session with the cookie ${cookie.slice(0, 30)}`, method: "GET", path: "/api/admin/session", headers: { Cookie: cookie }, expect: "not-5xx" },
+      { name: `DELETE /api/admin/session with the cookie ${cookie.slice(0, 30)}`, method: "DELETE", path: "/api/admin/session", headers: { Cookie: cookie, "X-Admin-CSRF": "x" }, expect: "not-5xx" },
+    );
+  }
+  // The stop announcement: only serve's runner may make it (no token is set here: nothing is there).
+  for (const header of ["Bearer ", "Bearer x", `Bearer ${env.ADMIN_TOKEN}`, `Bearer ${"x".repeat(8000)}`, "Basic eDp4"]) {
+    out.push({ name: `POST /api/stopping with Authorization "${header.slice(0, 24)}"`, method: "POST", path: "/api/stopping", headers: { Authorization: header } });
+  }
   // Hostile names in every named route.
   for (const name of BAD_NAMES) {
     out.push(
@@ -162,7 +218,15 @@ async function cases(): Promise<Case[]> {
       { name: `PUT subscription ${name.slice(0, 20)}`, method: "PUT", path: `/v1/stream/__ds/subscriptions/${name}`, headers: { ...JSON_TYPE, ...ADMIN }, body: '{"type":"webhook","pattern":"a/*","webhook":{"url":"https://hooks.example.com/x"}}' },
       { name: `fork of ${name.slice(0, 20)}`, method: "PUT", path: "/v1/stream/hostile-fork", headers: { "Content-Type": "text/plain", ...ADMIN, "Stream-Forked-From": name } },
       { name: `GET /api/videos/play/${name.slice(0, 20)}/manifest/video.m3u8`, method: "GET", path: `/api/videos/play/${name}/manifest/video.m3u8` },
+      { name: `PATCH /api/videos/${name.slice(0, 20)}`, method: "PATCH", path: `/api/videos/${name}`, headers: { ...JSON_TYPE, ...ADMIN }, body: '{"name":"x"}' },
+      { name: `DELETE /api/videos/${name.slice(0, 20)}`, method: "DELETE", path: `/api/videos/${name}`, headers: ADMIN },
+      { name: `PUT /api/rooms/${name.slice(0, 20)}/blocked-words`, method: "PUT", path: `/api/rooms/${name}/blocked-words`, headers: { ...JSON_TYPE, ...ADMIN }, body: '{"words":["x"]}' },
+      { name: `GET /api/rooms/${name.slice(0, 20)}/slow-mode`, method: "GET", path: `/api/rooms/${name}/slow-mode`, headers: ADMIN },
+      { name: `PUT /api/rooms/${name.slice(0, 20)}/slow-mode`, method: "PUT", path: `/api/rooms/${name}/slow-mode`, headers: { ...JSON_TYPE, ...ADMIN }, body: '{"seconds":5}' },
     );
+    for (const operation of ["pause", "resume", "run", "retry"]) {
+      out.push({ name: `POST /api/schedules/${name.slice(0, 20)}/${operation}`, method: "POST", path: `/api/schedules/${name}/${operation}`, headers: ADMIN });
+    }
   }
   // Hostile query strings.
   const queries: [string, string][] = [
@@ -184,9 +248,24 @@ async function cases(): Promise<Case[]> {
     ["/v1/stream/hostile-text", "?offset=-1&offset=now"],
     ["/v1/stream/hostile-text", "?live=sse"],
     ["/v1/stream/hostile-text", "?live=long-poll"],
+    ["/api/schedules", "?state=everything"],
+    ["/api/schedules", "?target=../../x"],
   ];
+  const adminLists = ["/api/admin/counters", "/api/admin/rooms", "/api/admin/streams", "/api/admin/subscriptions", "/api/admin/videos"];
+  for (const path of adminLists) {
+    for (const query of ["?limit=0", "?limit=101", "?limit=-1", "?limit=1e309", "?limit=abc", `?cursor=${"x".repeat(2000)}`]) queries.push([path, query]);
+  }
   for (const [path, query] of queries) {
-    out.push({ name: `GET ${path}${query.slice(0, 40)}`, method: "GET", path: path + query, headers: path === "/api/schedules" ? ADMIN : {} });
+    out.push({ name: `GET ${path}${query.slice(0, 40)}`, method: "GET", path: path + query, headers: path === "/api/schedules" || path.startsWith("/api/admin/") ? ADMIN : {} });
+  }
+  // Cursors that are odd but only names: a page after them, or none.
+  for (const path of adminLists.slice(0, 4)) {
+    for (const query of ["?cursor=%00%ff", "?cursor=../../x", "?cursor=%E2%80%AE", "?limit=100"]) {
+      out.push({ name: `GET ${path}${query}`, method: "GET", path: path + query, headers: ADMIN, expect: "not-5xx" });
+    }
+  }
+  for (const query of ["?format=prometheus", "?format=%00", "?format=prometheus&format=json"]) {
+    out.push({ name: `GET /api/admin/metrics${query}`, method: "GET", path: `/api/admin/metrics${query}`, headers: ADMIN, expect: "not-5xx" });
   }
   // Odd but harmless queries: answered normally (the name `__proto__` is a name like any other).
   const harmless: [string, string][] = [
@@ -215,6 +294,22 @@ async function cases(): Promise<Case[]> {
     ["POST", "/api/videos/uploads", '{"name":"x"}', JSON_TYPE],
     ["GET", "/v1/stream/__ds/subscriptions/hostile-sub", undefined, {}],
     ["POST", "/v1/stream/__ds/subscriptions/hostile-sub/ack", "{}", JSON_TYPE],
+    ["GET", "/api/admin/metrics", undefined, {}],
+    ["GET", "/api/admin/metrics.prom", undefined, {}],
+    ["GET", "/api/admin/counters", undefined, {}],
+    ["GET", "/api/admin/rooms", undefined, {}],
+    ["GET", "/api/admin/streams", undefined, {}],
+    ["GET", "/api/admin/subscriptions", undefined, {}],
+    ["GET", "/api/admin/videos", undefined, {}],
+    ["PATCH", `/api/videos/${"0".repeat(32)}`, '{"visibility":"public"}', JSON_TYPE],
+    ["DELETE", `/api/videos/${"0".repeat(32)}`, undefined, {}],
+    ["PUT", "/api/chat/blocked-words", '{"words":[]}', JSON_TYPE],
+    ["GET", "/api/rooms/lobby/blocked-words", undefined, {}],
+    ["PUT", "/api/rooms/lobby/slow-mode", '{"seconds":0}', JSON_TYPE],
+    ["POST", "/api/schedules/00AAAAAAAAAAAAAAAAAAAAAA/pause", undefined, {}],
+    ["POST", "/api/schedules/00AAAAAAAAAAAAAAAAAAAAAA/resume", undefined, {}],
+    ["POST", "/api/schedules/00AAAAAAAAAAAAAAAAAAAAAA/run", undefined, {}],
+    ["POST", "/api/schedules/00AAAAAAAAAAAAAAAAAAAAAA/retry", undefined, {}],
   ];
   const forged = await forgedTokens();
   for (const [method, path, body, headers] of authed) {
@@ -259,6 +354,12 @@ async function cases(): Promise<Case[]> {
     ["GET", "/api/counters/likes/ws"],
     ["GET", "/api/rooms/lobby/ws"],
     ["POST", "/api/videos/play/x/y/z"],
+    ["PUT", "/api/admin/session"],
+    ["POST", "/api/admin/metrics"],
+    ["DELETE", "/api/admin/rooms"],
+    ["GET", "/api/stopping"],
+    ["GET", "/api/schedules/00AAAAAAAAAAAAAAAAAAAAAA/run"],
+    ["DELETE", "/api/chat/blocked-words"],
   ] as const) {
     out.push({ name: `${method} ${path}`, method, path });
   }

@@ -3,7 +3,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { BASE, openSocket, ofType } from "../../test/edge/support.ts";
 import type { Counter } from "../counter/counter.ts";
-import { Figures, prometheusText, type Metrics } from "./metrics.ts";
+import { Figures, Metrics, prometheusText } from "./metrics.ts";
 
 const ADMIN = { Authorization: "Bearer test-admin-token" };
 
@@ -65,6 +65,24 @@ describe("the figures", () => {
     });
   });
 
+  it("keep the levels of 30,000 objects with open sockets, each in its own storage entry under Cloudflare's 2 MB per value", async () => {
+    // 30,000 pages, each with its own counter open: one reporter each, none a visitor can merge.
+    const stub = env.ADMIN_METRICS.getByName(`many-levels-${crypto.randomUUID()}`);
+    await runInDurableObject(stub, async (instance: Metrics, state) => {
+      for (let i = 0; i < 30_000; i += 1) instance.record(`${"f".repeat(58)}${String(i).padStart(6, "0")}`, {}, { "sockets:counters": 1 });
+      (instance as unknown as { write(): void }).write();
+      // Local workerd takes larger values than Cloudflare does, so the sizes are checked here.
+      const largest = Math.max(...[...state.storage.kv.list()].map(([key, value]) => key.length + JSON.stringify(value).length));
+      expect(largest).toBeLessThan(64 * 1024);
+      // A change of one object's sockets writes that object's entry, not everyone's.
+      instance.record(`${"f".repeat(58)}000000`, {}, { "sockets:counters": 0 });
+      (instance as unknown as { write(): void }).write();
+    });
+    // A fresh instance reads them all back.
+    const reread = await runInDurableObject(stub, (_instance: Metrics, state) => new Metrics(state, env).report());
+    expect(reread.open.counters).toBe(29_999);
+  });
+
   it("are served in Prometheus's text format with a TYPE line for each metric", async () => {
     const response = await exports.default.fetch(`${BASE}/api/admin/metrics?format=prometheus`, { headers: ADMIN });
     expect(response.headers.get("Content-Type")).toContain("text/plain; version=0.0.4");
@@ -80,6 +98,13 @@ describe("the figures", () => {
   it("count refusals by code", () => {
     const text = prometheusText({ enabled: true, at: "", open: { counters: 0, rooms: 0, feeds: 0 }, perSecond: {}, totals: { "refusals:rate_limited": 4 }, minutes: [] });
     expect(text).toContain('edge_widgets_refusals_total{code="rate_limited"} 4');
+  });
+
+  it("escape label values as the text format says, so no name can add lines of its own", () => {
+    const code = 'x"} 1\nedge_widgets_errors_total 999\n\\';
+    const text = prometheusText({ enabled: true, at: "", open: { counters: 0, rooms: 0, feeds: 0 }, perSecond: {}, totals: { [`refusals:${code}`]: 2 }, minutes: [] });
+    expect(text).toContain('edge_widgets_refusals_total{code="x\\"} 1\\nedge_widgets_errors_total 999\\n\\\\"} 2\n');
+    expect(text.split("\n").filter((line) => line.startsWith("edge_widgets_errors_total"))).toEqual(["edge_widgets_errors_total 0"]);
   });
 
   it("are for the admin only", async () => {

@@ -67,7 +67,7 @@ const currentSession: Handler = async ({ env, request }) => {
 /** `DELETE /api/admin/session`: signs out; the session is deleted, so a copy of the cookie is worthless. */
 const signOut: Handler = async ({ env, request }) => {
   const session = await findSession(env, request);
-  if (session) checkSameSite(request, session);
+  if (session) await checkSameSite(request, session);
   return new Response(null, { status: 204, headers: { "Set-Cookie": await closeSession(env, request) } });
 };
 

@@ -66,6 +66,23 @@ describe("signing in to the console", () => {
     await signIn();
   });
 
+  it("counts a wrong bearer token on an admin route as a guess too, refused before it is compared once the address is out of guesses", async () => {
+    const ip = freshIp();
+    const withToken = (token: string) => call("/api/admin/metrics", { headers: { Authorization: `Bearer ${token}`, "CF-Connecting-IP": ip } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i += 1) statuses.push((await withToken(`guess-${i}`)).status);
+    expect(statuses).toEqual(Array(10).fill(401));
+    // Even the right token is not compared now: a guesser cannot tell a hit among the refusals.
+    const refused = await withToken(ADMIN_TOKEN);
+    expect(refused.status).toBe(429);
+    // The same budget holds back sign-ins from that address.
+    const signInAttempt = await call("/api/admin/session", { method: "POST", headers: { "Content-Type": "application/json", "CF-Connecting-IP": ip }, body: JSON.stringify({ token: ADMIN_TOKEN }) });
+    expect(signInAttempt.status).toBe(429);
+    // The owner's scripts with the right token are never charged.
+    const owner = freshIp();
+    for (let i = 0; i < 12; i += 1) expect((await call("/api/admin/metrics", { headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "CF-Connecting-IP": owner } })).status).toBe(200);
+  });
+
   it("refuses a sign-in sent as a form, which any site could post", async () => {
     const response = await call("/api/admin/session", {
       method: "POST",
@@ -182,6 +199,28 @@ describe("the session cookie in place of the bearer token", () => {
     const closed = await call(stream, { method: "POST", headers: { ...fromConsole(cookie, csrf), "Content-Type": "text/plain", "Stream-Closed": "true" } });
     expect(closed.status).toBe(204);
     expect((await call(stream, { method: "DELETE", headers: fromConsole(cookie, csrf) })).status).toBe(204);
+  });
+
+  it("is worthless once the owner changes ADMIN_TOKEN, as after a leak", async () => {
+    const { cookie } = await signIn();
+    expect((await call("/api/admin/metrics", { headers: { Cookie: cookie } })).status).toBe(200);
+    const rotated = await fetchWithVars({ ADMIN_TOKEN: "the-new-admin-token" }, "/api/admin/metrics", { headers: { Cookie: cookie } });
+    expect(rotated.status).toBe(401);
+    const asked = await fetchWithVars({ ADMIN_TOKEN: "the-new-admin-token" }, "/api/admin/session", { headers: { Cookie: cookie } });
+    expect(await asked.json()).toEqual({ signedIn: false });
+    // With the token removed, the console is off: the old cookie is asked about and signed out calmly.
+    expect(await (await fetchWithVars({ ADMIN_TOKEN: "" }, "/api/admin/session", { headers: { Cookie: cookie } })).json()).toEqual({ signedIn: false });
+    expect((await fetchWithVars({ ADMIN_TOKEN: "" }, "/api/admin/session", { method: "DELETE", headers: { Cookie: cookie } })).status).toBe(204);
+  });
+
+  it("never lets another origin read the session's CSRF token or send it, even with ALLOWED_ORIGINS *", async () => {
+    const { cookie } = await signIn();
+    const read = await call("/api/admin/session", { headers: { Cookie: cookie, Origin: "https://evil.example" } });
+    // A credentialed read from another origin needs this header; without it the browser hides the answer.
+    expect(read.headers.get("Access-Control-Allow-Credentials")).toBeNull();
+    const preflight = await call("/api/admin/session", { method: "OPTIONS", headers: { Origin: "https://evil.example", "Access-Control-Request-Method": "DELETE", "Access-Control-Request-Headers": "x-admin-csrf" } });
+    expect(preflight.headers.get("Access-Control-Allow-Headers") ?? "").not.toMatch(/x-admin-csrf/i);
+    expect(preflight.headers.get("Access-Control-Allow-Credentials")).toBeNull();
   });
 
   it("tells the page its CSRF token again after a reload", async () => {

@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.ts";
+import { sameSecret } from "../http/admin.ts";
 import { Refusal } from "../http/refusal.ts";
 import { Database, type Migration } from "../storage/database.ts";
 
@@ -25,8 +26,9 @@ interface SessionRow {
 
 /**
  * The owner's signed-in sessions, all in one object. The cookie holds a random id; the object
- * keeps only the id's SHA-256 digest, so its storage cannot be replayed as cookies, and deleting
- * the row (signing out, or expiry) kills the cookie everywhere. Nothing here sees ADMIN_TOKEN.
+ * keeps only the id's digest, so its storage cannot be replayed as cookies, and deleting the row
+ * (signing out, or expiry) kills the cookie everywhere. The digest is keyed by ADMIN_TOKEN
+ * (`digestOf`), which the object itself never sees.
  */
 export class AdminSessions extends DurableObject<Env> {
   private readonly db = new Database(this.ctx.storage, SESSION_MIGRATIONS);
@@ -57,9 +59,21 @@ function randomId(): string {
   return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
-async function digestOf(id: string): Promise<string> {
-  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(id)));
-  return [...hash].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+const keys = new Map<string, Promise<CryptoKey>>();
+
+/**
+ * The id's HMAC-SHA256 under ADMIN_TOKEN: an owner who changes the token (after a leak) ends
+ * every session opened with the old one, since their cookies no longer lead to a row.
+ */
+async function digestOf(env: Env, id: string): Promise<string> {
+  const secret = env.ADMIN_TOKEN ?? "";
+  let key = keys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    keys.set(secret, key);
+  }
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await key, new TextEncoder().encode(id)));
+  return [...mac].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 /** The session id the request's cookie names, if it looks like one of ours. */
@@ -83,20 +97,21 @@ function cookie(request: Request, value: string, maxAgeSeconds: number): string 
 export async function openSession(env: Env, request: Request): Promise<{ setCookie: string; session: Session }> {
   const id = randomId();
   const session = { csrf: randomId(), expiresAt: Date.now() + SESSION_LIFETIME_MS };
-  await sessions(env).open(await digestOf(id), session.csrf, session.expiresAt);
+  await sessions(env).open(await digestOf(env, id), session.csrf, session.expiresAt);
   return { setCookie: cookie(request, id, SESSION_LIFETIME_MS / 1000), session };
 }
 
 /** The live session the request's cookie names, or undefined (none, forged, expired or signed out). */
 export async function findSession(env: Env, request: Request): Promise<Session | undefined> {
   const id = sessionId(request);
-  return id === undefined ? undefined : sessions(env).find(await digestOf(id));
+  // With no ADMIN_TOKEN there is no console, and no key to look a session up by.
+  return id === undefined || !env.ADMIN_TOKEN ? undefined : sessions(env).find(await digestOf(env, id));
 }
 
 /** Ends the request's session for good; the Set-Cookie header that clears the browser's copy. */
 export async function closeSession(env: Env, request: Request): Promise<string> {
   const id = sessionId(request);
-  if (id !== undefined) await sessions(env).close(await digestOf(id));
+  if (id !== undefined && env.ADMIN_TOKEN) await sessions(env).close(await digestOf(env, id));
   return cookie(request, "", 0);
 }
 
@@ -108,7 +123,7 @@ const SAFE_METHODS = new Set(["GET", "HEAD"]);
  * must come from this origin (Origin, or Sec-Fetch-Site where a browser sends it) and carry the
  * session's CSRF token in a header, which no HTML form can set and no other origin can read.
  */
-export function checkSameSite(request: Request, session: Session): void {
+export async function checkSameSite(request: Request, session: Session): Promise<void> {
   if (SAFE_METHODS.has(request.method)) return;
   const site = request.headers.get("Sec-Fetch-Site");
   const origin = request.headers.get("Origin");
@@ -121,7 +136,8 @@ export function checkSameSite(request: Request, session: Session): void {
     type.startsWith("application/x-www-form-urlencoded") ||
     type.startsWith("multipart/form-data");
   if (crossSite) throw new Refusal("forbidden", "The console's session works only for requests from the console's own page.");
-  if (request.headers.get(CSRF_HEADER) !== session.csrf) {
+  const csrf = request.headers.get(CSRF_HEADER);
+  if (csrf === null || !(await sameSecret(csrf, session.csrf))) {
     throw new Refusal("forbidden", `A state-changing request with the console's session needs its ${CSRF_HEADER} header.`);
   }
 }

@@ -16,8 +16,17 @@ import type { SameType } from "../http/validate.ts";
 
 const WORD = /[\p{L}\p{M}\p{N}]+/gu;
 
+/**
+ * Characters that show nothing (zero-width space and joiners, soft hyphen, word joiner, BOM,
+ * variation selectors): dropped before words are cut, so that "b<ZWJ>ad" is "bad" and not the
+ * two words "b" and "ad". Letters of other scripts that look alike (a Cyrillic "а" in "bаd") are
+ * other letters and are not mapped: a confusables table would refuse honest words of those
+ * scripts, and the list says what the room refuses, not what it guesses.
+ */
+const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
+
 /** The words of `text` in the compared form. */
-export const wordsOf = (text: string): string[] => text.normalize("NFKC").toLowerCase().match(WORD) ?? [];
+export const wordsOf = (text: string): string[] => text.normalize("NFKC").replace(INVISIBLE, "").toLowerCase().match(WORD) ?? [];
 
 /** One entry as it is stored and answered: its words, in the compared form, one space apart. */
 const entryOf = (raw: string) => wordsOf(raw).join(" ");

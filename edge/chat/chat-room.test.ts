@@ -633,6 +633,19 @@ describe("blocked words", () => {
     expect(page.messages.map((m) => m.text)).toEqual(["darning socks", "a badge", "not very nice"]);
   });
 
+  it("sees through invisible characters put inside a word (zero-width joiner, zero-width space, soft hyphen, word joiner)", async () => {
+    const room = roomName("invisible");
+    await put(`/api/rooms/${room}/blocked-words`, { words: ["bad"] });
+    const ann = await join(room);
+    await ann.next(ofType("ready"));
+    for (const [i, text] of ["b\u200Dad", "b\u200Bad", "b\u00ADad", "ba\u2060d", "\uFEFFbad\u200C"].entries()) {
+      ann.ws.send(JSON.stringify({ type: "send", id: `hidden-${i}`, text }));
+      expect(await ann.next(ofType("error")), JSON.stringify(text)).toMatchObject({ code: "blocked_word", ref: `hidden-${i}` });
+    }
+    // Letters of another script that look the same are other letters: the Cyrillic "а" passes.
+    expect((await say(ann, "b\u0430d")).text).toBe("b\u0430d");
+  });
+
   it("refuses in every room a word on the list for all rooms", async () => {
     const word = `zorp${crypto.randomUUID().slice(0, 6)}`;
     const before = (await (await get("/api/chat/blocked-words", { headers: ADMIN })).json()) as { words: string[] };
@@ -704,6 +717,20 @@ describe("slow mode", () => {
     await again.next(ofType("ready"));
     again.ws.send(JSON.stringify({ type: "send", id: "after-reconnect", text: "second" }));
     expect(await again.next(ofType("error"))).toMatchObject({ code: "slow_mode", ref: "after-reconnect" });
+  });
+
+  it("holds back the address too, so a new session from the same address waits like the old one", async () => {
+    const room = roomName("slow-rejoin");
+    await put(`/api/rooms/${room}/slow-mode`, { seconds: 30 });
+    const ip = freshIp();
+    const ann = await join(room, { name: "Ann", session: "first-session", ip });
+    await ann.next(ofType("ready"));
+    await say(ann, "first");
+    ann.ws.close(1000);
+    const disguised = await join(room, { name: "Not Ann", session: "another-session", ip });
+    await disguised.next(ofType("ready"));
+    disguised.ws.send(JSON.stringify({ type: "send", id: "new-session", text: "second" }));
+    expect(await disguised.next(ofType("error"))).toMatchObject({ code: "slow_mode", ref: "new-session" });
   });
 
   it("lets a member send again once the interval is over, and not at all when turned off", async () => {
@@ -836,6 +863,6 @@ describe("a room made by an older version", () => {
     }));
     expect(after.page.messages).toEqual([{ id: 1, clientId: "m-1", name: "Ann", text: "still here", at: 1000, verified: false }]);
     expect(after.bans).toEqual(["mallory"]);
-    expect(after.steps).toEqual([1, 2]);
+    expect(after.steps).toEqual([1, 2, 3]);
   });
 });

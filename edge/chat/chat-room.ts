@@ -344,7 +344,7 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
     if (blocked !== undefined) {
       throw new Refusal("blocked_word", `Not sent: "${blocked}" is not allowed in this room. Edit the message and send it again.`, { ref: clientId });
     }
-    const wait = this.slowModeWait(member.session);
+    const wait = this.slowModeWait(member);
     if (wait > 0) {
       const retryAfter = Math.ceil(wait / 1000);
       const refusal = new Refusal("slow_mode", `Slow mode: one message per ${this.slowMode()} s; you can send again in ${retryAfter} s.`, { retryAfterMs: wait, ref: clientId });
@@ -593,12 +593,18 @@ export class ChatRoom extends SocketRoom<Env, Member, ChatClientFrame, ChatServe
     return this.allRoomsReading;
   }
 
-  /** How long `session` must still wait under slow mode, in ms; 0 when it may send. */
-  private slowModeWait(session: string): number {
+  /**
+   * How long `member` must still wait under slow mode, in ms; 0 when it may send. The wait runs
+   * from the last message of its session or of its address, whichever came later: a visitor
+   * picks a new session by reconnecting, not a new address, so members behind one address share
+   * one pace.
+   */
+  private slowModeWait(member: Member): number {
     const seconds = this.slowMode();
     if (seconds === 0) return 0;
-    const last = this.db.one<{ at: number }>("SELECT at FROM messages WHERE sender = ? ORDER BY id DESC LIMIT 1", session);
-    return last ? Math.max(0, last.at + seconds * 1000 - Date.now()) : 0;
+    const lastAt = (column: "sender" | "ip", value: string) => this.db.one<{ at: number }>(`SELECT at FROM messages WHERE ${column} = ? ORDER BY id DESC LIMIT 1`, value)?.at ?? 0;
+    const last = Math.max(lastAt("sender", member.session), lastAt("ip", member.ip));
+    return last === 0 ? 0 : Math.max(0, last + seconds * 1000 - Date.now());
   }
 
   private activeBan(ip: string, name: string): Ban | null {

@@ -48,4 +48,9 @@ export const CHAT_ROOM_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX messages_by_sender ON messages (sender, id) WHERE sender IS NOT NULL;
     `,
   },
+  {
+    name: "senders by address",
+    // Slow mode also asks when the member's address last sent: a new session is free to choose.
+    up: "CREATE INDEX messages_by_ip ON messages (ip, id)",
+  },
 ];

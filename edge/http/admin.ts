@@ -1,6 +1,8 @@
 import type { Env } from "../env.ts";
 import { checkSameSite, findSession } from "../admin/sessions.ts";
 import { guard, type Handler } from "../router.ts";
+import { checkRate, refuseWhenSpent } from "../rate-limiter/rate-limiter.ts";
+import { clientIp } from "./client-ip.ts";
 import { Refusal } from "./refusal.ts";
 
 /** The token of `Authorization: Bearer <token>`; undefined when the header is absent or not that. */
@@ -21,6 +23,20 @@ export async function isAdminToken(env: Env, token: string | undefined): Promise
 }
 
 /**
+ * Whether `token`, which can only be meant as ADMIN_TOKEN, is it. Such a token is a guess as much
+ * as a sign-in is, and shares its budget (`admin-sign-in`): an address out of guesses is refused
+ * with 429 before its token is compared, so a right guess among the refused ones reveals nothing;
+ * a wrong one is charged, the right one costs nothing.
+ */
+export async function isAdminGuess(env: Env, request: Request, token: string): Promise<boolean> {
+  if (!env.ADMIN_TOKEN) return false;
+  await refuseWhenSpent(env, request, "admin-sign-in", "wrong admin tokens");
+  if (await isAdminToken(env, token)) return true;
+  await checkRate(env, clientIp(env, request), "admin-sign-in");
+  return false;
+}
+
+/**
  * Whether the request comes from the owner: `Authorization: Bearer <ADMIN_TOKEN>`, or the
  * console's session cookie. A cookie-borne request that changes state must also pass the
  * cross-site rule (`checkSameSite`); one that fails it is the owner's browser sent from elsewhere,
@@ -32,12 +48,13 @@ export async function isAdminRequest(env: Env, request: Request): Promise<boolea
 }
 
 async function adminVerdict(env: Env, request: Request): Promise<true | false | Refusal> {
-  if (await isAdminToken(env, bearerToken(request))) return true;
   if (!env.ADMIN_TOKEN) return false;
+  const bearer = bearerToken(request);
+  if (bearer !== undefined && (await isAdminGuess(env, request, bearer))) return true;
   const session = await findSession(env, request);
   if (!session) return false;
   try {
-    checkSameSite(request, session);
+    await checkSameSite(request, session);
     return true;
   } catch (error) {
     if (error instanceof Refusal) return error;

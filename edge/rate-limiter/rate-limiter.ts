@@ -54,6 +54,12 @@ export class RateLimiter extends DurableObject<Env> {
     return { ok: false, retryAfterMs: waitFor(cost - tokens, policy), remaining: 0 };
   }
 
+  /** Whether one `action` would be allowed now, taking nothing (a check made before the action is even tried). */
+  allows(action: string, policy: RatePolicy): RateDecision {
+    const { tokens } = this.refill(action, policy);
+    return tokens >= 1 ? { ok: true, retryAfterMs: 0, remaining: Math.floor(tokens) } : { ok: false, retryAfterMs: waitFor(1 - tokens, policy), remaining: 0 };
+  }
+
   /** Grants as many of `wanted` single actions as there are tokens, in one call. */
   take(action: string, policy: RatePolicy, wanted: number): RateGrant {
     const { tokens, now } = this.refill(action, policy);
@@ -263,7 +269,15 @@ export function checkRate(env: Env, ip: string, action: RateAction, cost = 1): P
  * many of, for the message.
  */
 export async function limitRate(env: Env, request: Request, action: RateAction, what = "requests"): Promise<void> {
-  const decision = await checkRate(env, clientIp(env, request), action);
+  refuseUnless(await checkRate(env, clientIp(env, request), action), what);
+}
+
+/** Refuses the request with the API's 429 when its address has no `action` left, taking nothing. */
+export async function refuseWhenSpent(env: Env, request: Request, action: RateAction, what = "requests"): Promise<void> {
+  refuseUnless(await env.RATE_LIMITER.getByName(clientIp(env, request)).allows(action, ratePolicy(env, action)), what);
+}
+
+function refuseUnless(decision: RateDecision, what: string): void {
   if (decision.ok) return;
   const seconds = Math.ceil(decision.retryAfterMs / 1000);
   throw new Refusal("rate_limited", `Too many ${what}; try again in ${seconds} s.`, { headers: { "Retry-After": String(seconds) } });

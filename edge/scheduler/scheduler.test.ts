@@ -457,6 +457,33 @@ describe("pause, resume, run now and retry", slow, () => {
     expect(await runs(schedule)).toHaveLength(1);
   });
 
+  it("runs a visitor's schedule now at most once per shortest interval, from any address; the admin is not held back", async () => {
+    const schedule = await created({ target: "hook", at: tomorrow, payload: { often: true } });
+    expect((await operate(schedule, "run")).status).toBe(200);
+    // Another address with the same manage token: the schedule's pace, not the address's.
+    const again = await exports.default.fetch(`${BASE}/api/schedules/${schedule.id}/run`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${schedule.manageToken}`, "CF-Connecting-IP": `2001:db8::${crypto.randomUUID().slice(0, 4)}` },
+    });
+    expect(again.status).toBe(429);
+    expect(await again.json()).toMatchObject({ error: { code: "rate_limited" } });
+    expect(again.headers.get("Retry-After")).toMatch(/^\d+$/);
+    expect((await operate(schedule, "run", "test-admin-token")).status).toBe(200);
+    await pause(1_050);
+    expect((await operate(schedule, "run")).status).toBe(200);
+    expect(await runs(schedule)).toHaveLength(3);
+  });
+
+  it("charges a token that is no manage token as a guess at the admin token, refused before it is compared once the address is out of guesses", async () => {
+    const schedule = await created({ target: "hook", at: tomorrow });
+    const ip = `2001:db8::${crypto.randomUUID().slice(0, 4)}:1`;
+    const read = (token: string) => exports.default.fetch(`${BASE}/api/schedules/${schedule.id}`, { headers: { Authorization: `Bearer ${token}`, "CF-Connecting-IP": ip } });
+    for (let i = 0; i < 10; i += 1) expect((await read(`guess-${i}`)).status).toBe(404);
+    expect((await read("test-admin-token")).status).toBe(429);
+    // The schedule's own manage token is never charged.
+    expect((await read(schedule.manageToken)).status).toBe(200);
+  });
+
   it("refuses to pause, resume or run a finished schedule, and to run a paused one, with a 409", async () => {
     const done = await created({ target: "hook", at: soon(300) });
     await recorded(done, 1);

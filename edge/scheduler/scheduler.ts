@@ -286,7 +286,15 @@ export class Scheduler extends DurableObject<Env> {
     if (!row) return null;
     if (row.paused_ms !== null) return carry(new Refusal("schedule_paused", `Schedule ${id} is paused; resume it first.`));
     if (row.occurrence_ms === null) return carry(finished(row, "run"));
-    const { outcome, started, finished: at } = await this.attempt(row, Date.now(), 1);
+    if (!caller.admin) {
+      const wait = this.runNowWait(id);
+      if (wait > 0) {
+        const seconds = Math.ceil(wait / 1000);
+        return carry(new Refusal("rate_limited", `Schedule ${id} ran less than the shortest interval ago; run it again in ${seconds} s.`, { headers: { "Retry-After": String(seconds) } }));
+      }
+    }
+    this.runningNow.add(id);
+    const { outcome, started, finished: at } = await this.attempt(row, Date.now(), 1).finally(() => this.runningNow.delete(id));
     const run: RunRow = { at_ms: started, occurrence_ms: started, attempt: 1, ok: outcome.ok ? 1 : 0, status: outcome.status, duration_ms: at - started, error: outcome.error };
     // Cancelled meanwhile: the run happened but there is nothing left to record it in.
     if (!this.row(id)) return runView(run);
@@ -295,6 +303,20 @@ export class Scheduler extends DurableObject<Env> {
       this.addRun(row, run);
     });
     return runView(run);
+  }
+
+  /** Schedules being run now, whose run is not recorded yet. */
+  private readonly runningNow = new Set<string>();
+
+  /**
+   * How long a visitor must wait to run `id` now, in ms: a schedule runs at most once per the
+   * shortest interval, counting every run it made. The address's own limit is not enough: the
+   * manage token works from any address, and each run is a delivery to the owner's target.
+   */
+  private runNowWait(id: string): number {
+    if (this.runningNow.has(id)) return schedulerSettings(this.env).minIntervalSeconds * 1000;
+    const last = this.db.one<{ at_ms: number }>("SELECT at_ms FROM runs WHERE schedule_id = ? ORDER BY seq DESC LIMIT 1", id);
+    return last ? last.at_ms + schedulerSettings(this.env).minIntervalSeconds * 1000 - Date.now() : 0;
   }
 
   /**

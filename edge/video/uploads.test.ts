@@ -63,6 +63,16 @@ describe("POST /api/videos/uploads", { timeout: 30_000 }, () => {
     }
   });
 
+  it("charges a token that is no upload token as a guess at the admin token, refused before it is compared once the address is out of guesses", async () => {
+    const ip = freshIp();
+    const ask = (bearer: string) =>
+      exports.default.fetch(`${BASE}/api/videos/uploads`, { method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${bearer}`, "CF-Connecting-IP": ip }, body: '{"name":"Guess"}' });
+    for (let i = 0; i < 10; i += 1) expect((await ask(`guess-${i}`)).status).toBe(401);
+    expect((await ask(ADMIN)).status).toBe(429);
+    // An upload token from that address is not held back.
+    expect((await ask(await uploadToken())).status).toBe(201);
+  });
+
   it("refuses upload tokens that are expired, long-lived or for another scope", async () => {
     const now = Math.floor(Date.now() / 1000);
     const expired = await uploadToken({ iat: now - 1200, expiresIn: now - 600 });

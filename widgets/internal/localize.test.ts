@@ -1,6 +1,6 @@
 import { LitElement, html } from "lit";
 import { afterEach, describe, expect, it } from "vitest";
-import { Localizer, requestedLang, type TranslationModules } from "./localize.ts";
+import { Localizer, requestedLang, stringsAttribute, type TranslationModules } from "./localize.ts";
 import { until } from "./test-support.ts";
 
 interface Greeting {
@@ -88,5 +88,16 @@ describe("Localizer", () => {
     // Hebrew has no strings here: English, left to right.
     await until(element, () => said(element)!.startsWith("Hello"));
     expect(element.dir).toBe("ltr");
+  });
+});
+
+describe("the strings attribute", () => {
+  const english = { title: "Comments", send: "Send" };
+
+  it("takes the widget's own entries only, never names every object has (toString, constructor, __proto__)", () => {
+    const { fromAttribute } = stringsAttribute(english);
+    const taken = fromAttribute('{"title":"Kommentare","toString":"x","constructor":"y","__proto__":"z","hasOwnProperty":"w"}');
+    expect(taken).toEqual({ title: "Kommentare" });
+    expect(Object.keys(taken)).toEqual(["title"]);
   });
 });

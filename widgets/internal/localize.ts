@@ -53,7 +53,8 @@ export function requestedLang(element: Element): string {
 
 /**
  * A `strings` attribute converter: a JSON object of plain-text entries. Entries the widget does
- * not have, and entries that are not strings, are left out (counted text is set as a property).
+ * not have (names every object inherits, such as `toString`, included), and entries that are not
+ * strings, are left out (counted text is set as a property).
  */
 export function stringsAttribute<S extends object>(english: S): { fromAttribute: (value: string | null) => Partial<S> } {
   return {
@@ -61,7 +62,7 @@ export function stringsAttribute<S extends object>(english: S): { fromAttribute:
       try {
         const parsed: unknown = JSON.parse(value ?? "{}");
         if (typeof parsed !== "object" || parsed === null) return {};
-        return Object.fromEntries(Object.entries(parsed).filter(([key, text]) => key in english && typeof text === "string")) as Partial<S>;
+        return Object.fromEntries(Object.entries(parsed).filter(([key, text]) => Object.hasOwn(english, key) && typeof text === "string")) as Partial<S>;
       } catch {
         return {};
       }

@@ -200,7 +200,10 @@ export class Bridge {
   static async open(stub: BridgeStub): Promise<Bridge> {
     for (;;) {
       const existing = sockets.get(stub.id.toString());
-      const socket = await (existing?.opening ?? connect(stub));
+      const opening = existing?.opening ?? connect(stub);
+      // Another reader's opening is awaited through a promise of this request, so this reader
+      // carries on in its own request (see shared-reads.ts).
+      const socket = await new Promise<SharedSocket>((resolve, reject) => opening.then(resolve, reject));
       // Ended between its opening and this reader's turn: open the next one.
       if (socket.ended) continue;
       const bridge = new Bridge(socket, existing === undefined);

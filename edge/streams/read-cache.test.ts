@@ -86,3 +86,22 @@ describe("catch-up reads of a public stream", () => {
     expect((await exports.default.fetch(url)).status).toBe(401);
   });
 });
+
+describe("a crowd of readers at one offset", () => {
+  // Each reader continues in its own request after a shared read (shared-reads.ts): an answer
+  // built in the request that settled the read could not be sent from another (a 500).
+  it("answers every reader whole while they share reads of the object", async () => {
+    const name = unique("crowd");
+    await createStream(name, { public: true, body: "x".repeat(500_000) });
+    for (let i = 0; i < 3; i++) await append(name, "y".repeat(500_000));
+    for (let round = 0; round < 10; round++) {
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, async () => {
+          const response = await call(name, { query: "?offset=-1" });
+          return { status: response.status, bytes: (await response.arrayBuffer()).byteLength };
+        }),
+      );
+      for (const answer of answers) expect(answer).toEqual({ status: 200, bytes: 2_000_000 });
+    }
+  });
+});

@@ -18,6 +18,14 @@ export class SharedReads<T> {
 
   /** `run` once for every reader asking for `key` now; the object sees one call per round trip. */
   read(key: string, run: () => Promise<T>): Promise<T> {
+    const shared = this.join(key, run);
+    // Each reader waits on a promise made in its own request. Awaiting the shared one directly
+    // would continue this reader in the request that settled it, and the answer built there
+    // (its body stream) could not be sent from here: the reader would fail with a 500.
+    return new Promise<T>((resolve, reject) => shared.then(resolve, reject));
+  }
+
+  private join(key: string, run: () => Promise<T>): Promise<T> {
     let slot = this.slots.get(key);
     if (!slot) this.slots.set(key, (slot = {}));
     if (!slot.running) return this.start(key, slot, run);

@@ -32,24 +32,47 @@ describe("a private stream's reads", () => {
 });
 
 describe("catch-up reads of a public stream", () => {
+  /** A public stream longer than two reads, and the offset where its first read ends. */
+  async function longStream(name: string, letter: string): Promise<string> {
+    await createStream(name, { public: true, body: letter.repeat(1_000_000) });
+    for (let i = 0; i < 11; i++) await append(name, letter.repeat(1_000_000));
+    const opening = await call(name, { query: "?offset=-1" });
+    expect(opening.headers.get("Stream-Up-To-Date")).toBeNull();
+    // `-1` names no particular stream: the same URL reads a re-created stream of the name.
+    expect(opening.headers.get("Cache-Control")).toBe("no-cache");
+    await opening.arrayBuffer();
+    return opening.headers.get("Stream-Next-Offset")!;
+  }
+
   it("marks a range before the tail immutable and answers repeats from the cache", async () => {
     const name = unique("cache-range");
-    await createStream(name, { public: true, body: "x".repeat(1_000_000) });
-    for (let i = 0; i < 7; i++) await append(name, "y".repeat(1_000_000));
-    const first = await call(name, { query: "?offset=-1" });
+    const from = await longStream(name, "x");
+    const first = await call(name, { query: `?offset=${from}` });
     expect(first.headers.get("Stream-Up-To-Date")).toBeNull();
     expect(first.headers.get("Cache-Control")).toMatch(/^public, max-age=\d+, immutable$/);
     const body = await first.text();
     const before = await load(name);
 
     for (let i = 0; i < 5; i++) {
-      const repeat = await call(name, { query: "?offset=-1" });
+      const repeat = await call(name, { query: `?offset=${from}` });
       expect(await repeat.text()).toBe(body);
     }
     const etag = first.headers.get("ETag")!;
-    const revalidated = await call(name, { query: "?offset=-1", headers: { "If-None-Match": etag } });
+    const revalidated = await call(name, { query: `?offset=${from}`, headers: { "If-None-Match": etag } });
     expect(revalidated.status).toBe(304);
     expect((await load(name)).reads).toBe(before.reads);
+  });
+
+  it("never answers a re-created stream with the cached data of the one deleted before it", async () => {
+    const name = unique("cache-recreated");
+    const old = await longStream(name, "x");
+    expect((await (await call(name, { query: `?offset=${old}` })).text()).startsWith("x")).toBe(true);
+    expect((await call(name, { method: "DELETE", headers: ADMIN })).status).toBe(204);
+
+    const from = await longStream(name, "z");
+    expect(from).not.toBe(old);
+    const fresh = await call(name, { query: `?offset=${from}` });
+    expect((await fresh.text()).startsWith("z")).toBe(true);
   });
 
   it("never keeps a read that reaches the tail, so a writer reads its own append", async () => {

@@ -11,6 +11,7 @@
 import type { Env } from "../env.ts";
 import { positiveNumber } from "../settings.ts";
 import { CURSOR_INTERVAL_S } from "./cursors.ts";
+import { CONCRETE_OFFSET, offsetParts } from "./offsets.ts";
 import type { StreamRequest } from "./reads.ts";
 import type { ReadResult } from "./stream-log.ts";
 import type { StreamInfo } from "./stream-state.ts";
@@ -19,8 +20,8 @@ const CACHE_SECONDS = positiveNumber("STREAMS_CACHE_SECONDS", 60, "s");
 
 /**
  * How long caches may keep a public answer: the setting, cut to what is left of the stream's
- * life (a TTL stream lives at least its TTL after this read). A deleted and re-created stream
- * of the same name may be answered from caches with the old data for this long.
+ * life (a TTL stream lives at least its TTL after this read). Only a reader still holding an
+ * offset of a deleted stream may be answered from caches with its old data for this long.
  */
 function freshFor(env: Env, info: StreamInfo, cap = Number.POSITIVE_INFINITY): number {
   let seconds = Math.min(CACHE_SECONDS.read(env), cap);
@@ -29,19 +30,30 @@ function freshFor(env: Env, info: StreamInfo, cap = Number.POSITIVE_INFINITY): n
   return Math.max(0, Math.floor(seconds));
 }
 
+/**
+ * Whether `offset` names a place in this incarnation of the stream: offsets carry their
+ * incarnation's read seq (offsets.ts), which the tail shares. `-1` and `now` name no
+ * incarnation, and neither does an offset of an earlier stream of the same name (nor, on a
+ * fork, one of the range it inherits), so their answers are never kept: a re-created stream
+ * would be answered with the old one's data.
+ */
+function ofThisIncarnation(offset: string, info: StreamInfo): boolean {
+  return CONCRETE_OFFSET.test(offset) && offsetParts(offset).seq === offsetParts(info.tail).seq;
+}
+
 /** A catch-up read: immutable when it ends before the tail; at the tail, revalidated every time. */
-export function catchUpCacheControl(env: Env, result: ReadResult): string {
+export function catchUpCacheControl(env: Env, result: ReadResult, offset: string): string {
   if (!result.info.public) return "private, no-cache";
   const seconds = freshFor(env, result.info);
-  if (result.upToDate || seconds === 0) return "no-cache";
+  if (result.upToDate || seconds === 0 || !ofThisIncarnation(offset, result.info)) return "no-cache";
   return `public, max-age=${seconds}, immutable`;
 }
 
-/** A long-poll's 200: briefly, keyed by its cursor; never for `-1` (a first read that may grow). */
+/** A long-poll's 200: briefly, keyed by its cursor; never for `-1` or `now`, which name no incarnation. */
 export function longPollCacheControl(env: Env, result: ReadResult, offset: string): string {
   if (!result.info.public) return "private, no-cache";
   const seconds = freshFor(env, result.info, CURSOR_INTERVAL_S);
-  if (offset === "-1" || seconds === 0) return "no-cache";
+  if (!ofThisIncarnation(offset, result.info) || seconds === 0) return "no-cache";
   return `public, max-age=${seconds}`;
 }
 

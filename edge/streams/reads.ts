@@ -61,7 +61,7 @@ export async function serveCatchUp({ stub, name, request, env }: StreamRequest, 
     if (info.closed) headers[Header.Closed] = "true";
     return new Response(isJsonType(info.contentType) ? "[]" : "", { status: 200, headers });
   }
-  headers["Cache-Control"] = catchUpCacheControl(env, result);
+  headers["Cache-Control"] = catchUpCacheControl(env, result, offset);
   return dataResponse(name, request, offset, result, headers);
 }
 

@@ -224,7 +224,7 @@ async function readStream(request: StreamRequest): Promise<Response> {
   const authorized = await authorize(request.env, request.request, request.name, "read");
   if (live === "sse") return serveSse(request, offset!, authorized);
   // Only public streams' answers are in the cache, and this reader's token was checked above.
-  const cached = offset === "now" ? undefined : await fromCache(request);
+  const cached = offset !== undefined && CONCRETE_OFFSET.test(offset) ? await fromCache(request) : undefined;
   if (cached) return cached;
   const response = live === "long-poll" ? await serveLongPoll(request, offset!, authorized) : await serveCatchUp(request, offset ?? "-1", authorized);
   keep(request, response);

@@ -8,7 +8,7 @@ import { forkLifetime, grantFork, readThroughSource, type ForkGrant, type ForkRe
 import { isJsonType, jsonFragment, mediaType } from "./json-mode.ts";
 import { LogStorage, type Collected } from "./log-storage.ts";
 import { LoadCounter, type ObjectLoad } from "./object-load.ts";
-import { ZERO_OFFSET } from "./offsets.ts";
+import { ZERO_OFFSET, incarnationOffset, offsetParts } from "./offsets.ts";
 import { Producers, retriesClose, type Producer } from "./producers.ts";
 import { privateStream, refuse } from "./refusals.ts";
 import { STREAM_LOG_MIGRATIONS } from "./schema.ts";
@@ -369,13 +369,17 @@ export class StreamLog extends DurableObject<Env> {
     // Subscriptions whose pattern matches a new stream follow it from its first byte.
     await this.watchers.register();
 
+    // A fork's own messages follow the fork offset's position on a read seq of their own, which
+    // sorts after every offset it inherits.
+    const start = grant ? offsetParts(grant.forkOffset) : { seq: 0, position: 0 };
+    const incarnation = this.record.nextIncarnation(start.seq);
     const meta: Meta = {
       generation: crypto.randomUUID(),
       contentType,
       lastAccessedAt: Date.now(),
       closed: input.closed,
       public: input.public,
-      tail: grant?.forkOffset ?? ZERO_OFFSET,
+      tail: incarnationOffset(incarnation, start.position),
       refCount: 0,
       softDeleted: false,
       hotBytes: 0,

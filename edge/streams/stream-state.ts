@@ -50,6 +50,16 @@ export class StreamRecord {
     this.meta = undefined;
     this.kv.delete("meta");
   }
+
+  /**
+   * The read seq of a new incarnation of this stream: the creation time in ms, and always past
+   * every earlier incarnation's (kept after a delete, unlike `meta`) and past `after`.
+   */
+  nextIncarnation(after = 0): number {
+    const seq = Math.max(Date.now(), (this.kv.get<number>("incarnation") ?? 0) + 1, after + 1);
+    this.kv.put("incarnation", seq);
+    return seq;
+  }
 }
 
 /** What readers and the Worker learn about a stream. */

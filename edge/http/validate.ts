@@ -49,9 +49,19 @@ export async function readText(request: Request, maxBytes: number): Promise<stri
  * Reads a request body, refusing it with 413 as soon as it passes `maxBytes`: a chunked body
  * has no length up front, so the limit is checked while reading, not after.
  */
+/**
+ * A body declared too large but no larger than this is read to its end and dropped before the
+ * 413 goes out: a client still sending when the answer comes and the connection closes sees a
+ * broken pipe instead of the refusal. Larger ones are refused at once.
+ */
+const DRAINED_WHEN_REFUSED = 16 * 1024 * 1024;
+
 export async function readBytes(request: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) throw tooLarge(maxBytes);
+  if (declared > maxBytes) {
+    if (declared <= DRAINED_WHEN_REFUSED && request.body) await request.body.pipeTo(new WritableStream()).catch(() => undefined);
+    throw tooLarge(maxBytes);
+  }
   if (!request.body) return new Uint8Array(0);
   // A declared length bounds the body (the HTTP server reads no more), so it is read in one go.
   if (request.headers.has("content-length") && Number.isSafeInteger(declared)) {

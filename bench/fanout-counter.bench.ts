@@ -14,7 +14,8 @@
  * (it is still asked for every click). Measured on `npm run serve` (plain workerd); then
  * `wrangler dev` is tried with the same crowd and its figures reported as far as it holds it.
  * BENCH_VIEWERS and BENCH_SECONDS change the size for a quick look, BENCH_RUNTIMES (a comma
- * list) the runtimes, BENCH_FRAMES_PER_SECOND the server's COUNTER_FRAMES_PER_SECOND.
+ * list) the runtimes, BENCH_FRAMES_PER_SECOND the server's COUNTER_FRAMES_PER_SECOND and
+ * BENCH_OBJECT_FRAMES_PER_SECOND its COUNTER_OBJECT_FRAMES_PER_SECOND.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -141,6 +142,8 @@ class Crowd {
   latest: number[] = [];
   disconnected = 0;
   failedOpens = 0;
+  /** Count frames received after the first, over every viewer: what the server's CPU is divided by. */
+  frames = 0;
   /** For click k (1-based, over base): how many viewers have seen a count including it. */
   private reached: number[] = [];
   private sentAt: number[] = [];
@@ -184,6 +187,7 @@ class Crowd {
           this.latest[index] = count;
           done();
         } else {
+          this.frames += 1;
           this.seen(index, count);
         }
       };
@@ -257,6 +261,7 @@ async function onRuntime(runtime: Runtime): Promise<Figure[]> {
       RATE_LIMITS: JSON.stringify({ click: { burst: 1e9, perSecond: 1e9 } }),
       ADMIN_TOKEN,
       ...(process.env.BENCH_FRAMES_PER_SECOND ? { COUNTER_FRAMES_PER_SECOND: process.env.BENCH_FRAMES_PER_SECOND } : {}),
+      ...(process.env.BENCH_OBJECT_FRAMES_PER_SECOND ? { COUNTER_OBJECT_FRAMES_PER_SECOND: process.env.BENCH_OBJECT_FRAMES_PER_SECOND } : {}),
     },
   });
   const url = `${backend.url.replace("http", "ws")}/api/counters/crowd/ws`;
@@ -278,11 +283,13 @@ async function onRuntime(runtime: Runtime): Promise<Figure[]> {
       return figures;
     }
     const cpuBefore = cpuMs(backend.process.pid!);
+    const framesBefore = crowd.frames;
     const clicks = await clickFor(crowd, clickers);
     const lastClick = performance.now();
     const exact = await crowd.allSee(crowd.base + clicks, 10_000);
     const settledMs = performance.now() - lastClick;
     const cpu = cpuMs(backend.process.pid!) - cpuBefore;
+    const frames = crowd.frames - framesBefore;
     const stored = (await (await fetch(`${backend.url}/api/counters/crowd`)).json()) as { count: number };
     const stats = (await (await fetch(`${backend.url}/api/counters/crowd/stats`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as {
       objects: { shard: number; peak: number }[];
@@ -300,6 +307,9 @@ async function onRuntime(runtime: Runtime): Promise<Figure[]> {
       { name: "most sockets in one object", value: Math.max(...stats.objects.map((object) => object.peak)), unit: "sockets", note: `over ${stats.objects.length} objects` },
       { name: "viewers disconnected", value: crowd.disconnected + clickers.disconnected, unit: "sockets" },
       { name: "server CPU per click", value: Math.round((cpu / clicks) * 100) / 100, unit: "ms", note: `${Math.round(cpu / SECONDS)} ms CPU per second` },
+      { name: "frames per viewer per second", value: Math.round((frames / crowd.sockets.length / SECONDS) * 100) / 100, unit: "frames/s", note: `${frames} count frames delivered` },
+      // Clicks, batches and publishes are in it too, but at this crowd the frames are most of it.
+      { name: "server CPU per frame delivered", value: Math.round((cpu * 1000) / frames), unit: "µs" },
     );
     return figures;
   } finally {

@@ -11,6 +11,7 @@ import { Listing } from "../admin/directory.ts";
 import { closedSocket } from "../socket/upgrade.ts";
 import * as CloseCode from "../../contract/close-codes.ts";
 import { FULL_HEADER, OBJECT_HEADER, SOCKETS_PER_OBJECT, SPREAD_HEADER, objectName, shardOf, type CounterState } from "./placement.ts";
+import { FramePacing, framesPerSocket, holding } from "./pacing.ts";
 import { FRAMES_PER_SECOND, Tally, type ClickBatch, type CounterStats, type ViewerReport } from "./tally.ts";
 
 const ClientMessage = z.discriminatedUnion("type", [z.object({ type: z.literal("click") }).strict()]);
@@ -59,8 +60,14 @@ export class Counter extends SocketRoom<Env, Viewer, CounterClientFrame, Counter
 
   /** The latest state published here; unknown after a restart until the count's object is asked. */
   private known: CounterState | undefined;
-  /** The latest state sent to the sockets (or told them on arrival). */
+  /** The latest state sent to the sockets (or told them on arrival): `known` waits for its frame. */
   private shown: CounterState | undefined;
+  private readonly pacing = new FramePacing(
+    () => framesPerSocket(this.env),
+    // Twice the count's object's publish interval: within a burst a new state comes at least that often.
+    () => 2 * Math.max(1000 / FRAMES_PER_SECOND.read(this.env), this.known?.spread ?? 0),
+    () => this.showKnown(),
+  );
   /**
    * The open sockets, each with whether it asked for the viewer figure: kept here so a frame is
    * one `send` per socket, not a wrapper per socket from `getWebSockets()` as well. Read from the
@@ -118,7 +125,7 @@ export class Counter extends SocketRoom<Env, Viewer, CounterClientFrame, Counter
     // Publishes may overtake one another on the way; the count only grows, so the larger is newer.
     if (this.known && state.count < this.known.count) return this.socketReport();
     this.known = state;
-    this.showKnown();
+    if (!this.shown || state.count !== this.shown.count || state.viewers !== this.shown.viewers) this.pacing.changed();
     return this.socketReport();
   }
 
@@ -168,6 +175,7 @@ export class Counter extends SocketRoom<Env, Viewer, CounterClientFrame, Counter
 
   protected onOpen(ws: WebSocket, viewer: Viewer): void {
     this.held().set(ws, viewer.viewers);
+    this.socketsChanged();
     // Set in `fetch` before the socket was accepted.
     const { count, viewers } = this.known!;
     this.send(ws, viewer.viewers ? { type: "ready", count, viewers } : { type: "ready", count });
@@ -175,6 +183,7 @@ export class Counter extends SocketRoom<Env, Viewer, CounterClientFrame, Counter
 
   protected override onClose(ws: WebSocket): void {
     this.held().delete(ws);
+    this.socketsChanged();
     void this.reportSockets();
   }
 
@@ -182,8 +191,13 @@ export class Counter extends SocketRoom<Env, Viewer, CounterClientFrame, Counter
     if (!this.sockets) {
       const asking = new Set(this.ctx.getWebSockets(VIEWERS_TAG));
       this.sockets = new Map(this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN).map((ws) => [ws, asking.has(ws)]));
+      this.socketsChanged();
     }
     return this.sockets;
+  }
+
+  private socketsChanged(): void {
+    holding(this.ctx.id.toString(), this.sockets!.size);
   }
 
   protected async onMessage(_ws: WebSocket, _message: CounterClientFrame, viewer: Viewer): Promise<void> {
@@ -283,7 +297,7 @@ export class Counter extends SocketRoom<Env, Viewer, CounterClientFrame, Counter
       ws.send(text);
     } catch {
       // Closed, and its close event not handled yet: it gets no more frames.
-      this.sockets?.delete(ws);
+      if (this.sockets?.delete(ws)) this.socketsChanged();
     }
   }
 

@@ -1,5 +1,6 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { FramePacing } from "./pacing.ts";
+import { FramePacing, framesPerSocket, holding } from "./pacing.ts";
 
 /** A viewer object's frames as the pacing lets them out: each carries the latest change. */
 function paced(rate: number, quietMs: number) {
@@ -83,5 +84,18 @@ describe("frame pacing of a viewer object", () => {
     await object.shows(60);
     const seconds = (Date.now() - started) / 1000;
     expect(object.frames.length).toBeLessThanOrEqual(2 + rate * seconds);
+  });
+});
+
+describe("the frame budget", () => {
+  it("is shared by every counter object loaded in one isolate, since they share its thread", () => {
+    const alone = framesPerSocket(env);
+    holding("first object", 3000);
+    holding("second object", 2000);
+    // 15,000 frames a second (the default) over at least these 5,000 sockets.
+    expect(framesPerSocket(env)).toBeLessThanOrEqual(3);
+    holding("first object", 0);
+    holding("second object", 0);
+    expect(framesPerSocket(env)).toBe(alone);
   });
 });

@@ -156,6 +156,8 @@ class Crowd {
   base = 0;
   readonly latencies: number[] = [];
   private onAllSee: ((count: number) => void) | undefined;
+  /** When the first viewer saw the count `allSee` waits for: the rest of the wait is delivering it to all. */
+  firstSawAt: number | undefined;
 
   private readonly url: URL;
   private readonly network: string;
@@ -243,6 +245,7 @@ class Crowd {
         done(false);
       }, timeoutMs);
       this.onAllSee = (latest) => {
+        if (latest === count) this.firstSawAt ??= performance.now();
         if (latest === count && --missing === 0) {
           clearTimeout(timer);
           this.onAllSee = undefined;
@@ -309,6 +312,9 @@ async function onRuntime(runtime: Runtime): Promise<Figure[]> {
         unit: "ms",
         note: exact ? `all ${crowd.sockets.length} show ${stored.count} (stored: ${stored.count}, sent: ${clicks})` : `not all exact after 10 s (highest seen ${Math.max(...crowd.latest)})`,
       },
+      ...(crowd.firstSawAt === undefined
+        ? []
+        : [{ name: "last click to exact count in the first viewer", value: Math.round(crowd.firstSawAt - lastClick), unit: "ms", note: "the rest is delivering it to every viewer" }]),
       { name: "count stored minus clicks sent", value: stored.count - crowd.base - clicks, unit: "clicks", note: "0 is exact" },
       { name: "most sockets in one object", value: Math.max(...stats.objects.map((object) => object.peak)), unit: "sockets", note: `over ${stats.objects.length} objects` },
       { name: "viewers disconnected", value: crowd.disconnected + clickers.disconnected, unit: "sockets" },

@@ -4,7 +4,7 @@ import { FRAMES_PER_SECOND } from "./tally.ts";
 
 /**
  * Count frames a viewer object sends per second at most, over all its sockets: its frames are
- * work on its one thread (about 25 µs each measured here, docs/scaling.md), so a full object gives
+ * work on its one thread (about 27 µs each measured here, docs/scaling.md), so a full object gives
  * each viewer fewer frames a second rather than falling behind. Objects loaded in one isolate
  * share its thread, so they share this budget too.
  */

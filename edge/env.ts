@@ -46,6 +46,8 @@ export interface Env {
   COUNTER_SOCKETS_PER_OBJECT?: string;
   /** Count frames a counter viewer gets per second at most; default 10. */
   COUNTER_FRAMES_PER_SECOND?: string;
+  /** Count frames a counter object (or the objects sharing its isolate) sends per second at most; default 15000. */
+  COUNTER_OBJECT_FRAMES_PER_SECOND?: string;
   /**
    * The longest any token (stream, chat identity, video upload) may still be valid for, in
    * seconds; a token whose `exp` lies further ahead is refused. Default 86400 (24 h).

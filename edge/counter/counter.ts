@@ -11,6 +11,7 @@ import { Listing } from "../admin/directory.ts";
 import { closedSocket } from "../socket/upgrade.ts";
 import * as CloseCode from "../../contract/close-codes.ts";
 import { FULL_HEADER, OBJECT_HEADER, SOCKETS_PER_OBJECT, SPREAD_HEADER, objectName, shardOf, type CounterState } from "./placement.ts";
+import { FramePacing, framesPerSocket, holding } from "./pacing.ts";
 import { FRAMES_PER_SECOND, Tally, type ClickBatch, type CounterStats, type ViewerReport } from "./tally.ts";
 
 const ClientMessage = z.discriminatedUnion("type", [z.object({ type: z.literal("click") }).strict()]);
@@ -59,6 +60,21 @@ export class Counter extends SocketRoom<Env, Viewer, CounterClientFrame, Counter
 
   /** The latest state published here; unknown after a restart until the count's object is asked. */
   private known: CounterState | undefined;
+  /** The latest state sent to the sockets (or told them on arrival): `known` waits for its frame. */
+  private shown: CounterState | undefined;
+  private readonly pacing = new FramePacing(
+    () => framesPerSocket(this.env),
+    // Within a burst the count's object publishes once an interval: half an interval more without
+    // a new state means the burst is over. Shorter only spends the frame in hand sooner; the rate holds.
+    () => 1.5 * Math.max(1000 / FRAMES_PER_SECOND.read(this.env), this.known?.spread ?? 0),
+    () => this.showKnown(),
+  );
+  /**
+   * The open sockets, each with whether it asked for the viewer figure: kept here so a frame is
+   * one `send` per socket, not a wrapper per socket from `getWebSockets()` as well. Read from the
+   * runtime once per life of the object (sockets outlive it when it hibernates).
+   */
+  private sockets: Map<WebSocket, boolean> | undefined;
   /** Sockets past the cap check whose handshake is not done yet. */
   private arriving = 0;
   private peak = 0;
@@ -107,23 +123,30 @@ export class Counter extends SocketRoom<Env, Viewer, CounterClientFrame, Counter
   }
 
   private take(state: CounterState): ViewerReport {
-    const before = this.known;
     // Publishes may overtake one another on the way; the count only grows, so the larger is newer.
-    if (before && state.count < before.count) return this.socketReport();
+    if (this.known && state.count < this.known.count) return this.socketReport();
     this.known = state;
-    if (!before || state.count !== before.count) {
-      this.broadcastState(state);
-    } else if (state.viewers !== before.viewers) {
-      const text = JSON.stringify({ type: "count", count: state.count, viewers: state.viewers } satisfies CounterServerFrame);
-      for (const ws of this.ctx.getWebSockets(VIEWERS_TAG)) this.sendText(ws, text);
-    }
+    if (!this.shown || state.count !== this.shown.count || state.viewers !== this.shown.viewers) this.pacing.changed();
     return this.socketReport();
+  }
+
+  /** Sends the latest state: to every socket when the count changed, else the viewer figure to those that asked. */
+  private showKnown(): void {
+    const before = this.shown;
+    const { count, viewers } = (this.shown = this.known!);
+    const withViewers = JSON.stringify({ type: "count", count, viewers } satisfies CounterServerFrame);
+    if (!before || count !== before.count) {
+      const plain = JSON.stringify({ type: "count", count } satisfies CounterServerFrame);
+      for (const [ws, asking] of this.held()) this.sendText(ws, asking ? withViewers : plain);
+    } else if (viewers !== before.viewers) {
+      for (const [ws, asking] of this.held()) if (asking) this.sendText(ws, withViewers);
+    }
   }
 
   override async fetch(request: Request): Promise<Response> {
     const self = request.headers.get(OBJECT_HEADER);
     if (self !== null) this.place(shardOf(self));
-    if (this.ctx.getWebSockets().length + this.arriving >= SOCKETS_PER_OBJECT.read(this.env)) {
+    if (this.held().size + this.arriving >= SOCKETS_PER_OBJECT.read(this.env)) {
       return new Response(null, { status: 503, headers: { [FULL_HEADER]: "1" } });
     }
     this.arriving += 1;
@@ -152,13 +175,30 @@ export class Counter extends SocketRoom<Env, Viewer, CounterClientFrame, Counter
   }
 
   protected onOpen(ws: WebSocket, viewer: Viewer): void {
+    this.held().set(ws, viewer.viewers);
+    this.socketsChanged();
     // Set in `fetch` before the socket was accepted.
     const { count, viewers } = this.known!;
     this.send(ws, viewer.viewers ? { type: "ready", count, viewers } : { type: "ready", count });
   }
 
-  protected override onClose(): void {
+  protected override onClose(ws: WebSocket): void {
+    this.held().delete(ws);
+    this.socketsChanged();
     void this.reportSockets();
+  }
+
+  private held(): Map<WebSocket, boolean> {
+    if (!this.sockets) {
+      const asking = new Set(this.ctx.getWebSockets(VIEWERS_TAG));
+      this.sockets = new Map(this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN).map((ws) => [ws, asking.has(ws)]));
+      this.socketsChanged();
+    }
+    return this.sockets;
+  }
+
+  private socketsChanged(): void {
+    holding(this.ctx.id.toString(), this.sockets!.size);
   }
 
   protected async onMessage(_ws: WebSocket, _message: CounterClientFrame, viewer: Viewer): Promise<void> {
@@ -240,7 +280,7 @@ export class Counter extends SocketRoom<Env, Viewer, CounterClientFrame, Counter
    */
   private learn(state: CounterState): void {
     if (this.known) this.take(state);
-    else this.known = state;
+    else this.known = this.shown = state;
   }
 
   /**
@@ -248,26 +288,17 @@ export class Counter extends SocketRoom<Env, Viewer, CounterClientFrame, Counter
    * puts this object on the count's list, so no publish misses it.
    */
   private socketReport(): ViewerReport {
-    let open = 0;
-    for (const ws of this.ctx.getWebSockets()) if (ws.readyState === WebSocket.OPEN) open += 1;
+    const open = this.held().size;
     this.peak = Math.max(this.peak, open);
     return { sockets: open + this.arriving, peak: this.peak };
   }
 
-  private broadcastState({ count, viewers }: CounterState): void {
-    const plain = JSON.stringify({ type: "count", count } satisfies CounterServerFrame);
-    const withViewers = JSON.stringify({ type: "count", count, viewers } satisfies CounterServerFrame);
-    // By tag rather than by each socket's attachment, which would be decoded for every frame.
-    const asking = new Set(this.ctx.getWebSockets(VIEWERS_TAG));
-    for (const ws of this.ctx.getWebSockets()) this.sendText(ws, asking.has(ws) ? withViewers : plain);
-  }
-
   private sendText(ws: WebSocket, text: string): void {
-    if (ws.readyState !== WebSocket.OPEN) return;
     try {
       ws.send(text);
     } catch {
-      // Closed between the check and the send.
+      // Closed, and its close event not handled yet: it gets no more frames.
+      if (this.sockets?.delete(ws)) this.socketsChanged();
     }
   }
 

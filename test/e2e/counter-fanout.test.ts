@@ -12,14 +12,21 @@ import { GENEROUS_LIMITS } from "../backends.ts";
 import { RUNTIMES } from "../runtimes.ts";
 
 const CAP = 4;
+/** A full object's viewers get this many frames a second. */
+const FULL_RATE = 2;
 const ADMIN_TOKEN = "counter-fanout-admin-token";
-const VARS = { COUNTER_SOCKETS_PER_OBJECT: String(CAP), CLIENT_IP_HEADER: "X-Real-IP", RATE_LIMITS: GENEROUS_LIMITS, ADMIN_TOKEN };
+const VARS = {
+  COUNTER_SOCKETS_PER_OBJECT: String(CAP),
+  COUNTER_OBJECT_FRAMES_PER_SECOND: String(FULL_RATE * CAP),
+  CLIENT_IP_HEADER: "X-Real-IP", RATE_LIMITS: GENEROUS_LIMITS, ADMIN_TOKEN };
 
 let lastHost = 0;
 
 /** One viewer's socket, keeping the latest count it was sent. */
 class Viewer {
   count = -1;
+  /** Count frames after the first ("ready"). */
+  frames = 0;
   viewers: number | undefined;
   closed = false;
   private readonly waiters = new Set<() => void>();
@@ -27,6 +34,7 @@ class Viewer {
   private constructor(readonly ws: WebSocket) {
     ws.addEventListener("message", (event) => {
       const frame = JSON.parse(String(event.data)) as { type: string; count?: number; viewers?: number };
+      if (frame.type === "count") this.frames += 1;
       if (frame.count !== undefined) this.count = Math.max(this.count, frame.count);
       if (frame.viewers !== undefined) this.viewers = frame.viewers;
       for (const check of this.waiters) check();
@@ -130,6 +138,27 @@ describe.each(RUNTIMES)("a counter with more viewers than one object holds, on $
     await Promise.all(viewers.map((viewer) => viewer.sees(10 * viewers.length)));
     expect(await countOf(server, "many-clicks")).toBe(10 * viewers.length);
     expect(viewers.every((viewer) => viewer.count === 10 * viewers.length)).toBe(true);
+  });
+
+  it("gives each viewer of a full object a bounded number of frames in a burst, and every one the final count", async () => {
+    const server = await sharedBackend();
+    // A new counter's first viewers all go to its first object, until it is full.
+    const viewers = await crowd(server, "paced", CAP);
+    open.push(...viewers);
+    await expect.poll(async () => (await stats(server, "paced")).objects, { timeout: 10_000 }).toMatchObject([{ shard: 0, sockets: CAP }]);
+    const started = performance.now();
+    // 60 clicks 20 ms apart: at 10 frames a second a viewer would get about 12 frames.
+    for (let i = 0; i < 60; i++) {
+      viewers[i % CAP]!.click();
+      await new Promise((done) => setTimeout(done, 20));
+    }
+    await Promise.all(viewers.map((viewer) => viewer.sees(60)));
+    const seconds = (performance.now() - started) / 1000;
+    for (const viewer of viewers) {
+      expect(viewer.count).toBe(60);
+      expect(viewer.frames).toBeLessThanOrEqual(2 + FULL_RATE * seconds);
+    }
+    expect(await countOf(server, "paced")).toBe(60);
   });
 
   it("tells viewers that ask how many are watching, across objects", async () => {

@@ -90,7 +90,7 @@ export class StreamLog extends DurableObject<Env> {
   /** What reached this object (requests, bridge sockets), for the fan-out tests and bench. */
   private readonly reached: LoadCounter;
   /** Concurrent appends share one commit (group-commit.ts). */
-  private readonly commits = new GroupCommit();
+  private readonly commits = new GroupCommit(this.ctx.storage);
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);

@@ -9,17 +9,17 @@
  * many are on their way: measured with 16 writers, one fsync per append, and the thread spent
  * most of its time blocked in them.
  *
- * So an append to a busy stream (the last one arrived less than BUSY_MS ago) first waits for
- * the storage to confirm what was written before it (`sync()`: at least one turn of the loop,
- * some microseconds, or the end of a commit still under way where commits are asynchronous),
- * and the appends that reach the object meanwhile are written with it, one after the other in
- * arrival order, all before the next commit: they share it. An append to an idle stream is
- * written at once, exactly as without this. Each writer's answer and each live reader's frame
- * still wait in the output gate for the commit that holds the append.
+ * So an append that comes with company (the Worker has other appends to the stream under way,
+ * or appends are already gathering here) first waits for the storage to confirm what was
+ * written before it (`sync()`: one turn of the loop, some microseconds, or the end of a commit
+ * still under way where commits are asynchronous), and the appends that reach the object
+ * meanwhile are written with it, one after the other in arrival order, all before the next
+ * commit: they share it. An append without company is written at once, exactly as without
+ * this: the object cannot tell a lone writer's next append from one that queued behind a commit
+ * (both arrive just after it), and the wait would cost a lone writer a turn for nothing. Each
+ * writer's answer and each live reader's frame still wait in the output gate for the commit
+ * that holds the append.
  */
-
-/** A stream is busy while its appends come closer together than this. */
-const BUSY_MS = 10;
 
 /** How the appends were written so far: `turns` is how many commits they took. */
 export interface CommitCounts {
@@ -32,18 +32,15 @@ export class GroupCommit {
   private waiting: (() => Promise<void>)[] | undefined;
   /** The shared turn under way; the next starts after it, so writes keep arrival order. */
   private writing: Promise<void> | undefined;
-  private lastArrival = Number.NEGATIVE_INFINITY;
   readonly counts: CommitCounts = { appends: 0, turns: 0 };
 
-  constructor(private readonly storage: DurableObjectStorage) {}
+  /** The object's storage; typed by the one method used, as the benches read this file's types without the Workers ones. */
+  constructor(private readonly storage: { sync(): Promise<unknown> }) {}
 
-  /** Runs `write` at once on an idle stream, else in the turn it shares with the others arriving now. */
-  run<T>(write: () => Promise<T>): Promise<T> {
-    const now = Date.now();
-    const idle = now - this.lastArrival >= BUSY_MS && !this.waiting && !this.writing;
-    this.lastArrival = now;
+  /** Runs `write` at once, or, with company, in the turn it shares with the others arriving now. */
+  run<T>(write: () => Promise<T>, company: boolean): Promise<T> {
     this.counts.appends += 1;
-    if (idle) {
+    if (!company && !this.waiting && !this.writing) {
       this.counts.turns += 1;
       return write();
     }

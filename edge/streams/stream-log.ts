@@ -46,6 +46,8 @@ export interface AppendInput {
   seq?: string;
   close: boolean;
   producer?: Producer;
+  /** The Worker has other appends to this stream under way: worth gathering into one commit (group-commit.ts). */
+  company?: boolean;
 }
 
 /** An append's outcome. */
@@ -134,13 +136,13 @@ export class StreamLog extends DurableObject<Env> {
    *
    * Appends that arrive together share one commit (group-commit.ts): the runtime commits after
    * the turn that wrote, before another request can reach the object, so the object gathers
-   * the appends of a busy stream into one turn itself. It must be here, not in the Worker:
-   * workerd refuses to settle one request's promise from another request's I/O.
+   * the appends that come with company into one turn itself. It must be here, not in the
+   * Worker: workerd refuses to settle one request's promise from another request's I/O.
    */
   async append(input: AppendInput): Promise<Appended | Carried> {
     this.reached.request();
     return carryRefusals(async () => {
-      const { result, wrote } = await this.commits.run(() => this.appendNow(input));
+      const { result, wrote } = await this.commits.run(() => this.appendNow(input), input.company ?? false);
       // A watched stream answers once its subscriptions know the new tail, so a consumer
       // that hears of the append can claim and acknowledge it at once.
       if (wrote) {

@@ -199,6 +199,8 @@ function difference(after: ObjectLoad, before: ObjectLoad): ObjectLoad & { resta
     bridgesOpened: after.bridgesOpened - before.bridgesOpened,
     sockets: after.sockets,
     peakSockets: after.peakSockets,
+    appends: after.appends - before.appends,
+    appendCommits: after.appendCommits - before.appendCommits,
   };
 }
 

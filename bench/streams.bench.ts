@@ -23,6 +23,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort, offlineEnv, root, spawnWatched, stopWatched } from "../scripts/backend.ts";
+import type { ObjectLoad } from "../edge/streams/object-load.ts";
 import { cpuMs, quantile, type Figure } from "./figures.ts";
 import { RUNTIMES } from "./runtimes.ts";
 
@@ -30,6 +31,8 @@ const WRITERS = 16;
 const APPEND_SECONDS = 5;
 const READ_MIB = 24;
 const LATENCY_SAMPLES = 300;
+/** Ours only: lets the bench read the stream object's own counts (`GET /api/streams/load`). */
+const ADMIN_TOKEN = "bench-admin-token";
 
 export interface Server {
   name: string;
@@ -48,6 +51,8 @@ interface Result {
   cpuMsPerHead: number;
   appendsPerSecond: number;
   cpuMsPerAppend: number;
+  /** Ours: how many appends shared each SQLite commit in that run (group commit); NaN for the peer. */
+  appendsPerCommit: number;
   /** Server CPU per POST → SSE sample: the append and its delivery to the one reader. */
   cpuMsPerDelivery: number;
   followedPerSecond: number;
@@ -228,9 +233,17 @@ async function latency(server: Server): Promise<{ samples: number[]; posts: numb
   return { samples, posts, cpuMsPerDelivery };
 }
 
+/** What the object of the appends' stream counted: appends and the commits they took. */
+async function appendsPerCommit(server: Server): Promise<number> {
+  const answer = await fetch(`${server.url}/api/streams/load?stream=bench-appends`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+  const load = (await answer.json()) as ObjectLoad;
+  return load.appends / load.appendCommits;
+}
+
 async function measure(server: Server, empty: string): Promise<Result> {
   const { perSecond: emptyPerSecond, cpuMsPerOp: cpuMsPerEmpty } = await headRate(server, empty);
   const { perSecond: appendsPerSecond, cpuMsPerAppend } = await appendRate(server);
+  const shared = server.name === "reference" ? Number.NaN : await appendsPerCommit(server);
   // The stream the appends just wrote: it exists, so its object is called and answers.
   const { perSecond: headsPerSecond, cpuMsPerOp: cpuMsPerHead } = await headRate(server, `${server.url}/v1/stream/bench-appends`);
   const followedPerSecond = await followedAppendRate(server);
@@ -244,6 +257,7 @@ async function measure(server: Server, empty: string): Promise<Result> {
     cpuMsPerHead,
     appendsPerSecond,
     cpuMsPerAppend,
+    appendsPerCommit: shared,
     cpuMsPerDelivery,
     followedPerSecond,
     readMBps,
@@ -281,7 +295,7 @@ export default async function streams(): Promise<Figure[]> {
   const results: Partial<Record<"dev" | "serve" | "peer", Result>> = {};
   for (const runtime of RUNTIMES) {
     const state = mkdtempSync(join(tmpdir(), "bench-streams-"));
-    const ours = await runtime.start({ persistTo: state, vars: { STREAMS_AUTH: "off" } });
+    const ours = await runtime.start({ persistTo: state, vars: { STREAMS_AUTH: "off", ADMIN_TOKEN } });
     try {
       const server = { name: runtime.name, url: ours.url, cpuMs: () => cpuMs(ours.process.pid!), stop: ours.stop };
       results[runtime.name === "serve" ? "serve" : "dev"] = await measure(server, `${ours.url}/api/health`);
@@ -300,6 +314,12 @@ export default async function streams(): Promise<Figure[]> {
   return [
     ...compare(all, "empty requests/s", "req/s", (r) => r.emptyPerSecond, "higher", { dev: "HEAD /api/health", serve: "HEAD /api/health", peer: "HEAD of a missing stream" }),
     ...compare(all, "appends/s", "appends/s", (r) => r.appendsPerSecond, "higher", { peer: `@durable-streams/server, in memory; ${WRITERS} writers, 100-byte JSON` }),
+    ...(["dev", "serve"] as const).map((runtime) => ({
+      name: `appends per commit (ours, ${runtime === "dev" ? "wrangler dev" : "serve"})`,
+      value: Math.round(all[runtime].appendsPerCommit * 100) / 100,
+      unit: "appends",
+      note: `${WRITERS} writers: appends that reach the stream together share one SQLite commit`,
+    })),
     ...compare(all, "appends/s, followed stream", "appends/s", (r) => r.followedPerSecond, "higher", { peer: "a pull-wake subscription follows it" }),
     ...compare(all, "stream HEADs/s", "req/s", (r) => r.headsPerSecond, "higher", { peer: `${WRITERS} loops, HEAD of an existing stream` }),
     ...compare(all, "CPU per empty request", "ms CPU", (r) => r.cpuMsPerEmpty, "lower", { dev: "proxy + workerd + node", serve: "workerd", peer: "its Node process" }),

@@ -147,6 +147,13 @@ function sourceName(value: string): string {
 
 const INTEGER = /^\d+$/;
 
+/**
+ * Appends under way in this isolate, per stream. One that has company when it reaches the
+ * stream's object is gathered with the others into one commit (group-commit.ts); a lone
+ * writer's is written at once. In memory only, and a hint: what counts is the object's order.
+ */
+const appendsUnderWay = new Map<string, number>();
+
 async function appendToStream({ request, env, url, name, stub }: StreamRequest): Promise<Response> {
   const headers = request.headers;
   const id = headers.get(Header.ProducerId);
@@ -164,20 +171,28 @@ async function appendToStream({ request, env, url, name, stub }: StreamRequest):
   }
   const close = headers.get(Header.Closed)?.toLowerCase() === "true";
 
-  await authorize(env, request, name, "write");
-  const body = await readBody(request);
-  if (body.byteLength === 0 && !close) throw badRequest("An append needs a body.", "empty_body");
-  const contentType = headers.get(Header.ContentType);
-  if (body.byteLength > 0 && !contentType) throw badRequest("An append needs a Content-Type.", "missing_content_type");
-  const streamSeq = headers.get(Header.Seq);
-  const result = await stub.append({
-    body,
-    ...(contentType !== null && { contentType }),
-    ...(streamSeq !== null && { seq: streamSeq }),
-    close,
-    ...(all && { producer: { id, epoch: Number(epoch), seq: Number(seq) } }),
-  });
-  return appended(result);
+  appendsUnderWay.set(name, (appendsUnderWay.get(name) ?? 0) + 1);
+  try {
+    await authorize(env, request, name, "write");
+    const body = await readBody(request);
+    if (body.byteLength === 0 && !close) throw badRequest("An append needs a body.", "empty_body");
+    const contentType = headers.get(Header.ContentType);
+    if (body.byteLength > 0 && !contentType) throw badRequest("An append needs a Content-Type.", "missing_content_type");
+    const streamSeq = headers.get(Header.Seq);
+    const result = await stub.append({
+      body,
+      ...(contentType !== null && { contentType }),
+      ...(streamSeq !== null && { seq: streamSeq }),
+      close,
+      ...(all && { producer: { id, epoch: Number(epoch), seq: Number(seq) } }),
+      company: appendsUnderWay.get(name)! > 1,
+    });
+    return appended(result);
+  } finally {
+    const left = appendsUnderWay.get(name)! - 1;
+    if (left === 0) appendsUnderWay.delete(name);
+    else appendsUnderWay.set(name, left);
+  }
 }
 
 /** 200 for an idempotent producer's stored append, 204 for the rest (plain, duplicate, close). */

@@ -4,6 +4,7 @@ import { carryRefusals, unwrap, type Carried } from "../http/refusal.ts";
 import { Alarm } from "../storage/alarm.ts";
 import { Database } from "../storage/database.ts";
 import { acceptBridge, answerClose, broadcast, closeBridges } from "./bridge.ts";
+import { GroupCommit } from "./group-commit.ts";
 import { forkLifetime, grantFork, readThroughSource, type ForkGrant, type ForkRequest, type SourceAccess } from "./forks.ts";
 import { isJsonType, jsonFragment, mediaType } from "./json-mode.ts";
 import { LogStorage, type Collected } from "./log-storage.ts";
@@ -45,6 +46,8 @@ export interface AppendInput {
   seq?: string;
   close: boolean;
   producer?: Producer;
+  /** The Worker has other appends to this stream under way: worth gathering into one commit (group-commit.ts). */
+  company?: boolean;
 }
 
 /** An append's outcome. */
@@ -88,6 +91,8 @@ export class StreamLog extends DurableObject<Env> {
   private readonly listing = new Listing(this.env, "streams", () => this.ctx.id.name);
   /** What reached this object (requests, bridge sockets), for the fan-out tests and bench. */
   private readonly reached: LoadCounter;
+  /** Concurrent appends share one commit (group-commit.ts). */
+  private readonly commits = new GroupCommit(this.ctx.storage);
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -98,7 +103,7 @@ export class StreamLog extends DurableObject<Env> {
     if (this.record.meta) this.log.catchUp(this.record.meta);
     this.producers = new Producers(db);
     this.watchers = new Watchers(ctx, env, db, this.record, () => this.setAlarm());
-    this.reached = new LoadCounter(ctx);
+    this.reached = new LoadCounter(ctx, this.commits.counts);
   }
 
   private get meta(): Meta | undefined {
@@ -121,27 +126,23 @@ export class StreamLog extends DurableObject<Env> {
   }
 
   /**
-   * Durability, and why appends need no batching of their own. An append is written
-   * synchronously (one row in the hot log; the `meta` entry only when a close, a `Stream-Seq`
-   * or a TTL changes it) and answered at once: what keeps
-   * that safe is the Durable Object output gate. The runtime holds everything the object sends
-   * (this RPC's result, the frames `broadcast` sends to live readers) until the storage writes
-   * made before it are confirmed: under `npm run serve` the SQLite COMMIT with its fsync, on
+   * Durability. An append is written synchronously (one row in the hot log; the `meta` entry
+   * only when a close, a `Stream-Seq` or a TTL changes it) and answered at once: what keeps that
+   * safe is the Durable Object output gate. The runtime holds everything the object sends (this
+   * RPC's result, the frames `broadcast` sends to live readers) until the storage writes made
+   * before it are confirmed: under `npm run serve` the SQLite COMMIT with its fsync, on
    * Cloudflare their replication. So neither the writer's 2xx nor a reader's SSE event leaves
    * before the data is committed.
    *
-   * Commits are shared already (group commit): the runtime opens one implicit transaction at
-   * the first write and commits it after the current event, so every append whose call is
-   * queued by then lands in the same commit. A batch of our own could only add waiting: under
-   * workerd the commit is synchronous on the object's thread, so no append ever arrives "while a
-   * commit is in flight", and a batch would have to hold a lone append back. Where concurrent
-   * appends do meet, in the Worker, one call cannot answer several requests: workerd refuses to
-   * settle one request's promise from another request's I/O.
+   * Appends that arrive together share one commit (group-commit.ts): the runtime commits after
+   * the turn that wrote, before another request can reach the object, so the object gathers
+   * the appends that come with company into one turn itself. It must be here, not in the
+   * Worker: workerd refuses to settle one request's promise from another request's I/O.
    */
   async append(input: AppendInput): Promise<Appended | Carried> {
     this.reached.request();
     return carryRefusals(async () => {
-      const { result, wrote } = await this.appendNow(input);
+      const { result, wrote } = await this.commits.run(() => this.appendNow(input), input.company ?? false);
       // A watched stream answers once its subscriptions know the new tail, so a consumer
       // that hears of the append can claim and acknowledge it at once.
       if (wrote) {

@@ -8,6 +8,7 @@
 import { waitUntil } from "cloudflare:workers";
 import { STREAM_GONE, type BridgeFrame } from "../../contract/stream-bridge.ts";
 import { fromBase64, toBase64 } from "./base64.ts";
+import { promiseOfThisRequest } from "./request-promise.ts";
 import type { StoredMessage } from "./segments.ts";
 
 // ── the object's end ─────────────────────────────────────────────────────────────────────
@@ -202,8 +203,10 @@ export class Bridge {
       const existing = sockets.get(stub.id.toString());
       const opening = existing?.opening ?? connect(stub);
       // Another reader's opening is awaited through a promise of this request, so this reader
-      // carries on in its own request (see shared-reads.ts).
-      const socket = await new Promise<SharedSocket>((resolve, reject) => opening.then(resolve, reject));
+      // carries on in its own request (request-promise.ts).
+      const own = promiseOfThisRequest<SharedSocket>();
+      opening.then(own.resolve, own.reject);
+      const socket = await own.promise;
       // Ended between its opening and this reader's turn: open the next one.
       if (socket.ended) continue;
       const bridge = new Bridge(socket, existing === undefined);
@@ -220,17 +223,17 @@ export class Bridge {
   async next(ms: number): Promise<BridgeEvent> {
     const queued = this.events.shift();
     if (queued) return queued;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const event = await new Promise<BridgeEvent>((done) => {
-      this.waiter = done;
-      timer = setTimeout(() => {
-        // From here on an event queues rather than settling a promise that already timed out.
-        this.waiter = undefined;
-        done({ type: "timeout" });
-      }, ms);
-    });
+    // Settled from the socket's request: a promise of this reader's request (request-promise.ts).
+    const { promise, resolve: done } = promiseOfThisRequest<BridgeEvent>();
+    this.waiter = done;
+    const timer = setTimeout(() => {
+      // From here on an event queues rather than settling a promise that already timed out.
+      this.waiter = undefined;
+      done({ type: "timeout" });
+    }, ms);
+    const event = await promise;
     this.waiter = undefined;
-    if (timer !== undefined) clearTimeout(timer);
+    clearTimeout(timer);
     return event;
   }
 

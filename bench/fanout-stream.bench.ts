@@ -24,7 +24,10 @@ import { startPeer } from "./streams.bench.ts";
 const ADMIN_TOKEN = "bench-admin-token";
 /** 5,000 readers at 1 append/s is 5,000 deliveries/s: about what this 2-core machine's one isolate carries. */
 const APPENDS_PER_SECOND = 1;
-const APPEND_SECONDS = 30;
+const APPEND_SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
+/** A shorter look while working on it: `BENCH_READERS=1000 BENCH_RUNTIMES=reference,serve`. */
+const READER_COUNTS = (process.env.BENCH_READERS ?? "500,5000").split(",").map(Number);
+const WANTED = (process.env.BENCH_RUNTIMES ?? "reference,serve,wrangler dev").split(",");
 /** Readers connect this many at a time, so the listen backlog never overflows. */
 const CONNECT_BATCH = 250;
 
@@ -269,17 +272,20 @@ async function onRuntime(runtime: Runtime, counts: number[], peer: Map<number, R
 export default async function fanoutStream(): Promise<Figure[]> {
   const peer = new Map<number, Run>();
   const out: Figure[] = [];
-  const reference = await startPeer();
-  try {
-    for (const readers of [500, 5000]) {
-      const run = await measure(reference.url, readers, () => reference.cpuMs());
-      peer.set(readers, run);
-      out.push(...report(figures("reference", readers, run)));
+  if (WANTED.includes("reference")) {
+    const reference = await startPeer();
+    try {
+      for (const readers of READER_COUNTS) {
+        const run = await measure(reference.url, readers, () => reference.cpuMs());
+        peer.set(readers, run);
+        out.push(...report(figures("reference", readers, run)));
+      }
+    } finally {
+      await reference.stop();
     }
-  } finally {
-    await reference.stop();
   }
-  out.push(...(await onRuntime(RUNTIMES.find((r) => r.name === "serve")!, [500, 5000], peer)));
-  out.push(...(await onRuntime(RUNTIMES.find((r) => r.name === "wrangler dev")!, [500, 5000], peer)));
+  for (const runtime of RUNTIMES.filter((r) => WANTED.includes(r.name)).sort((a, b) => WANTED.indexOf(a.name) - WANTED.indexOf(b.name))) {
+    out.push(...(await onRuntime(runtime, READER_COUNTS, peer)));
+  }
   return out;
 }

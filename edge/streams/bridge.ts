@@ -186,6 +186,10 @@ function connect(stub: BridgeStub): Promise<SharedSocket> {
 export class Bridge {
   private readonly events: BridgeEvent[] = [];
   private waiter: ((event: BridgeEvent) => void) | undefined;
+  /** When the current wait times out, and when the timer set for it fires (never later). */
+  private deadline = 0;
+  private timerAt = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
   private ended = false;
 
   private constructor(
@@ -220,24 +224,40 @@ export class Bridge {
    * socket, which may only settle this reader's promise: the timer is this reader's own, so
    * only this reader touches it.
    */
-  async next(ms: number): Promise<BridgeEvent> {
+  next(ms: number): Promise<BridgeEvent> {
     const queued = this.events.shift();
-    if (queued) return queued;
+    if (queued) return Promise.resolve(queued);
     // Settled from the socket's request: a promise of this reader's request (request-promise.ts).
-    const { promise, resolve: done } = promiseOfThisRequest<BridgeEvent>();
-    this.waiter = done;
-    const timer = setTimeout(() => {
+    const { promise, resolve } = promiseOfThisRequest<BridgeEvent>();
+    this.waiter = resolve;
+    this.deadline = Date.now() + ms;
+    if (this.timer === undefined || this.deadline < this.timerAt) this.arm(ms);
+    return promise;
+  }
+
+  /**
+   * One timer per reader that moves itself on: an SSE reader waits again after every append,
+   * and a timer set and cleared per wait is runtime work per reader per append.
+   */
+  private arm(ms: number): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerAt = Date.now() + ms;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      // Not waiting now: the next wait arms it again.
+      if (!this.waiter) return;
+      const left = this.deadline - Date.now();
+      if (left > 0) return this.arm(left);
       // From here on an event queues rather than settling a promise that already timed out.
+      const waiter = this.waiter;
       this.waiter = undefined;
-      done({ type: "timeout" });
+      waiter({ type: "timeout" });
     }, ms);
-    const event = await promise;
-    this.waiter = undefined;
-    clearTimeout(timer);
-    return event;
   }
 
   close(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
     if (this.ended) return;
     this.ended = true;
     this.socket.leave(this, this.opener);

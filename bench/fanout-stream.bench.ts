@@ -14,7 +14,7 @@
  */
 import { setMaxListeners } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ObjectLoad } from "../edge/streams/object-load.ts";
 import { cpuMs, quantile, type Figure } from "./figures.ts";
@@ -40,6 +40,8 @@ interface Run {
   appendsFailed: number;
   /** The server's CPU per delivered item while the appends flowed. */
   cpuMsPerDelivery: number;
+  /** The machine's 1-minute load average when the appends ended: the run shares two cores. */
+  loadAverage: number;
   /** What reached the object while the readers connected, and while the appends flowed (ours only). */
   connectLoad?: ObjectLoad & { restarted: boolean };
   appendLoad?: ObjectLoad & { restarted: boolean };
@@ -184,6 +186,7 @@ async function measure(
     latencies,
     appendsFailed,
     cpuMsPerDelivery: cpuUsed / Math.max(1, latencies.length),
+    loadAverage: loadavg()[0]!,
   };
   if (before && afterConnect && afterAppends) {
     run.connectLoad = difference(afterConnect, before);
@@ -225,6 +228,7 @@ function figures(label: string, readers: number, run: Run, peer?: Run): Figure[]
       note: `${run.missing} missing, ${run.doubled} doubled, ${run.appendsFailed} appends failed`,
     },
     { name: `${label}, ${readers} readers: server CPU per delivery`, value: Math.round(run.cpuMsPerDelivery * 1000) / 1000, unit: "ms" },
+    { name: `${label}, ${readers} readers: machine load average (1 min)`, value: Math.round(run.loadAverage * 10) / 10, unit: "" },
   ];
   if (peer) {
     out.push({ name: `${label}, ${readers} readers: p99 / reference p99`, value: Math.round((p99 / quantile(peer.latencies, 0.99)) * 100) / 100, unit: "×" });

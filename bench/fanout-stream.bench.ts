@@ -14,7 +14,7 @@
  */
 import { setMaxListeners } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ObjectLoad } from "../edge/streams/object-load.ts";
 import { cpuMs, quantile, type Figure } from "./figures.ts";
@@ -24,7 +24,10 @@ import { startPeer } from "./streams.bench.ts";
 const ADMIN_TOKEN = "bench-admin-token";
 /** 5,000 readers at 1 append/s is 5,000 deliveries/s: about what this 2-core machine's one isolate carries. */
 const APPENDS_PER_SECOND = 1;
-const APPEND_SECONDS = 30;
+const APPEND_SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
+/** A shorter look while working on it: `BENCH_READERS=1000 BENCH_RUNTIMES=reference,serve`. */
+const READER_COUNTS = (process.env.BENCH_READERS ?? "500,5000").split(",").map(Number);
+const WANTED = (process.env.BENCH_RUNTIMES ?? "reference,serve,wrangler dev").split(",");
 /** Readers connect this many at a time, so the listen backlog never overflows. */
 const CONNECT_BATCH = 250;
 
@@ -37,6 +40,8 @@ interface Run {
   appendsFailed: number;
   /** The server's CPU per delivered item while the appends flowed. */
   cpuMsPerDelivery: number;
+  /** The machine's 1-minute load average when the appends ended: the run shares two cores. */
+  loadAverage: number;
   /** What reached the object while the readers connected, and while the appends flowed (ours only). */
   connectLoad?: ObjectLoad & { restarted: boolean };
   appendLoad?: ObjectLoad & { restarted: boolean };
@@ -181,6 +186,7 @@ async function measure(
     latencies,
     appendsFailed,
     cpuMsPerDelivery: cpuUsed / Math.max(1, latencies.length),
+    loadAverage: loadavg()[0]!,
   };
   if (before && afterConnect && afterAppends) {
     run.connectLoad = difference(afterConnect, before);
@@ -224,6 +230,7 @@ function figures(label: string, readers: number, run: Run, peer?: Run): Figure[]
       note: `${run.missing} missing, ${run.doubled} doubled, ${run.appendsFailed} appends failed`,
     },
     { name: `${label}, ${readers} readers: server CPU per delivery`, value: Math.round(run.cpuMsPerDelivery * 1000) / 1000, unit: "ms" },
+    { name: `${label}, ${readers} readers: machine load average (1 min)`, value: Math.round(run.loadAverage * 10) / 10, unit: "" },
   ];
   if (peer) {
     out.push({ name: `${label}, ${readers} readers: p99 / reference p99`, value: Math.round((p99 / quantile(peer.latencies, 0.99)) * 100) / 100, unit: "×" });
@@ -271,17 +278,20 @@ async function onRuntime(runtime: Runtime, counts: number[], peer: Map<number, R
 export default async function fanoutStream(): Promise<Figure[]> {
   const peer = new Map<number, Run>();
   const out: Figure[] = [];
-  const reference = await startPeer();
-  try {
-    for (const readers of [500, 5000]) {
-      const run = await measure(reference.url, readers, () => reference.cpuMs());
-      peer.set(readers, run);
-      out.push(...report(figures("reference", readers, run)));
+  if (WANTED.includes("reference")) {
+    const reference = await startPeer();
+    try {
+      for (const readers of READER_COUNTS) {
+        const run = await measure(reference.url, readers, () => reference.cpuMs());
+        peer.set(readers, run);
+        out.push(...report(figures("reference", readers, run)));
+      }
+    } finally {
+      await reference.stop();
     }
-  } finally {
-    await reference.stop();
   }
-  out.push(...(await onRuntime(RUNTIMES.find((r) => r.name === "serve")!, [500, 5000], peer)));
-  out.push(...(await onRuntime(RUNTIMES.find((r) => r.name === "wrangler dev")!, [500, 5000], peer)));
+  for (const runtime of RUNTIMES.filter((r) => WANTED.includes(r.name)).sort((a, b) => WANTED.indexOf(a.name) - WANTED.indexOf(b.name))) {
+    out.push(...(await onRuntime(runtime, READER_COUNTS, peer)));
+  }
   return out;
 }

@@ -8,6 +8,7 @@
 import { waitUntil } from "cloudflare:workers";
 import { STREAM_GONE, type BridgeFrame } from "../../contract/stream-bridge.ts";
 import { fromBase64, toBase64 } from "./base64.ts";
+import { promiseOfThisRequest } from "./request-promise.ts";
 import type { StoredMessage } from "./segments.ts";
 
 // ── the object's end ─────────────────────────────────────────────────────────────────────
@@ -185,6 +186,10 @@ function connect(stub: BridgeStub): Promise<SharedSocket> {
 export class Bridge {
   private readonly events: BridgeEvent[] = [];
   private waiter: ((event: BridgeEvent) => void) | undefined;
+  /** When the current wait times out, and when the timer set for it fires (never later). */
+  private deadline = 0;
+  private timerAt = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
   private ended = false;
 
   private constructor(
@@ -202,8 +207,10 @@ export class Bridge {
       const existing = sockets.get(stub.id.toString());
       const opening = existing?.opening ?? connect(stub);
       // Another reader's opening is awaited through a promise of this request, so this reader
-      // carries on in its own request (see shared-reads.ts).
-      const socket = await new Promise<SharedSocket>((resolve, reject) => opening.then(resolve, reject));
+      // carries on in its own request (request-promise.ts).
+      const own = promiseOfThisRequest<SharedSocket>();
+      opening.then(own.resolve, own.reject);
+      const socket = await own.promise;
       // Ended between its opening and this reader's turn: open the next one.
       if (socket.ended) continue;
       const bridge = new Bridge(socket, existing === undefined);
@@ -217,24 +224,40 @@ export class Bridge {
    * socket, which may only settle this reader's promise: the timer is this reader's own, so
    * only this reader touches it.
    */
-  async next(ms: number): Promise<BridgeEvent> {
+  next(ms: number): Promise<BridgeEvent> {
     const queued = this.events.shift();
-    if (queued) return queued;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const event = await new Promise<BridgeEvent>((done) => {
-      this.waiter = done;
-      timer = setTimeout(() => {
-        // From here on an event queues rather than settling a promise that already timed out.
-        this.waiter = undefined;
-        done({ type: "timeout" });
-      }, ms);
-    });
-    this.waiter = undefined;
-    if (timer !== undefined) clearTimeout(timer);
-    return event;
+    if (queued) return Promise.resolve(queued);
+    // Settled from the socket's request: a promise of this reader's request (request-promise.ts).
+    const { promise, resolve } = promiseOfThisRequest<BridgeEvent>();
+    this.waiter = resolve;
+    this.deadline = Date.now() + ms;
+    if (this.timer === undefined || this.deadline < this.timerAt) this.arm(ms);
+    return promise;
+  }
+
+  /**
+   * One timer per reader that moves itself on: an SSE reader waits again after every append,
+   * and a timer set and cleared per wait is runtime work per reader per append.
+   */
+  private arm(ms: number): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerAt = Date.now() + ms;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      // Not waiting now: the next wait arms it again.
+      if (!this.waiter) return;
+      const left = this.deadline - Date.now();
+      if (left > 0) return this.arm(left);
+      // From here on an event queues rather than settling a promise that already timed out.
+      const waiter = this.waiter;
+      this.waiter = undefined;
+      waiter({ type: "timeout" });
+    }, ms);
   }
 
   close(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
     if (this.ended) return;
     this.ended = true;
     this.socket.leave(this, this.opener);

@@ -6,6 +6,7 @@
  * flight per key, and the readers that arrive meanwhile share the next one.
  */
 import { waitUntil } from "cloudflare:workers";
+import { promiseOfThisRequest } from "./request-promise.ts";
 
 interface Slot<T> {
   running?: Promise<T>;
@@ -19,10 +20,12 @@ export class SharedReads<T> {
   /** `run` once for every reader asking for `key` now; the object sees one call per round trip. */
   read(key: string, run: () => Promise<T>): Promise<T> {
     const shared = this.join(key, run);
-    // Each reader waits on a promise made in its own request. Awaiting the shared one directly
-    // would continue this reader in the request that settled it, and the answer built there
-    // (its body stream) could not be sent from here: the reader would fail with a 500.
-    return new Promise<T>((resolve, reject) => shared.then(resolve, reject));
+    // Each reader waits on a promise of its own request (request-promise.ts). Awaiting the
+    // shared one directly would continue this reader in the request that settled it, and the
+    // answer built there (its body stream) could not be sent from here: a 500.
+    const own = promiseOfThisRequest<T>();
+    shared.then(own.resolve, own.reject);
+    return own.promise;
   }
 
   private join(key: string, run: () => Promise<T>): Promise<T> {

@@ -24,25 +24,55 @@ function sseEvent(type: string, payload: string): string {
 }
 
 /** How a stream's messages travel as event text: JSON as an array, text as it is, the rest base64. */
-function payloadFormat(contentType: string): { base64: boolean; payload: (message: StoredMessage) => string } {
+type PayloadFormat = "json" | "text" | "base64";
+
+function payloadFormat(contentType: string): PayloadFormat {
   const type = mediaType(contentType);
-  const json = type === "application/json";
-  const base64 = !json && !type.startsWith("text/");
-  return {
-    base64,
-    payload: (message) => (json ? jsonArray([message.data]) : base64 ? toBase64(message.data) : decoder.decode(message.data)),
-  };
+  if (type === "application/json") return "json";
+  return type.startsWith("text/") ? "text" : "base64";
+}
+
+function payload(format: PayloadFormat, message: StoredMessage): string {
+  if (format === "json") return jsonArray([message.data]);
+  return format === "base64" ? toBase64(message.data) : decoder.decode(message.data);
 }
 
 /** The `control` event after a message (or alone): where to resume, and whether the stream is closed. */
-function controlEvent(offset: string, upToDate: boolean, closed: boolean, clientCursor: string | null): string {
+function controlEvent(offset: string, upToDate: boolean, closed: boolean, cursor: string): string {
   const data: Record<string, unknown> = { streamNextOffset: offset };
   if (closed) data.streamClosed = true;
   else {
-    data.streamCursor = responseCursor(clientCursor);
+    data.streamCursor = cursor;
     if (upToDate) data.upToDate = true;
   }
   return sseEvent("control", JSON.stringify(data));
+}
+
+/** Each data event with its control event, in one chunk. */
+function messageEvents(format: PayloadFormat, messages: StoredMessage[], upToDate: boolean, closedAtEnd: boolean, cursor: string): Uint8Array {
+  let text = "";
+  messages.forEach((message, i) => {
+    const last = i === messages.length - 1;
+    text += sseEvent("data", payload(format, message)) + controlEvent(message.offset, last && upToDate, last && closedAtEnd, cursor);
+  });
+  return encoder.encode(text);
+}
+
+/**
+ * An append as every reader waiting at the offset before it receives it, encoded once per
+ * isolate rather than once per reader: the readers of a stream here share one bridge event
+ * (bridge.ts), and those at its `after` offset with the same format and cursor get the very
+ * same bytes. Kept with the event, so it goes when the last reader has taken it.
+ */
+const encodedAppends = new WeakMap<BridgeEvent, Map<string, Uint8Array>>();
+
+function sharedAppendEvents(event: Extract<BridgeEvent, { type: "append" }>, format: PayloadFormat, cursor: string): Uint8Array {
+  let encodings = encodedAppends.get(event);
+  if (!encodings) encodedAppends.set(event, (encodings = new Map()));
+  const key = `${format} ${cursor}`;
+  let bytes = encodings.get(key);
+  if (!bytes) encodings.set(key, (bytes = messageEvents(format, event.messages, true, event.closed, cursor)));
+  return bytes;
 }
 
 // ── serving ──────────────────────────────────────────────────────────────────────────────
@@ -59,7 +89,7 @@ export async function serveSse(route: StreamRequest, offset: string, authorized:
     bridge.close();
     throw error;
   }
-  const { base64, payload } = payloadFormat(first.info.contentType);
+  const format = payloadFormat(first.info.contentType);
 
   // The runtime's own byte pipe: each event goes to the socket without a JavaScript stream's
   // read loop between the writer and the response (a standard TransformStream has one).
@@ -67,16 +97,15 @@ export async function serveSse(route: StreamRequest, offset: string, authorized:
   const writer = writable.getWriter();
   const keepAliveMs = longPollMs(env);
 
-  const control = (offset: string, upToDate: boolean, closed: boolean) => controlEvent(offset, upToDate, closed, clientCursor);
-  const write = (text: string) => writer.write(encoder.encode(text));
-  /** Each data event goes out with its control event in one chunk. Returns the new cursor. */
+  // A reader that sent a cursor gets a jittered one of its own (cursors.ts); the others share
+  // the current interval's, and with it the encoded events of each append.
+  const streamCursor = () => responseCursor(clientCursor);
+  const sharesEncoding = clientCursor === null;
+  const write = (bytes: Uint8Array) => writer.write(bytes);
+  const control = (offset: string, upToDate: boolean, closed: boolean) => write(encoder.encode(controlEvent(offset, upToDate, closed, streamCursor())));
+  /** Returns the new position: the last message's offset. */
   const send = async (messages: StoredMessage[], upToDate: boolean, closedAtEnd: boolean): Promise<string> => {
-    let text = "";
-    messages.forEach((message, i) => {
-      const last = i === messages.length - 1;
-      text += sseEvent("data", payload(message)) + control(message.offset, last && upToDate, last && closedAtEnd);
-    });
-    await write(text);
+    await write(messageEvents(format, messages, upToDate, closedAtEnd, streamCursor()));
     return messages.at(-1)!.offset;
   };
 
@@ -94,7 +123,7 @@ export async function serveSse(route: StreamRequest, offset: string, authorized:
         if (fresh.length > 0) {
           cursor = await send(fresh, result.upToDate, closedAtEnd);
         } else {
-          await write(control(cursor, result.upToDate, closedAtEnd));
+          await control(cursor, result.upToDate, closedAtEnd);
         }
         if (closedAtEnd) return;
         if (!result.upToDate) continue;
@@ -103,7 +132,7 @@ export async function serveSse(route: StreamRequest, offset: string, authorized:
         for (;;) {
           const event: BridgeEvent = await bridge.next(keepAliveMs);
           if (event.type === "timeout") {
-            await write(control(cursor, true, false));
+            await control(cursor, true, false);
             continue;
           }
           if (event.type === "gone") return;
@@ -113,10 +142,16 @@ export async function serveSse(route: StreamRequest, offset: string, authorized:
           }
           if (event.type === "closed") {
             if (event.offset !== cursor) break;
-            await write(control(cursor, true, true));
+            await control(cursor, true, true);
             return;
           }
           if (event.after > cursor) break; // A gap: read it from the log.
+          if (event.after === cursor && sharesEncoding) {
+            await write(sharedAppendEvents(event, format, streamCursor()));
+            cursor = event.messages.at(-1)!.offset;
+            if (event.closed) return;
+            continue;
+          }
           const fresh = event.messages.filter((m) => m.offset > cursor);
           if (fresh.length === 0) continue;
           cursor = await send(fresh, true, event.closed);
@@ -133,6 +168,6 @@ export async function serveSse(route: StreamRequest, offset: string, authorized:
   route.ctx.waitUntil(pump());
 
   const headers: Record<string, string> = { [Header.ContentType]: "text/event-stream", "Cache-Control": "no-cache", Connection: "keep-alive" };
-  if (base64) headers[Header.SseDataEncoding] = "base64";
+  if (format === "base64") headers[Header.SseDataEncoding] = "base64";
   return new Response(readable, { status: 200, headers });
 }

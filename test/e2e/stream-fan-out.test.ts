@@ -14,28 +14,59 @@ const ADMIN_TOKEN = "fan-out-admin-token";
 const SECRET = "fan-out-streams-secret-0123456789";
 const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 
-/** The data events of one SSE response, as they come. */
+/** One SSE response's events, as they come. */
 function sseReader(response: Response) {
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();
   let buffer = "";
-  const data: string[] = [];
+  const events: { type: string; data: string }[] = [];
+  /** Reads on until `enough` holds; false if the response ended first. */
+  const until = async (enough: () => boolean): Promise<boolean> => {
+    while (!enough()) {
+      const { done, value } = await reader.read();
+      if (done) return false;
+      buffer += decoder.decode(value, { stream: true });
+      let split: number;
+      while ((split = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, split);
+        buffer = buffer.slice(split + 2);
+        const [head = "", ...lines] = block.split("\n");
+        events.push({ type: head.slice("event: ".length), data: lines.map((line) => line.slice(5)).join("\n") });
+      }
+    }
+    return true;
+  };
+  const dataCount = () => events.filter((event) => event.type === "data").length;
   return {
     /** Resolves with the first `count` data payloads (or fewer, if the response ends). */
     async take(count: number): Promise<string[]> {
-      while (data.length < count) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        buffer += decoder.decode(value, { stream: true });
-        let split: number;
-        while ((split = buffer.indexOf("\n\n")) >= 0) {
-          const block = buffer.slice(0, split);
-          buffer = buffer.slice(split + 2);
-          if (block.startsWith("event: data")) data.push(block.split("\n").slice(1).map((line) => line.slice(5)).join("\n"));
-        }
+      await until(() => dataCount() >= count);
+      const taken: string[] = [];
+      while (taken.length < count && events.length > 0) {
+        const event = events.shift()!;
+        if (event.type === "data") taken.push(event.data);
       }
-      return data.splice(0, count);
+      return taken;
     },
+    /** The next `count` items: each data payload with the control event that follows it. */
+    async items(count: number): Promise<{ data: string; control: Record<string, unknown> }[]> {
+      const items: { data: string; control: Record<string, unknown> }[] = [];
+      while (items.length < count) {
+        await until(() => events.some((event, i) => event.type === "data" && events[i + 1]?.type === "control"));
+        const at = events.findIndex((event, i) => event.type === "data" && events[i + 1]?.type === "control");
+        if (at < 0) break;
+        const [data, control] = events.splice(0, at + 2).slice(-2);
+        items.push({ data: data!.data, control: JSON.parse(control!.data) as Record<string, unknown> });
+      }
+      return items;
+    },
+    /** The first control event (a reader's first answer), once it came. */
+    async firstControl(): Promise<Record<string, unknown>> {
+      await until(() => events.some((event) => event.type === "control"));
+      const at = events.findIndex((event) => event.type === "control");
+      return JSON.parse(events.splice(0, at + 1).at(-1)!.data) as Record<string, unknown>;
+    },
+    headers: response.headers,
     cancel: () => reader.cancel().catch(() => undefined),
   };
 }
@@ -46,17 +77,17 @@ describe.each(RUNTIMES)("live readers of one stream on $name", (runtime) => {
   const unique = (label: string) => `${label}-${crypto.randomUUID().slice(0, 8)}`;
   const load = async (name: string): Promise<ObjectLoad> => (await fetch(`${backend.url}/api/streams/load?stream=${name}`, { headers: admin })).json() as Promise<ObjectLoad>;
 
-  async function create(name: string, isPublic: boolean): Promise<void> {
-    const response = await fetch(url(name, isPublic ? "?public=true" : ""), { method: "PUT", headers: { ...admin, "Content-Type": "text/plain" } });
+  async function create(name: string, isPublic: boolean, type = "text/plain"): Promise<void> {
+    const response = await fetch(url(name, isPublic ? "?public=true" : ""), { method: "PUT", headers: { ...admin, "Content-Type": type } });
     expect(response.status).toBe(201);
   }
-  async function append(name: string, body: string): Promise<string> {
-    const response = await fetch(url(name), { method: "POST", headers: { ...admin, "Content-Type": "text/plain" }, body });
+  async function append(name: string, body: string, type = "text/plain"): Promise<string> {
+    const response = await fetch(url(name), { method: "POST", headers: { ...admin, "Content-Type": type }, body });
     expect(response.status).toBe(204);
     return response.headers.get("Stream-Next-Offset")!;
   }
-  async function sseReaders(name: string, count: number, headers: Record<string, string> = {}) {
-    const responses = await Promise.all(Array.from({ length: count }, () => fetch(url(name, "?offset=now&live=sse"), { headers })));
+  async function sseReaders(name: string, count: number, headers: Record<string, string> = {}, query = "?offset=now&live=sse") {
+    const responses = await Promise.all(Array.from({ length: count }, () => fetch(url(name, query), { headers })));
     for (const response of responses) expect(response.status).toBe(200);
     return responses.map(sseReader);
   }
@@ -80,6 +111,89 @@ describe.each(RUNTIMES)("live readers of one stream on $name", (runtime) => {
     // Each reader reads once on joining; readers arriving together share reads, so 30 cost far fewer.
     expect(after.reads - before.reads).toBeLessThan(15);
     await Promise.all(readers.map((reader) => reader.cancel()));
+  });
+
+  // A reader's wait is settled from the request that holds the socket; it must still continue in
+  // its own request once V8 has optimized the code every reader runs (request-promise.ts).
+  it("gives each of 200 SSE readers every one of 300 appends once, in order, however hot the path", async () => {
+    const name = unique("fan-hot");
+    await create(name, true);
+    const readers = await sseReaders(name, 200);
+    const items = Array.from({ length: 300 }, (_, i) => `item-${i}`);
+    for (const item of items) await append(name, item);
+
+    for (const reader of readers) expect(await reader.take(items.length)).toEqual(items);
+    await Promise.all(readers.map((reader) => reader.cancel()));
+  });
+
+  // Readers at the offset before an append share its encoded events (edge/streams/sse.ts);
+  // each must still get exactly its own answer.
+  it("gives readers of a JSON stream and of a binary stream each append in their own stream's format", async () => {
+    const json = unique("fan-json");
+    const bytes = unique("fan-bytes");
+    await create(json, true, "application/json");
+    await create(bytes, true, "application/octet-stream");
+    const jsonReaders = [...(await sseReaders(json, 3)), ...(await sseReaders(json, 2, {}, "?offset=-1&live=sse"))];
+    const byteReaders = [...(await sseReaders(bytes, 3)), ...(await sseReaders(bytes, 2, {}, "?offset=-1&live=sse"))];
+    for (const reader of [...jsonReaders, ...byteReaders]) await reader.firstControl();
+    for (const reader of byteReaders) expect(reader.headers.get("Stream-SSE-Data-Encoding")).toBe("base64");
+    for (const reader of jsonReaders) expect(reader.headers.get("Stream-SSE-Data-Encoding")).toBeNull();
+
+    const jsonTail = await append(json, JSON.stringify({ n: 1 }), "application/json");
+    const bytesTail = await append(bytes, "héllo\n", "application/octet-stream");
+    for (const reader of jsonReaders) {
+      const [{ data, control }] = (await reader.items(1)) as [{ data: string; control: Record<string, unknown> }];
+      expect(JSON.parse(data)).toEqual([{ n: 1 }]);
+      expect(control).toMatchObject({ streamNextOffset: jsonTail, upToDate: true });
+    }
+    for (const reader of byteReaders) {
+      const [{ data, control }] = (await reader.items(1)) as [{ data: string; control: Record<string, unknown> }];
+      expect(Buffer.from(data, "base64").toString("utf8")).toBe("héllo\n");
+      expect(control).toMatchObject({ streamNextOffset: bytesTail, upToDate: true });
+    }
+    await Promise.all([...jsonReaders, ...byteReaders].map((reader) => reader.cancel()));
+  });
+
+  it("gives readers that joined at different offsets what each missed, then every append once and in order", async () => {
+    const name = unique("fan-offsets");
+    await create(name, true);
+    const first = await append(name, "one");
+    await append(name, "two");
+    const [fromStart] = await sseReaders(name, 1, {}, "?offset=-1&live=sse");
+    const [fromFirst] = await sseReaders(name, 1, {}, `?offset=${first}&live=sse`);
+    const atTail = await sseReaders(name, 3);
+    expect(await fromStart!.take(2)).toEqual(["one", "two"]);
+    expect(await fromFirst!.take(1)).toEqual(["two"]);
+    for (const reader of atTail) await reader.firstControl();
+
+    const offsets = [await append(name, "three"), await append(name, "four")];
+    for (const reader of [fromStart!, fromFirst!, ...atTail]) {
+      const received = await reader.items(2);
+      expect(received.map(({ data }) => data)).toEqual(["three", "four"]);
+      expect(received.map(({ control }) => control.streamNextOffset)).toEqual(offsets);
+    }
+    await Promise.all([fromStart!, fromFirst!, ...atTail].map((reader) => reader.cancel()));
+  });
+
+  it("gives a reader that sent a cursor one past it, and the same data as the readers that sent none", async () => {
+    const name = unique("fan-cursor");
+    await create(name, true);
+    const plain = await sseReaders(name, 3);
+    const plainFirst = await plain[0]!.firstControl();
+    for (const reader of plain.slice(1)) await reader.firstControl();
+    const ahead = String(Number(plainFirst.streamCursor) + 100);
+    const [withCursor] = await sseReaders(name, 1, {}, `?offset=now&live=sse&cursor=${ahead}`);
+    await withCursor!.firstControl();
+
+    await append(name, "shared");
+    const [forCursor] = await withCursor!.items(1);
+    expect(forCursor!.data).toBe("shared");
+    expect(Number(forCursor!.control.streamCursor)).toBeGreaterThan(Number(ahead));
+    for (const reader of plain) {
+      const [forPlain] = await reader.items(1);
+      expect(forPlain).toEqual({ data: "shared", control: expect.objectContaining({ streamCursor: plainFirst.streamCursor }) });
+    }
+    await Promise.all([...plain, withCursor!].map((reader) => reader.cancel()));
   });
 
   it("keeps serving the other readers when some drop, the one that opened the socket included", async () => {

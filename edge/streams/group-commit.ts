@@ -56,7 +56,7 @@ export class GroupCommit {
 
   private async writeTogether(): Promise<void> {
     await this.writing;
-    // A failed sync fails the writes after it too, each to its own caller.
+    // A failed sync is not the writes' failure: each write then succeeds or fails on its own, to its own caller.
     await this.storage.sync().catch(() => undefined);
     const jobs = this.waiting!;
     this.waiting = undefined;

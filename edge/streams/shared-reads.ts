@@ -33,9 +33,13 @@ export class SharedReads<T> {
     if (!slot) this.slots.set(key, (slot = {}));
     if (!slot.running) return this.start(key, slot, run);
     if (!slot.queued) {
-      const after = slot.running.catch(() => undefined);
+      // The next read starts in the request of the reader that queued it: `run` calls that
+      // reader's stub, which only its own request may use. The running read is settled from
+      // another request, so the wait is on a promise of this one (request-promise.ts).
+      const after = promiseOfThisRequest<void>();
+      slot.running.then(() => after.resolve(), () => after.resolve());
       slot.queued = (async () => {
-        await after;
+        await after.promise;
         slot.queued = undefined;
         return this.start(key, slot, run);
       })();

@@ -8,7 +8,7 @@
 import { waitUntil } from "cloudflare:workers";
 import { STREAM_GONE, type BridgeFrame } from "../../contract/stream-bridge.ts";
 import { fromBase64, toBase64 } from "./base64.ts";
-import { promiseOfThisRequest } from "./request-promise.ts";
+import { inThisRequest, promiseOfThisRequest } from "./request-promise.ts";
 import type { StoredMessage } from "./segments.ts";
 
 // ── the object's end ─────────────────────────────────────────────────────────────────────
@@ -208,9 +208,7 @@ export class Bridge {
       const opening = existing?.opening ?? connect(stub);
       // Another reader's opening is awaited through a promise of this request, so this reader
       // carries on in its own request (request-promise.ts).
-      const own = promiseOfThisRequest<SharedSocket>();
-      opening.then(own.resolve, own.reject);
-      const socket = await own.promise;
+      const socket = await inThisRequest(opening);
       // Ended between its opening and this reader's turn: open the next one.
       if (socket.ended) continue;
       const bridge = new Bridge(socket, existing === undefined);

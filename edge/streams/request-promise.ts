@@ -15,3 +15,10 @@
 export function promiseOfThisRequest<T>(): PromiseWithResolvers<T> {
   return Promise.withResolvers<T>();
 }
+
+/** `promise`, settled by whichever request, followed from this one: the caller continues here. */
+export function inThisRequest<T>(promise: Promise<T>): Promise<T> {
+  const own = promiseOfThisRequest<T>();
+  promise.then(own.resolve, own.reject);
+  return own.promise;
+}

@@ -6,7 +6,7 @@
  * flight per key, and the readers that arrive meanwhile share the next one.
  */
 import { waitUntil } from "cloudflare:workers";
-import { promiseOfThisRequest } from "./request-promise.ts";
+import { inThisRequest } from "./request-promise.ts";
 
 interface Slot<T> {
   running?: Promise<T>;
@@ -23,9 +23,7 @@ export class SharedReads<T> {
     // Each reader waits on a promise of its own request (request-promise.ts). Awaiting the
     // shared one directly would continue this reader in the request that settled it, and the
     // answer built there (its body stream) could not be sent from here: a 500.
-    const own = promiseOfThisRequest<T>();
-    shared.then(own.resolve, own.reject);
-    return own.promise;
+    return inThisRequest(shared);
   }
 
   private join(key: string, run: () => Promise<T>): Promise<T> {
@@ -36,10 +34,9 @@ export class SharedReads<T> {
       // The next read starts in the request of the reader that queued it: `run` calls that
       // reader's stub, which only its own request may use. The running read is settled from
       // another request, so the wait is on a promise of this one (request-promise.ts).
-      const after = promiseOfThisRequest<void>();
-      slot.running.then(() => after.resolve(), () => after.resolve());
+      const after = inThisRequest(slot.running.catch(() => undefined));
       slot.queued = (async () => {
-        await after.promise;
+        await after;
         slot.queued = undefined;
         return this.start(key, slot, run);
       })();
